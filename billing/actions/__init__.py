@@ -1,0 +1,40 @@
+"""The rep actions: the only way money or terms change in Paydesk (see DESIGN.md).
+
+Each action checks the actor's permission, locks rows in a fixed order (billing.actions.locks),
+checks the transition, posts one balanced journal, writes its audit event and announces side
+effects on commit. Gateway calls happen outside database transactions.
+"""
+
+from billing.actions.cards import add_card, set_default_card
+from billing.actions.delivery import send_invoice
+from billing.actions.invoices import (
+    discount_invoice,
+    mark_invoice_paid,
+    retry_invoice,
+    reverse_write_off,
+    void_invoice,
+    write_off_invoice,
+)
+from billing.actions.refunds import refund_payment
+from billing.actions.replace import replace_voided_invoice
+from billing.actions.sales import charge_sale, record_sale
+from billing.errors import BillingError
+from billing.lines import SaleLine
+
+__all__ = [
+    "BillingError",
+    "SaleLine",
+    "add_card",
+    "charge_sale",
+    "discount_invoice",
+    "mark_invoice_paid",
+    "record_sale",
+    "refund_payment",
+    "replace_voided_invoice",
+    "retry_invoice",
+    "reverse_write_off",
+    "send_invoice",
+    "set_default_card",
+    "void_invoice",
+    "write_off_invoice",
+]

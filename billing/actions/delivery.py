@@ -1,0 +1,33 @@
+"""Sending an invoice by email. Money is untouched; the delivery is recorded."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django_q.tasks import async_task
+
+from billing import errors
+from billing.models import Invoice
+from billing.permissions import require
+from core import audit
+
+
+def send_invoice(invoice: Invoice, *, actor, to: str | None = None) -> None:
+    require(actor, "send_invoice", "send invoices")
+    recipient = (to or invoice.contact.email or "").strip()
+    if not recipient:
+        raise errors.InvalidRequest("This contact has no email address; enter one.", field="to")
+    try:
+        validate_email(recipient)
+    except ValidationError:
+        raise errors.InvalidRequest("Enter a valid email address.", field="to") from None
+    with transaction.atomic(durable=True):
+        audit.record(
+            "invoice.sent",
+            invoice,
+            actor=actor,
+            contact_id=invoice.contact_id,
+            after={"to": recipient},
+        )
+        transaction.on_commit(
+            lambda: async_task("billing.emails.send_invoice_email", invoice.pk, recipient)
+        )

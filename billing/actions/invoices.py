@@ -1,0 +1,346 @@
+"""Rep actions on an existing invoice: discount, mark paid, charge again, void, write off,
+reverse a write-off, send."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from djmoney.money import Money
+
+from billing import errors, events, ledger
+from billing.actions import charging, locks
+from billing.actions.idempotent import once
+from billing.actions.sales import RECORD_METHODS, receive_outside
+from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod
+from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.selectors import account_balance, amount_due, invoice_total
+from billing.transitions import check, move
+from core import audit, clock, money
+
+
+def checked_amount(amount: Money, currency: str, *, subject: str = "invoice") -> Money:
+    """Validate a rep-entered amount for a record in `currency`: right currency, positive,
+    no more decimals than the currency has (never rounded)."""
+    if str(amount.currency) != currency:
+        raise errors.CurrencyMismatch(
+            errors.WRONG_CURRENCY.format(subject=subject, expected=currency, got=amount.currency)
+        )
+    try:
+        amount = money.validate(amount)
+    except money.MoneyError as exc:
+        raise errors.InvalidAmount(str(exc)) from None
+    if amount.amount <= 0:
+        raise errors.InvalidAmount(errors.AMOUNT_NOT_POSITIVE)
+    return amount
+
+
+def _within_due(amount: Money, due: Money) -> None:
+    if amount > due:
+        raise errors.InvalidAmount(errors.AMOUNT_ABOVE_DUE.format(due=due))
+
+
+def discount_invoice(
+    invoice: Invoice,
+    *,
+    amount: Money | None = None,
+    percent: Decimal | None = None,
+    actor,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> InvoiceLine:
+    """Take an amount, or a percent of the invoice total, off what is still due."""
+    require(actor, "discount", "discount invoices")
+    reason = require_reason(reason)
+    if (amount is None) == (percent is None):
+        raise errors.InvalidRequest(errors.DISCOUNT_ONE_OF, field="amount")
+    if percent is not None:
+        try:
+            percent = Decimal(percent)
+        except InvalidOperation:
+            raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent") from None
+        if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
+            raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent")
+    else:
+        amount = checked_amount(amount, invoice.currency)
+    params = {"invoice": invoice.pk, "amount": str(amount), "percent": str(percent)}
+
+    def run(remember) -> InvoiceLine:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            check(locked, Invoice.Status.PAID, what="discount this invoice")
+            charging.refuse_if_charge_in_progress(locked)
+            total = invoice_total(locked)
+            off = amount
+            if percent is not None:
+                off = money.prorate(total, int(percent * 100), 10000)
+                if off.amount <= 0:
+                    raise errors.InvalidAmount("That percent is less than the smallest coin.")
+            share = (off.amount / total.amount * 100) if total.amount else Decimal(100)
+            require_discount_within_limit(actor, share)
+            _within_due(off, amount_due(locked))
+            line = InvoiceLine.objects.create(
+                invoice=locked,
+                kind=InvoiceLine.Kind.DISCOUNT,
+                description=f"Discount: {reason}",
+                quantity=1,
+                unit_price=-off,
+                amount=-off,
+            )
+            ledger.post(
+                "invoice_discounted",
+                [ledger.debit(Account.DISCOUNTS, off), ledger.credit(Account.RECEIVABLE, off)],
+                contact=locked.contact,
+                invoice=locked,
+                actor=actor,
+                memo=reason,
+            )
+            audit.record(
+                "invoice.discounted",
+                locked,
+                actor=actor,
+                reason=reason,
+                contact_id=locked.contact_id,
+                amount=off,
+                after={"percent": str(percent) if percent is not None else None},
+            )
+            charging.close_if_settled(locked)
+            remember(line)
+        return line
+
+    return once(idempotency_key, "discount_invoice", params, run)
+
+
+def mark_invoice_paid(
+    invoice: Invoice,
+    *,
+    amount: Money | None = None,
+    method: str,
+    reference: str = "",
+    paid_at: dt.datetime | None = None,
+    actor,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record money received outside the gateway; partial amounts leave the invoice open."""
+    require(actor, "mark_paid", "mark invoices paid")
+    reason = require_reason(reason)
+    if method not in RECORD_METHODS:
+        raise errors.InvalidRequest(f"Choose how it was paid, not {method!r}.", field="method")
+    if amount is not None:
+        amount = checked_amount(amount, invoice.currency)
+    if paid_at and paid_at > clock.now():
+        raise errors.InvalidRequest("The payment date cannot be in the future.", field="paid_at")
+    params = {"invoice": invoice.pk, "amount": str(amount), "method": method, "ref": reference}
+
+    def run(remember) -> Payment:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            check(locked, Invoice.Status.PAID, what="mark this invoice paid")
+            charging.refuse_if_charge_in_progress(locked)
+            due = amount_due(locked)
+            if due.amount <= 0:
+                raise errors.InvalidTransition(errors.NOTHING_DUE)
+            paying = amount or due
+            _within_due(paying, due)
+            payment = receive_outside(
+                locked,
+                amount=paying,
+                method=method,
+                reference=reference.strip(),
+                paid_at=paid_at,
+                actor=actor,
+                reason=reason,
+            )
+            remember(payment)
+        return payment
+
+    return once(idempotency_key, "mark_invoice_paid", params, run)
+
+
+def retry_invoice(
+    invoice: Invoice,
+    *,
+    payment_method: PaymentMethod | None = None,
+    actor,
+    reason: str = "",
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Charge a card now for everything still due on an open invoice."""
+    require(actor, "retry_charge", "charge invoices again")
+    card = charging.usable_card(invoice.contact, payment_method or default_card_for(invoice))
+    params = {"invoice": invoice.pk, "card": card.pk}
+
+    def run(remember) -> Payment:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            check(locked, Invoice.Status.PAID, what="charge this invoice")
+            charging.refuse_if_charge_in_progress(locked)
+            due = amount_due(locked)
+            if due.amount <= 0:
+                raise errors.InvalidTransition(errors.NOTHING_DUE)
+            payment = charging.start_charge(locked, amount=due, card=card, actor=actor)
+            audit.record(
+                "invoice.charge_retried",
+                locked,
+                actor=actor,
+                reason=reason,
+                contact_id=locked.contact_id,
+                amount=due,
+                after={"card": str(card)},
+            )
+            remember(payment)
+        return charging.charge_now(payment, actor=actor)
+
+    return once(idempotency_key, "retry_invoice", params, run)
+
+
+def default_card_for(invoice: Invoice) -> PaymentMethod | None:
+    """The card an invoice is charged with when the rep picks none: its order's, else default."""
+    order = getattr(invoice, "order", None)
+    if order is not None and order.payment_method_id and order.payment_method.active:
+        return order.payment_method
+    return None
+
+
+def void_invoice(
+    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+) -> Invoice:
+    """Cancel an invoice that should never have existed. Allowed only while no money is
+    captured on it (refund first); what was still due is reversed out of revenue."""
+    require(actor, "void", "void invoices")
+    reason = require_reason(reason)
+
+    def run(remember) -> Invoice:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            payments = locks.lock_payments(locked)
+            check(locked, Invoice.Status.VOID, what="void this invoice")
+            charging.refuse_if_charge_in_progress(locked)
+            if any(_kept(p) for p in payments):
+                raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
+            _void(locked, actor=actor, reason=reason)
+            remember(locked)
+        return locked
+
+    return once(idempotency_key, "void_invoice", {"invoice": invoice.pk}, run)
+
+
+def _kept(payment: Payment) -> bool:
+    """Money we still hold (or may still return) on this payment."""
+    if payment.status != Payment.Status.SUCCEEDED:
+        return False
+    settled = payment.refunds.filter(status="succeeded")
+    refunded = money.sum_money((r.amount for r in settled), str(payment.amount.currency))
+    return refunded < payment.amount
+
+
+def _void(invoice: Invoice, *, actor, reason: str) -> None:
+    due = amount_due(invoice)
+    old = move(invoice, Invoice.Status.VOID, what="void this invoice")
+    invoice.closed_at = clock.now()
+    invoice.save(update_fields=["status", "closed_at"])
+    ledger.post(
+        "invoice_voided",
+        [ledger.debit(Account.REVENUE, due), ledger.credit(Account.RECEIVABLE, due)],
+        contact=invoice.contact,
+        invoice=invoice,
+        actor=actor,
+        memo=reason,
+    )
+    audit.record(
+        "invoice.voided",
+        invoice,
+        actor=actor,
+        reason=reason,
+        contact_id=invoice.contact_id,
+        amount=due,
+        before={"status": old},
+        after={"status": invoice.status},
+    )
+    events.announce(events.invoice_voided, invoice=invoice)
+
+
+def write_off_invoice(
+    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+) -> Invoice:
+    """Stop collecting what is due and book it as bad debt (reversible)."""
+    require(actor, "write_off", "write off invoices")
+    reason = require_reason(reason)
+
+    def run(remember) -> Invoice:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            check(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
+            charging.refuse_if_charge_in_progress(locked)
+            due = amount_due(locked)
+            if due.amount <= 0:
+                raise errors.InvalidTransition(errors.NOTHING_DUE)
+            old = move(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
+            locked.closed_at = clock.now()
+            locked.save(update_fields=["status", "closed_at"])
+            ledger.post(
+                "invoice_written_off",
+                [ledger.debit(Account.BAD_DEBT, due), ledger.credit(Account.RECEIVABLE, due)],
+                contact=locked.contact,
+                invoice=locked,
+                actor=actor,
+                memo=reason,
+            )
+            audit.record(
+                "invoice.written_off",
+                locked,
+                actor=actor,
+                reason=reason,
+                contact_id=locked.contact_id,
+                amount=due,
+                before={"status": old},
+                after={"status": locked.status},
+            )
+            events.announce(events.invoice_written_off, invoice=locked)
+            remember(locked)
+        return locked
+
+    return once(idempotency_key, "write_off_invoice", {"invoice": invoice.pk}, run)
+
+
+def reverse_write_off(
+    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+) -> Invoice:
+    """Put a written-off amount back in receivable; the invoice is open again (not back in
+    automatic collection unless a rep charges it)."""
+    require(actor, "write_off", "reverse write-offs")
+    reason = require_reason(reason)
+
+    def run(remember) -> Invoice:
+        with transaction.atomic(durable=True):
+            locked = locks.lock_invoice(invoice.pk)
+            old = move(locked, Invoice.Status.OPEN, what="reverse the write-off")
+            written = account_balance(locked, Account.BAD_DEBT)
+            locked.closed_at = None
+            locked.save(update_fields=["status", "closed_at"])
+            ledger.post(
+                "write_off_reversed",
+                [
+                    ledger.debit(Account.RECEIVABLE, written),
+                    ledger.credit(Account.BAD_DEBT, written),
+                ],
+                contact=locked.contact,
+                invoice=locked,
+                actor=actor,
+                memo=reason,
+            )
+            audit.record(
+                "invoice.write_off_reversed",
+                locked,
+                actor=actor,
+                reason=reason,
+                contact_id=locked.contact_id,
+                amount=written,
+                before={"status": old},
+                after={"status": locked.status},
+            )
+            events.announce(events.invoice_reopened, invoice=locked)
+            remember(locked)
+        return locked
+
+    return once(idempotency_key, "reverse_write_off", {"invoice": invoice.pk}, run)

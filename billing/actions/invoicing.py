@@ -1,0 +1,82 @@
+"""Issuing an invoice from sale lines: the lines, and the journal that makes them owed."""
+
+from dataclasses import dataclass
+
+from djmoney.money import Money
+
+from billing import ledger
+from billing.models import Account, Invoice, InvoiceLine
+from core import audit, clock, money
+from offers.models import Product
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One invoice line to issue. `amount` is signed: discounts and credits are negative."""
+
+    description: str
+    unit_price: Money
+    quantity: int
+    amount: Money
+    kind: str = InvoiceLine.Kind.ITEM
+    product: Product | None = None
+    terms: dict | None = None
+    period_start: object = None
+    period_end: object = None
+
+
+def issue_invoice(
+    contact,
+    specs: list[LineSpec],
+    *,
+    currency: str,
+    source: str,
+    actor,
+    reason: str = "",
+    event_name: str = "",
+    order=None,
+    action: str = "invoice.issued",
+) -> Invoice:
+    invoice = Invoice.objects.create(
+        contact=contact,
+        currency=currency,
+        source=source,
+        event_name=event_name,
+        issued_at=clock.now(),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **({"order": order} if order is not None else {}),
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            kind=spec.kind,
+            product=spec.product,
+            description=spec.description[:300],
+            quantity=spec.quantity,
+            unit_price=spec.unit_price,
+            amount=spec.amount,
+            terms=spec.terms or {},
+            period_start=spec.period_start,
+            period_end=spec.period_end,
+        )
+        for spec in specs
+    )
+    entries = []
+    for spec in specs:
+        if spec.amount.amount >= 0:
+            entries.append(ledger.credit(Account.REVENUE, spec.amount))
+        else:
+            entries.append(ledger.debit(Account.DISCOUNTS, -spec.amount))
+    total = money.sum_money((s.amount for s in specs), currency)
+    entries.append(ledger.debit(Account.RECEIVABLE, total))
+    ledger.post("invoice_issued", entries, contact=contact, invoice=invoice, actor=actor)
+    audit.record(
+        action,
+        invoice,
+        actor=actor,
+        reason=reason,
+        contact_id=contact.pk,
+        amount=total,
+        after={"lines": [f"{s.quantity} x {s.description} = {s.amount}" for s in specs]},
+    )
+    return invoice

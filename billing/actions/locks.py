@@ -1,0 +1,28 @@
+"""Row locks, always taken in one order: contact, order, invoice, payment, refund.
+
+Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
+"""
+
+from django.db.models import Model, QuerySet
+
+from billing.models import Invoice, Payment, Refund
+
+
+def _lock(qs: QuerySet, pk: int) -> Model:
+    return qs.select_for_update(of=("self",)).get(pk=pk)
+
+
+def lock_invoice(pk: int) -> Invoice:
+    return _lock(Invoice.objects.select_related("contact"), pk)
+
+
+def lock_payments(invoice: Invoice) -> list[Payment]:
+    return list(invoice.payments.order_by("pk").select_for_update(of=("self",)))
+
+
+def lock_payment(pk: int) -> Payment:
+    return _lock(Payment.objects.all(), pk)
+
+
+def lock_refund(pk: int) -> Refund:
+    return _lock(Refund.objects.all(), pk)

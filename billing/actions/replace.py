@@ -1,0 +1,103 @@
+"""Replace a wrong invoice with a corrected one, carrying its payments (no second charge)."""
+
+from django.db import transaction
+
+from billing import errors, ledger
+from billing.actions import charging, locks
+from billing.actions.idempotent import once
+from billing.actions.invoices import _void
+from billing.actions.invoicing import issue_invoice
+from billing.actions.sales import _line_specs
+from billing.lines import SaleLine, validate_lines
+from billing.models import Account, Invoice, Payment
+from billing.permissions import require, require_reason
+from billing.selectors import amount_due
+from core import audit, money
+
+
+def replace_voided_invoice(
+    invoice: Invoice,
+    *,
+    lines: list[SaleLine],
+    actor,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> Invoice:
+    """Issue a corrected invoice in place of `invoice` and move its captured payments onto it.
+
+    `invoice` may already be void, or still open/paid: then it is voided in the same
+    transaction (Ontraport's "replace a paid transaction that had to be voided"). Voiding and
+    replacing at once is why the money can stay captured: the payments never sit on a void
+    invoice. The replacement must cost at least what was paid; refund the rest first.
+    """
+    require(actor, "replace_invoice", "replace invoices")
+    reason = require_reason(reason)
+    currency = validate_lines(lines)
+    if currency != invoice.currency:
+        raise errors.CurrencyMismatch(
+            errors.WRONG_CURRENCY.format(
+                subject="invoice", expected=invoice.currency, got=currency
+            ),
+            field="lines",
+        )
+    params = {"invoice": invoice.pk, "lines": [line.fingerprint() for line in lines]}
+
+    def run(remember) -> Invoice:
+        specs = _line_specs(lines)
+        with transaction.atomic(durable=True):
+            old = locks.lock_invoice(invoice.pk)
+            payments = locks.lock_payments(old)
+            if hasattr(old, "replaced_by"):
+                raise errors.InvalidTransition("This invoice has already been replaced.")
+            if old.status == Invoice.Status.WRITTEN_OFF:
+                raise errors.InvalidTransition("Reverse the write-off before replacing it.")
+            charging.refuse_if_charge_in_progress(old)
+            carried = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
+            paid = money.sum_money((p.amount for p in carried), currency)
+            new = issue_invoice(
+                old.contact,
+                specs,
+                currency=currency,
+                source=Invoice.Source.REPLACEMENT,
+                actor=actor,
+                reason=reason,
+                action="invoice.replaced",
+            )
+            new.replaces = old
+            new.save(update_fields=["replaces"])
+            if paid > amount_due(new):
+                raise errors.InvalidAmount(
+                    f"The replacement is less than the {paid} already paid; refund the "
+                    "difference first.",
+                    field="lines",
+                )
+            if paid.amount:
+                # Unapply the payments from the old invoice and apply them to the new one.
+                ledger.post(
+                    "payments_moved",
+                    [
+                        ledger.debit(Account.RECEIVABLE, paid, invoice=old),
+                        ledger.credit(Account.RECEIVABLE, paid, invoice=new),
+                    ],
+                    contact=old.contact,
+                    invoice=new,
+                    actor=actor,
+                    memo=reason,
+                )
+                Payment.objects.filter(pk__in=[p.pk for p in carried]).update(invoice=new)
+            if old.status != Invoice.Status.VOID:
+                _void(old, actor=actor, reason=f"Replaced by {new.number}: {reason}")
+            audit.record(
+                "invoice.payments_moved",
+                new,
+                actor=actor,
+                reason=reason,
+                contact_id=new.contact_id,
+                amount=paid,
+                after={"from": old.number, "payments": [p.pk for p in carried]},
+            )
+            charging.close_if_settled(new)
+            remember(new)
+        return new
+
+    return once(idempotency_key, "replace_voided_invoice", params, run)

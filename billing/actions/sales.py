@@ -1,0 +1,199 @@
+"""Selling: charge the card on file now, or record a sale paid elsewhere."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from billing import errors
+from billing.actions import charging
+from billing.actions.idempotent import once
+from billing.actions.invoicing import LineSpec, issue_invoice
+from billing.lines import SaleLine, validate_lines
+from billing.models import Account, Invoice, Payment, PaymentMethod
+from billing.permissions import require
+from billing.selectors import amount_due
+from core import audit, clock, money
+
+SOURCES = ("phone", "event")
+RECORD_METHODS = tuple(m for m in Payment.Method.values if m != Payment.Method.CARD)
+
+
+def _line_specs(lines: list[SaleLine]) -> list[LineSpec]:
+    specs = []
+    for line in lines:
+        if line.payment_terms.is_recurring:
+            raise errors.InvalidRequest(
+                "Subscriptions and payment plans are not available yet.", field="terms"
+            )
+        specs.append(
+            LineSpec(
+                description=line.product.name,
+                unit_price=line.price,
+                quantity=line.quantity,
+                amount=line.subtotal,
+                product=line.product,
+                terms=line.payment_terms.to_json(),
+            )
+        )
+        if line.discount:
+            specs.append(
+                LineSpec(
+                    description=f"Discount on {line.product.name}",
+                    unit_price=-line.discount,
+                    quantity=1,
+                    amount=-line.discount,
+                    kind="discount",
+                    product=line.product,
+                )
+            )
+    return specs
+
+
+def charge_sale(
+    contact,
+    *,
+    lines: list[SaleLine],
+    payment_method: PaymentMethod | None,
+    actor,
+    reason: str = "",
+    source: str = "phone",
+    event_name: str = "",
+    idempotency_key: str | None = None,
+) -> Invoice:
+    """Issue an invoice for the lines and charge the card for what is due now.
+
+    A decline leaves the invoice open with its failed payment, for the rep to retry or
+    another card; a lost gateway answer leaves the payment `unknown` until reconciled.
+    """
+    require(actor, "sell", "sell")
+    if source not in SOURCES:
+        raise errors.InvalidRequest(f"Unknown sale source {source!r}.", field="source")
+    currency = validate_lines(lines)
+    card = charging.usable_card(contact, payment_method)
+    params = {
+        "contact": contact.pk,
+        "lines": [line.fingerprint() for line in lines],
+        "card": card.pk,
+        "source": source,
+    }
+
+    def run(remember) -> Invoice:
+        specs = _line_specs(lines)
+        with transaction.atomic(durable=True):
+            invoice = issue_invoice(
+                contact,
+                specs,
+                currency=currency,
+                source=source,
+                actor=actor,
+                reason=reason,
+                event_name=event_name,
+                action="sale.charged",
+            )
+            due = amount_due(invoice)
+            payment = None
+            if due.amount > 0:
+                payment = charging.start_charge(invoice, amount=due, card=card, actor=actor)
+            else:
+                charging.close_if_settled(invoice)
+            remember(invoice)
+        if payment is not None:
+            charging.charge_now(payment, actor=actor)
+        invoice.refresh_from_db()
+        return invoice
+
+    return once(idempotency_key, "charge_sale", params, run)
+
+
+def record_sale(
+    contact,
+    *,
+    lines: list[SaleLine],
+    method: str = "other_system",
+    reference: str,
+    paid_at: dt.datetime | None = None,
+    event_name: str = "",
+    actor,
+    reason: str = "",
+    idempotency_key: str | None = None,
+) -> Invoice:
+    """Log a sale whose money was taken outside Paydesk (another system, cash, an event)."""
+    require(actor, "sell", "record a sale")
+    if method not in RECORD_METHODS:
+        raise errors.InvalidRequest(f"Unknown payment method {method!r}.", field="method")
+    reference = (reference or "").strip()
+    if method == Payment.Method.OTHER_SYSTEM and not reference:
+        raise errors.InvalidRequest(
+            "Give the other system's reference for this sale.", field="reference"
+        )
+    if method == Payment.Method.EVENT and not event_name.strip():
+        raise errors.InvalidRequest("Name the event.", field="event_name")
+    if paid_at and paid_at > clock.now():
+        raise errors.InvalidRequest("The payment date cannot be in the future.", field="paid_at")
+    currency = validate_lines(lines)
+    params = {
+        "contact": contact.pk,
+        "lines": [line.fingerprint() for line in lines],
+        "method": method,
+        "reference": reference,
+    }
+
+    def run(remember) -> Invoice:
+        specs = _line_specs(lines)
+        with transaction.atomic(durable=True):
+            source = "event" if method == Payment.Method.EVENT else "other_system"
+            invoice = issue_invoice(
+                contact,
+                specs,
+                currency=currency,
+                source=source,
+                actor=actor,
+                reason=reason,
+                event_name=event_name,
+                action="sale.recorded",
+            )
+            due = amount_due(invoice)
+            if due.amount > 0:
+                receive_outside(
+                    invoice,
+                    amount=due,
+                    method=method,
+                    reference=reference,
+                    paid_at=paid_at,
+                    actor=actor,
+                )
+            charging.close_if_settled(invoice)
+            remember(invoice)
+        invoice.refresh_from_db()
+        return invoice
+
+    return once(idempotency_key, "record_sale", params, run)
+
+
+def receive_outside(
+    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor, reason: str = ""
+) -> Payment:
+    """Record money received outside the gateway against a locked invoice."""
+    payment = Payment.objects.create(
+        contact=invoice.contact,
+        invoice=invoice,
+        amount=amount,
+        amount_refunded=money.zero(invoice.currency),
+        status=Payment.Status.SUCCEEDED,
+        method=method,
+        reference=reference,
+        paid_at=paid_at or clock.now(),
+        created_at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    charging.apply_payment(invoice, payment, Account.EXTERNAL, actor=actor, kind="payment_recorded")
+    audit.record(
+        "payment.recorded",
+        payment,
+        actor=actor,
+        reason=reason,
+        contact_id=invoice.contact_id,
+        amount=amount,
+        after={"method": method, "reference": reference},
+    )
+    return payment

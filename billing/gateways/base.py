@@ -1,0 +1,70 @@
+"""The gateway contract: what billing asks of a card processor, and what it gets back.
+
+Amounts cross this boundary only as integer minor units (core.money.to_minor_units). Every
+money-moving call carries an idempotency key, so asking twice never moves money twice, and
+`find_charge` / `find_refund` let the reconcile task settle a call whose answer was lost.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+class GatewayTimeout(Exception):
+    """The call's outcome is unknown: it may or may not have happened at the gateway."""
+
+
+class GatewayError(Exception):
+    """The gateway refused the request itself (bad token, unsupported currency...)."""
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    status: Literal["succeeded", "failed"]
+    ref: str
+    decline_code: str = ""
+    message: str = ""
+    hard_decline: bool = False
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: Literal["succeeded", "failed"]
+    ref: str
+    message: str = ""
+
+
+class Gateway(Protocol):
+    name: str
+    currencies: frozenset[str]
+
+    def create_customer(self, *, email: str, name: str) -> str: ...
+
+    def attach_card(self, *, customer: str, token: str) -> CardDetails: ...
+
+    def charge(
+        self,
+        *,
+        customer: str,
+        card: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        description: str,
+    ) -> ChargeResult: ...
+
+    def refund(
+        self, *, charge_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> RefundResult: ...
+
+    def find_charge(self, idempotency_key: str) -> ChargeResult | None: ...
+
+    def find_refund(self, idempotency_key: str) -> RefundResult | None: ...

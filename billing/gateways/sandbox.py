@@ -1,0 +1,251 @@
+"""The embedded sandbox gateway: deterministic, no network, behaving as Stripe documents its
+published test cards.
+
+Its state lives in its own tables (SandboxCard, SandboxTransaction) so every process sees the
+same gateway. Faults for tests: `inject_timeout("before")` loses the call before any charge,
+`inject_timeout("after")` records the charge and then loses the answer.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from billing.gateways.base import (
+    CardDetails,
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    RefundResult,
+)
+from billing.models import SandboxCard, SandboxTransaction
+
+HARD_DECLINE_CODES = frozenset({"lost_card", "stolen_card", "fraudulent", "pickup_card"})
+
+
+@dataclass(frozen=True)
+class TestCard:
+    number: str
+    brand: str
+    decline_code: str = ""
+
+
+# Stripe's published test PaymentMethods and the card numbers behind them.
+TEST_CARDS = {
+    "pm_card_visa": TestCard("4242424242424242", "visa"),
+    "pm_card_mastercard": TestCard("5555555555554444", "mastercard"),
+    "pm_card_amex": TestCard("378282246310005", "amex"),
+    "pm_card_chargeDeclined": TestCard("4000000000000002", "visa", "generic_decline"),
+    "pm_card_chargeDeclinedInsufficientFunds": TestCard(
+        "4000000000009995", "visa", "insufficient_funds"
+    ),
+    "pm_card_chargeDeclinedExpiredCard": TestCard("4000000000000069", "visa", "expired_card"),
+    "pm_card_chargeDeclinedProcessingError": TestCard(
+        "4000000000000119", "visa", "processing_error"
+    ),
+    "pm_card_chargeDeclinedLostCard": TestCard("4000000000009987", "visa", "lost_card"),
+    "pm_card_chargeDeclinedStolenCard": TestCard("4000000000009979", "visa", "stolen_card"),
+    "pm_card_chargeDeclinedFraudulent": TestCard("4100000000000019", "visa", "fraudulent"),
+}
+_BY_NUMBER = {card.number: token for token, card in TEST_CARDS.items()}
+_MESSAGES = {
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "expired_card": "Your card has expired.",
+    "processing_error": "An error occurred while processing your card. Try again.",
+    "lost_card": "Your card was declined (reported lost).",
+    "stolen_card": "Your card was declined (reported stolen).",
+    "fraudulent": "Your card was declined (suspected fraud).",
+}
+CURRENCIES = frozenset(
+    [
+        "USD",
+        "EUR",
+        "GBP",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CHF",
+        "SEK",
+        "NOK",
+        "DKK",
+        "JPY",
+        "KWD",
+        "BHD",
+        "JOD",
+        "OMR",
+        "TND",
+        "MXN",
+        "BRL",
+        "SGD",
+        "HKD",
+    ]
+)
+
+_timeouts: list[str] = []
+
+
+def inject_timeout(when: str, times: int = 1) -> None:
+    """Make the next `times` gateway calls time out "before" or "after" they take effect."""
+    assert when in ("before", "after")
+    _timeouts.extend([when] * times)
+
+
+def clear_faults() -> None:
+    _timeouts.clear()
+
+
+def _fault(stage: str) -> None:
+    if _timeouts and _timeouts[0] == stage:
+        _timeouts.pop(0)
+        raise GatewayTimeout(f"sandbox: timed out {stage} the call")
+
+
+def tokenize_test_card(number: str) -> str:
+    """The sandbox's card form: a published test number becomes its token; nothing is kept."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    try:
+        return _BY_NUMBER[digits]
+    except KeyError:
+        raise GatewayError(
+            "The sandbox accepts only Stripe's published test card numbers (e.g. 4242 4242 4242 4242)"
+        ) from None
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def _charge_result(txn: SandboxTransaction) -> ChargeResult:
+    return ChargeResult(
+        status=txn.status,
+        ref=txn.ref,
+        decline_code=txn.decline_code,
+        message=_MESSAGES.get(txn.decline_code, ""),
+        hard_decline=txn.decline_code in HARD_DECLINE_CODES,
+    )
+
+
+class SandboxGateway:
+    name = "sandbox"
+    currencies = CURRENCIES
+
+    def create_customer(self, *, email: str, name: str) -> str:
+        return f"cus_sbx_{secrets.token_hex(8)}"
+
+    def attach_card(self, *, customer: str, token: str) -> CardDetails:
+        card = TEST_CARDS.get(token)
+        if card is None:
+            raise GatewayError(f"No such test card token: {token!r}")
+        stored = SandboxCard.objects.create(
+            token=f"pm_sbx_{secrets.token_hex(10)}",
+            customer=customer,
+            behaviour=token,
+            brand=card.brand,
+            last4=card.number[-4:],
+            exp_month=12,
+            exp_year=2034,
+        )
+        return CardDetails(stored.token, stored.brand, stored.last4, 12, 2034)
+
+    def set_card_behaviour(self, token: str, behaviour: str) -> None:
+        """Tests: make a stored card behave like another test card from now on."""
+        assert behaviour in TEST_CARDS
+        SandboxCard.objects.filter(token=token).update(behaviour=behaviour)
+
+    def _existing(self, key: str, fingerprint: str) -> SandboxTransaction | None:
+        txn = SandboxTransaction.objects.filter(idempotency_key=key).first()
+        if txn and txn.fingerprint != fingerprint:
+            raise GatewayError("idempotency_error: this key was used with other parameters")
+        return txn
+
+    def _record(self, **fields) -> SandboxTransaction:
+        try:
+            with transaction.atomic():
+                return SandboxTransaction.objects.create(
+                    ref=f"{fields['kind'][:2]}_sbx_{secrets.token_hex(10)}", **fields
+                )
+        except IntegrityError:
+            # A concurrent call with the same key got there first: answer as it did.
+            return self._existing(fields["idempotency_key"], fields["fingerprint"])
+
+    def charge(
+        self,
+        *,
+        customer: str,
+        card: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+        description: str,
+    ) -> ChargeResult:
+        _fault("before")
+        if currency not in self.currencies:
+            raise GatewayError(f"The sandbox does not support {currency}")
+        if amount_minor <= 0:
+            raise GatewayError("Amount must be positive")
+        fingerprint = _fingerprint("charge", customer, card, amount_minor, currency)
+        txn = self._existing(idempotency_key, fingerprint)
+        if txn is None:
+            stored = SandboxCard.objects.filter(token=card, customer=customer).first()
+            if stored is None:
+                raise GatewayError("No such card for this customer")
+            decline_code = TEST_CARDS[stored.behaviour].decline_code
+            txn = self._record(
+                kind="charge",
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                amount_minor=amount_minor,
+                currency=currency,
+                status="failed" if decline_code else "succeeded",
+                card=card,
+                decline_code=decline_code,
+            )
+        _fault("after")
+        return _charge_result(txn)
+
+    def refund(
+        self, *, charge_ref: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        _fault("before")
+        fingerprint = _fingerprint("refund", charge_ref, amount_minor, currency)
+        txn = self._existing(idempotency_key, fingerprint)
+        if txn is None:
+            charge = SandboxTransaction.objects.filter(
+                ref=charge_ref, kind="charge", status="succeeded"
+            ).first()
+            if charge is None or charge.currency != currency:
+                raise GatewayError("No such charge to refund")
+            refunded = (
+                SandboxTransaction.objects.filter(
+                    charge_ref=charge_ref, kind="refund", status="succeeded"
+                ).aggregate(total=Sum("amount_minor"))["total"]
+                or 0
+            )
+            if refunded + amount_minor > charge.amount_minor:
+                raise GatewayError("Refund exceeds the charge's remaining amount")
+            txn = self._record(
+                kind="refund",
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                amount_minor=amount_minor,
+                currency=currency,
+                status="succeeded",
+                charge_ref=charge_ref,
+            )
+        _fault("after")
+        return RefundResult(status=txn.status, ref=txn.ref)
+
+    def find_charge(self, idempotency_key: str) -> ChargeResult | None:
+        txn = SandboxTransaction.objects.filter(
+            idempotency_key=idempotency_key, kind="charge"
+        ).first()
+        return _charge_result(txn) if txn else None
+
+    def find_refund(self, idempotency_key: str) -> RefundResult | None:
+        txn = SandboxTransaction.objects.filter(
+            idempotency_key=idempotency_key, kind="refund"
+        ).first()
+        return RefundResult(status=txn.status, ref=txn.ref) if txn else None

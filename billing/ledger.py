@@ -1,0 +1,75 @@
+"""Posting journals: the only way money moves in Paydesk's books.
+
+Each money action posts exactly one journal whose entries sum to zero per currency. Debits are
+positive, credits negative. Zero entries are dropped; a journal may be empty when an action moves
+no money (voiding an invoice that nothing is due on) so the action still leaves its trace.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from djmoney.money import Money
+
+from billing.models import Account, Invoice, Journal, LedgerEntry
+from core import clock, money
+from core.txn import in_transaction
+
+
+class UnbalancedJournal(AssertionError):
+    """A programming error: a journal must balance. Never shown to a rep."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    account: Account
+    amount: Money
+    invoice: Invoice | None = None
+
+
+def debit(account: Account, amount: Money, invoice: Invoice | None = None) -> Entry:
+    return Entry(account, amount, invoice)
+
+
+def credit(account: Account, amount: Money, invoice: Invoice | None = None) -> Entry:
+    return Entry(account, -amount, invoice)
+
+
+def post(
+    kind: str,
+    entries: list[Entry],
+    *,
+    contact=None,
+    invoice: Invoice | None = None,
+    actor=None,
+    memo: str = "",
+) -> Journal:
+    assert in_transaction(), "post inside the action's transaction"
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        money.validate(entry.amount)
+        sums[str(entry.amount.currency)] += entry.amount.amount
+    unbalanced = {cur: total for cur, total in sums.items() if total != 0}
+    if unbalanced:
+        raise UnbalancedJournal(f"{kind} does not balance: {unbalanced}")
+    journal = Journal.objects.create(
+        kind=kind,
+        memo=memo[:300],
+        created_at=clock.now(),
+        contact=contact,
+        invoice=invoice,
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            journal=journal,
+            account=entry.account,
+            # Receivable is per contact: the contact's balance is the sum of these rows.
+            contact=contact,
+            invoice=entry.invoice or invoice,
+            amount=entry.amount,
+        )
+        for entry in entries
+        if entry.amount.amount != 0
+    )
+    return journal

@@ -1,0 +1,66 @@
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+
+class Account(models.TextChoices):
+    RECEIVABLE = "receivable", "Accounts receivable"
+    REVENUE = "revenue", "Revenue"
+    DISCOUNTS = "discounts", "Discounts"
+    REFUNDS = "refunds", "Refunds"
+    CASH = "cash", "Gateway clearing"
+    EXTERNAL = "external", "External payments"
+    BAD_DEBT = "bad_debt", "Bad debt"
+    COMMISSION_EXPENSE = "commission_expense", "Commission expense"
+    COMMISSION_PAYABLE = "commission_payable", "Commissions payable"
+
+
+class Journal(models.Model):
+    """One money action's postings. Append-only: a correction is a new, reversing journal.
+
+    Only billing.ledger.post creates journals; it refuses entries that do not sum to zero per
+    currency, and a PostgreSQL constraint trigger checks the same at commit.
+    """
+
+    kind = models.CharField(max_length=40, db_index=True)
+    memo = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="journals"
+    )
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+class LedgerEntry(models.Model):
+    """A signed amount on one account: debits positive, credits negative. Never updated."""
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    account = models.CharField(max_length=20, choices=Account.choices)
+    contact = models.ForeignKey(
+        "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = MoneyField(max_digits=19, decimal_places=3)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["invoice", "account"]),
+            models.Index(fields=["contact", "account"]),
+        ]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_account_display()} {self.amount}"

@@ -1,0 +1,104 @@
+from django.db import models
+from django.db.models import F, Q
+from djmoney.models.fields import MoneyField
+
+
+class Payment(models.Model):
+    """One movement of money in: a gateway charge attempt, or money received outside.
+
+    A charge is recorded `pending` with its idempotency key before the gateway is called, and
+    left `unknown` when the call's outcome is lost; the reconcile task asks the gateway by key.
+    `amount_refunded` counts pending and succeeded refunds; it is only changed under this row's
+    lock and a check constraint keeps it within the amount captured.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Declined"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    class Method(models.TextChoices):
+        CARD = "card", "Card"
+        CASH = "cash", "Cash"
+        CHECK = "check", "Check"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        OTHER_SYSTEM = "other_system", "Other payment system"
+        EVENT = "event", "Event"
+
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.PROTECT, related_name="payments"
+    )
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = MoneyField(max_digits=19, decimal_places=3)
+    amount_refunded = MoneyField(max_digits=19, decimal_places=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    method = models.CharField(max_length=14, choices=Method.choices)
+    payment_method = models.ForeignKey(
+        "billing.PaymentMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    gateway = models.CharField(max_length=20, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    gateway_ref = models.CharField(max_length=255, blank=True)
+    decline_code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    reference = models.CharField(max_length=200, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=F("amount")) & Q(amount_refunded__gte=0),
+                name="payment_refunded_within_amount",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.amount} ({self.get_status_display()})"
+
+    @property
+    def refundable(self):
+        return self.amount - self.amount_refunded
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    class Settle(models.TextChoices):
+        GATEWAY = "gateway", "Through the gateway"
+        OUTSIDE = "outside", "Paid back outside"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = MoneyField(max_digits=19, decimal_places=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    settle = models.CharField(max_length=8, choices=Settle.choices)
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    gateway_ref = models.CharField(max_length=255, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    reason = models.TextField()
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} ({self.get_status_display()})"

@@ -1,0 +1,65 @@
+"""Reads of money state. Amounts come from the ledger, never from a stored running total."""
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from djmoney.money import Money
+
+from billing.models import Account, Invoice, InvoiceLine, LedgerEntry, Payment
+
+_DEC = DecimalField(max_digits=19, decimal_places=3)
+
+
+def _sum(qs: QuerySet, field: str = "amount") -> Decimal:
+    return qs.aggregate(total=Coalesce(Sum(field), Value(Decimal(0)), output_field=_DEC))["total"]
+
+
+def account_balance(invoice: Invoice, account: Account) -> Money:
+    entries = LedgerEntry.objects.filter(invoice=invoice, account=account)
+    return Money(_sum(entries), invoice.currency)
+
+
+def amount_due(invoice: Invoice) -> Money:
+    return account_balance(invoice, Account.RECEIVABLE)
+
+
+def invoice_total(invoice: Invoice) -> Money:
+    return Money(_sum(InvoiceLine.objects.filter(invoice=invoice)), invoice.currency)
+
+
+def amount_paid(invoice: Invoice) -> Money:
+    captured = Payment.objects.filter(invoice=invoice, status=Payment.Status.SUCCEEDED)
+    return Money(_sum(captured), invoice.currency)
+
+
+def amount_refunded(invoice: Invoice) -> Money:
+    captured = Payment.objects.filter(invoice=invoice, status=Payment.Status.SUCCEEDED)
+    return Money(_sum(captured, "amount_refunded"), invoice.currency)
+
+
+def contact_balances(contact) -> dict[str, Money]:
+    rows = (
+        LedgerEntry.objects.filter(contact=contact, account=Account.RECEIVABLE)
+        .values("amount_currency")
+        .annotate(total=Sum("amount"))
+        .order_by("amount_currency")
+    )
+    return {r["amount_currency"]: Money(r["total"], r["amount_currency"]) for r in rows}
+
+
+def _subquery_sum(qs: QuerySet, field: str = "amount") -> Subquery:
+    summed = qs.order_by().values("invoice").annotate(s=Sum(field)).values("s")
+    return Coalesce(Subquery(summed, output_field=_DEC), Value(Decimal(0)), output_field=_DEC)
+
+
+def with_amounts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Annotate total, due, paid and refunded (Decimals in the invoice currency) in one query."""
+    receivable = LedgerEntry.objects.filter(invoice=OuterRef("pk"), account=Account.RECEIVABLE)
+    captured = Payment.objects.filter(invoice=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+    return invoices.annotate(
+        total_amount=_subquery_sum(InvoiceLine.objects.filter(invoice=OuterRef("pk"))),
+        due_amount=_subquery_sum(receivable),
+        paid_amount=_subquery_sum(captured),
+        refunded_amount=_subquery_sum(captured, "amount_refunded"),
+    )

@@ -1,0 +1,111 @@
+"""Admin for core's records, and the two admin building blocks every app uses.
+
+`ViewOnlyAdmin` is for rows that only code may write: the audit trail, idempotency keys, the
+ledger, money records. Staff can find and read them; the admin offers no add, change or delete,
+so a POST to a change page is refused (403) rather than quietly saved.
+
+`MoneyValidatingForm` holds the admin to the same money rule as every other boundary
+(DESIGN.md): an amount with more decimals than its currency has is refused, never rounded.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.utils.text import Truncator
+from djmoney.money import Money
+
+from core import money
+from core.models import AuditEvent, ClockOffset, IdempotencyKey
+
+
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Searchable and filterable, never writable: no add, change or delete for anyone."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Explicit, so the page reads the same whatever permissions the user holds.
+        fields = [f.name for f in self.opts.concrete_fields]
+        return [*fields, *(f for f in self.readonly_fields if f not in fields)]
+
+
+class ViewOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MoneyValidatingForm(forms.ModelForm):
+    """Refuse amounts with more decimals than their currency has (1.5 JPY, 10.005 USD)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, Money):
+                try:
+                    cleaned[name] = money.validate(value)
+                except money.MoneyError as exc:
+                    self.add_error(name, str(exc))
+        return cleaned
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ViewOnlyAdmin):
+    """The audit trail: written by the actions in the change's own transaction, never edited."""
+
+    list_display = [
+        "created_at",
+        "action",
+        "actor",
+        "subject_type",
+        "subject_id",
+        "contact_id",
+        "amount",
+        "short_reason",
+    ]
+    list_select_related = ["actor", "subject_type"]
+    # No filter on `action`: its choices would be a DISTINCT over the whole audit table.
+    list_filter = [("created_at", admin.DateFieldListFilter), "subject_type"]
+    search_fields = ["action", "reason", "=subject_id", "=contact_id", "actor__username"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="reason")
+    def short_reason(self, event: AuditEvent) -> str:
+        return Truncator(event.reason).chars(60)
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ViewOnlyAdmin):
+    """The first result of an action called with a key; replays depend on it staying put."""
+
+    list_display = ["key", "action", "result_type", "result_id", "created_at"]
+    list_select_related = ["result_type"]
+    list_filter = ["action", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["key", "action"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(ClockOffset)
+class ClockOffsetAdmin(ViewOnlyAdmin):
+    """The demo test clock. Move it with `core.clock.set_offset`, which refuses unless
+    PAYDESK_ALLOW_TEST_CLOCK is on; an admin edit would skip that guard and move "now" for
+    every charge and dunning sweep."""
+
+    list_display = ["pk", "seconds"]

@@ -1,0 +1,38 @@
+"""Writing audit events: one per state change, in the change's own transaction."""
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from djmoney.money import Money
+
+from core import clock
+from core.models import AuditEvent
+from core.txn import in_transaction
+
+
+def record(
+    action: str,
+    subject: models.Model,
+    *,
+    actor: Any,
+    reason: str = "",
+    contact_id: int | None = None,
+    amount: Money | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    # An event outside a transaction could outlive a rolled-back change.
+    assert in_transaction(), "audit events belong in the change's transaction"
+    return AuditEvent.objects.create(
+        created_at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        reason=reason,
+        contact_id=contact_id,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        amount=amount,
+        before=before or {},
+        after=after or {},
+    )

@@ -1,0 +1,71 @@
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from djmoney.models.fields import MoneyField
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, why, and what it looked like before and after.
+
+    Written in the same database transaction as the change it describes, so a change without its
+    event (or an event without its change) cannot exist. Rows are never updated or deleted.
+    `contact_id` is a plain column rather than a foreign key because core sits below contacts.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    reason = models.TextField(blank=True)
+    contact_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.BigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    amount = MoneyField(max_digits=19, decimal_places=3, null=True, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["contact_id", "-created_at"]),
+            models.Index(fields=["subject_type", "subject_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor or 'system'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """The first result of an action called with a client-chosen key.
+
+    The unique key makes a double click or a retried request return the first result; the
+    fingerprint of the parameters makes the same key with other parameters an error
+    (Stripe's idempotency_error, TigerBeetle's exists_with_different_*).
+    """
+
+    key = models.CharField(max_length=255, unique=True)
+    action = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    result_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    result_id = models.BigIntegerField()
+    result = GenericForeignKey("result_type", "result_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ClockOffset(models.Model):
+    """The demo test clock's offset from real time (one row); see core.clock."""
+
+    seconds = models.BigIntegerField(default=0)
+
+    @classmethod
+    def current(cls) -> dt.timedelta:
+        row = cls.objects.filter(pk=1).first()
+        return dt.timedelta(seconds=row.seconds if row else 0)

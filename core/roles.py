@@ -1,0 +1,65 @@
+"""The three roles as Django groups, and the rule for what a rep may do alone.
+
+Groups are rebuilt after every migrate (idempotently), so a permission added in code reaches
+its role without a hand-written data migration.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+REP = "Rep"
+MANAGER = "Manager"
+BILLING_ADMIN = "Billing admin"
+
+_READ_APPS = ("contacts", "offers", "billing", "dunning", "core")
+_REP_PERMS = (
+    "contacts.add_contact",
+    "contacts.change_contact",
+    "billing.sell",
+    "billing.discount",
+    "billing.mark_paid",
+    "billing.retry_charge",
+    "billing.refund",
+    "billing.void",
+    "billing.send_invoice",
+    "billing.manage_cards",
+    "billing.change_orders",
+    "dunning.work_collections",
+)
+_MANAGER_PERMS = _REP_PERMS + (
+    "billing.write_off",
+    "billing.replace_invoice",
+    "billing.exceed_rep_limits",
+    "billing.rerun_commissions",
+    "billing.manage_commissions",
+    "offers.add_offer",
+    "offers.change_offer",
+    "offers.add_product",
+    "offers.change_product",
+    "offers.add_coupon",
+    "offers.change_coupon",
+    "dunning.add_dunningpolicy",
+    "dunning.change_dunningpolicy",
+)
+
+
+def _perms(names: tuple[str, ...]) -> list[Permission]:
+    wanted = {tuple(name.split(".")) for name in names}
+    found = Permission.objects.select_related("content_type").filter(
+        content_type__app_label__in={app for app, _ in wanted},
+        codename__in={code for _, code in wanted},
+    )
+    return [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+
+
+def ensure_roles(**_: Any) -> None:
+    viewing = list(
+        Permission.objects.filter(
+            content_type__app_label__in=_READ_APPS, codename__startswith="view_"
+        )
+    )
+    Group.objects.get_or_create(name=REP)[0].permissions.set(viewing + _perms(_REP_PERMS))
+    Group.objects.get_or_create(name=MANAGER)[0].permissions.set(viewing + _perms(_MANAGER_PERMS))
+    everything = Permission.objects.filter(content_type__app_label__in=_READ_APPS)
+    Group.objects.get_or_create(name=BILLING_ADMIN)[0].permissions.set(everything)

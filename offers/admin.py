@@ -1,0 +1,67 @@
+"""Catalogue admin: products, stored offers and coupons are edited here by managers.
+
+Editing an offer in the admin changes it in place. Sales already made are safe (each invoice line
+keeps a snapshot of product, price and terms); offer versioning for reps lives in the offer
+screens, not here.
+"""
+
+from uuid import uuid4
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+
+from core.admin import MoneyValidatingForm
+from offers.models import Coupon, Offer, OfferLine, Product
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = MoneyValidatingForm
+    list_display = ["name", "sku", "price", "active", "delivery_email", "access"]
+    list_filter = ["active", "access", "delivery_email", "price_currency"]
+    search_fields = ["name", "sku"]
+
+
+class OfferLineFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # One currency per offer: a sale refuses mixed currencies, so refuse them here first.
+        currency = self.instance.currency
+        for form in self.forms:
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            for name in ("unit_price", "discount"):
+                value = form.cleaned_data.get(name)
+                if value is not None and str(value.currency) != currency:
+                    form.add_error(name, ValidationError(f"This offer is in {currency}."))
+
+
+class OfferLineInline(admin.TabularInline):
+    model = OfferLine
+    form = MoneyValidatingForm
+    formset = OfferLineFormSet
+    fields = ["position", "product", "quantity", "unit_price", "discount", "terms"]
+    autocomplete_fields = ["product"]
+    extra = 0
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = ["name", "version", "currency", "archived", "created_at"]
+    list_filter = ["archived", "currency", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["name", "=family"]
+    readonly_fields = ["created_at"]
+    inlines = [OfferLineInline]
+
+    def get_changeform_initial_data(self, request):
+        # A new offer starts a new family; later versions share it.
+        return {"family": uuid4(), **super().get_changeform_initial_data(request)}
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    form = MoneyValidatingForm
+    list_display = ["code", "percent_off", "amount_off", "duration", "charges", "active"]
+    list_filter = ["active", "duration", "valid_until"]
+    search_fields = ["code"]

@@ -1,0 +1,58 @@
+import os
+
+import pytest
+from djmoney.money import Money
+
+from billing.actions import add_card
+from billing.gateways import sandbox
+from core import roles
+from tests import factories
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _roles(db):
+    roles.ensure_roles()
+
+
+@pytest.fixture(autouse=True)
+def _no_faults():
+    sandbox.clear_faults()
+    yield
+    sandbox.clear_faults()
+
+
+@pytest.fixture
+def rep(db):
+    return factories.rep(username="rita")
+
+
+@pytest.fixture
+def manager(db):
+    return factories.manager(username="max")
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="otto")
+
+
+@pytest.fixture
+def contact(db):
+    return factories.ContactFactory(first_name="Ada", last_name="Lovelace")
+
+
+@pytest.fixture
+def card(contact, manager):
+    return add_card(contact, token="pm_card_visa", actor=manager)
+
+
+@pytest.fixture
+def product(db):
+    return factories.ProductFactory(name="Masterclass", price=Money("100.00", "USD"))
+
+
+def usd(amount: str) -> Money:
+    return Money(amount, "USD")
