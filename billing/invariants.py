@@ -16,7 +16,8 @@ from billing.models import Account, Invoice, LedgerEntry, Payment, Refund
 from billing.selectors import with_amounts
 from core.models import AuditEvent
 
-_CANDIDATE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+# A run of 13-19 digits (spaces or dashes allowed) standing alone, not inside a hex digest.
+_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
 
 
 def unbalanced_journals() -> Iterator[str]:

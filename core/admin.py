@@ -79,8 +79,7 @@ class AuditEventAdmin(ViewOnlyAdmin):
         "short_reason",
     ]
     list_select_related = ["actor", "subject_type"]
-    # No filter on `action`: its choices would be a DISTINCT over the whole audit table.
-    list_filter = [("created_at", admin.DateFieldListFilter), "subject_type"]
+    list_filter = ["action", ("created_at", admin.DateFieldListFilter), "subject_type"]
     search_fields = ["action", "reason", "=subject_id", "=contact_id", "actor__username"]
     date_hierarchy = "created_at"
     show_full_result_count = False

@@ -29,7 +29,7 @@ class OfferLineFormSet(BaseInlineFormSet):
         # One currency per offer: a sale refuses mixed currencies, so refuse them here first.
         currency = self.instance.currency
         for form in self.forms:
-            if not form.has_changed() and not form.instance.pk:
+            if self._should_delete_form(form) or not (form.instance.pk or form.has_changed()):
                 continue
             for name in ("unit_price", "discount"):
                 value = form.cleaned_data.get(name)

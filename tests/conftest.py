@@ -5,6 +5,7 @@ from djmoney.money import Money
 
 from billing.actions import add_card
 from billing.gateways import sandbox
+from billing.invariants import _CANDIDATE, card_numbers, luhn
 from core import roles
 from tests import factories
 
@@ -15,6 +16,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _roles(db):
     roles.ensure_roles()
+
+
+@pytest.fixture(autouse=True)
+def _no_card_numbers(_roles, caplog):
+    """PCI: after every test, no Luhn-valid 13-19 digit run in any table or in the logs."""
+    yield
+    assert list(card_numbers()) == []
+    assert not [
+        run
+        for run in _CANDIDATE.findall(caplog.text)
+        if luhn(run.replace(" ", "").replace("-", ""))
+    ]
 
 
 @pytest.fixture(autouse=True)

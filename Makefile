@@ -1,0 +1,46 @@
+# Paydesk: `make run` for a local demo, `make test` for the whole suite on PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/paydesk.sqlite3
+
+.PHONY: run test bench lint migrate-check clean
+
+$(VENV)/.installed-runtime: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Paydesk needs Python 3.11+"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# The demo: SQLite under var/, demo data, the web server and a django-q2 cluster together.
+run: $(VENV)/.installed-runtime
+	mkdir -p var
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py setup_schedules
+	@echo "Paydesk on http://127.0.0.1:8000  (Ctrl-C stops the web server and the job cluster)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py qcluster & \
+	$(PY) manage.py runserver 127.0.0.1:8000 & \
+	wait
+
+# The whole suite on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/paydesk).
+# The test database is kept between runs: dj-stripe's migrations cost about a minute when new.
+test: $(VENV)/.installed-dev
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/paydesk} \
+	$(VENV)/bin/pytest -m "not bench" -q
+
+bench: $(VENV)/.installed-dev
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/paydesk} \
+	$(VENV)/bin/pytest -m bench -q -s tests/bench
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf var/paydesk.sqlite3 .pytest_cache

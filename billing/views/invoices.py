@@ -1,0 +1,193 @@
+"""Fixes on one invoice: discount, mark paid, charge again, void, write off and reverse, send."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from billing.actions import (
+    discount_invoice,
+    mark_invoice_paid,
+    retry_invoice,
+    reverse_write_off,
+    send_invoice,
+    void_invoice,
+    write_off_invoice,
+)
+from billing.forms import (
+    DiscountForm,
+    MarkPaidForm,
+    ReasonForm,
+    RetryForm,
+    SendForm,
+    local_datetime,
+)
+from billing.views.common import invoice_for, run_action
+
+
+def _common(invoice, name: str) -> dict:
+    return {
+        "contact": invoice.contact,
+        "action_url": reverse(f"billing:{name}", args=[invoice.pk]),
+        "facts": [("Total", invoice.total), ("Due now", invoice.due)],
+    }
+
+
+def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_for(request, pk, "billing.discount")
+    form = DiscountForm(request.POST or None, currency=invoice.currency)
+
+    def call(data: dict):
+        return discount_invoice(
+            invoice,
+            amount=data["amount"],
+            percent=data["percent"],
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"Discount {invoice.number}",
+        submit="Apply discount",
+        message=f"Discount applied to {invoice.number}.",
+        **_common(invoice, "invoice-discount"),
+    )
+
+
+def invoice_mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_for(request, pk, "billing.mark_paid")
+    form = MarkPaidForm(request.POST or None, currency=invoice.currency)
+
+    def call(data: dict):
+        return mark_invoice_paid(
+            invoice,
+            amount=data["amount"],
+            method=data["method"],
+            reference=data["reference"],
+            paid_at=local_datetime(data["paid_on"]),
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"Mark {invoice.number} paid",
+        submit="Record payment",
+        message=lambda payment: f"{payment.amount} recorded on {invoice.number}.",
+        **_common(invoice, "invoice-mark-paid"),
+    )
+
+
+def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_for(request, pk, "billing.retry_charge")
+    form = RetryForm(request.POST or None, contact=invoice.contact)
+
+    def call(data: dict):
+        return retry_invoice(
+            invoice,
+            payment_method=data["payment_method"],
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
+
+    def message(payment) -> str:
+        if payment.status == "succeeded":
+            return f"Charged {payment.amount} on {invoice.number}."
+        return f"The charge on {invoice.number} did not go through: {payment.message}"
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"Charge {invoice.number} again now",
+        submit="Charge now",
+        message=message,
+        **_common(invoice, "invoice-retry"),
+    )
+
+
+def _reason_action(request, pk, *, perm, action, name, title, submit, done, danger=False):
+    invoice = invoice_for(request, pk, perm)
+    form = ReasonForm(request.POST or None)
+
+    def call(data: dict):
+        return action(
+            invoice, actor=request.user, reason=data["reason"], idempotency_key=data["key"]
+        )
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"{title} {invoice.number}",
+        submit=submit,
+        message=f"{invoice.number} {done}.",
+        danger=danger,
+        **_common(invoice, name),
+    )
+
+
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_action(
+        request,
+        pk,
+        perm="billing.void",
+        action=void_invoice,
+        name="invoice-void",
+        title="Void",
+        submit="Void invoice",
+        done="voided",
+        danger=True,
+    )
+
+
+def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_action(
+        request,
+        pk,
+        perm="billing.write_off",
+        action=write_off_invoice,
+        name="invoice-write-off",
+        title="Write off",
+        submit="Write off",
+        done="written off",
+        danger=True,
+    )
+
+
+def invoice_reverse_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reason_action(
+        request,
+        pk,
+        perm="billing.write_off",
+        action=reverse_write_off,
+        name="invoice-reverse-write-off",
+        title="Reverse the write-off of",
+        submit="Reverse write-off",
+        done="is open again",
+    )
+
+
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_for(request, pk, "billing.send_invoice")
+    form = SendForm(request.POST or None, initial={"to": invoice.contact.email})
+
+    def call(data: dict):
+        return send_invoice(invoice, actor=request.user, to=data["to"] or None)
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"Send {invoice.number}",
+        submit="Send invoice",
+        message=f"{invoice.number} sent.",
+        panel="history",
+        **_common(invoice, "invoice-send"),
+    )

@@ -1,0 +1,96 @@
+"""Refunds and cards on file."""
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+
+from billing.actions import add_card, refund_payment, set_default_card
+from billing.errors import GatewayRefused
+from billing.forms import ActionForm, CardForm, RefundForm
+from billing.gateways.base import GatewayError
+from billing.gateways.sandbox import tokenize_test_card
+from billing.models import Payment, PaymentMethod
+from billing.views.common import require_perm, run_action
+from contacts.models import Contact
+
+
+def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request, "billing.refund")
+    payment = get_object_or_404(Payment.objects.select_related("contact", "invoice"), pk=pk)
+    form = RefundForm(request.POST or None, currency=str(payment.amount.currency))
+
+    def call(data: dict):
+        return refund_payment(
+            payment,
+            amount=data["amount"],
+            settle=data["settle"],
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
+
+    def message(refund) -> str:
+        if refund.status == "failed":
+            return f"The refund was refused: {refund.message}"
+        return f"Refunded {refund.amount} on {payment.invoice.number}."
+
+    return run_action(
+        request,
+        form,
+        call,
+        contact=payment.contact,
+        title=f"Refund a payment on {payment.invoice.number}",
+        submit="Refund",
+        action_url=reverse("billing:payment-refund", args=[payment.pk]),
+        message=message,
+        facts=[("Paid", payment.amount), ("Left to refund", payment.refundable)],
+        danger=True,
+    )
+
+
+@sensitive_post_parameters("number")
+def card_add(request: HttpRequest, pk: int) -> HttpResponse:
+    require_perm(request, "billing.manage_cards")
+    contact = get_object_or_404(Contact, pk=pk)
+    form = CardForm(request.POST or None)
+
+    def call(data: dict):
+        token = data["token"]
+        if data["number"]:
+            # The number lives only in this request: tokenised here, then forgotten.
+            try:
+                token = tokenize_test_card(data["number"])
+            except GatewayError as exc:
+                raise GatewayRefused(str(exc), field="number") from None
+        return add_card(contact, token=token, actor=request.user, make_default=data["make_default"])
+
+    return run_action(
+        request,
+        form,
+        call,
+        contact=contact,
+        title="Add a card",
+        submit="Add card",
+        action_url=reverse("billing:card-add", args=[contact.pk]),
+        message=lambda card: f"{card} added.",
+        panel="contact-header",
+    )
+
+
+@permission_required("billing.manage_cards", raise_exception=True)
+def card_set_default(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(PaymentMethod.objects.select_related("contact"), pk=pk)
+    form = ActionForm(request.POST or None)
+    return run_action(
+        request,
+        form,
+        lambda data: set_default_card(card, actor=request.user),
+        contact=card.contact,
+        title=f"Make {card} the default card",
+        submit="Make default",
+        action_url=reverse("billing:card-set-default", args=[card.pk]),
+        message=f"{card} is now the default card.",
+        panel="contact-header",
+    )

@@ -1,0 +1,174 @@
+"""The virtual terminal (new sale) and replacing an invoice: both edit a grid of sale lines."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+from djmoney.money import Money
+
+from billing.actions import BillingError, charge_sale, record_sale, replace_voided_invoice
+from billing.forms import LineFormSet, ReasonForm, SaleForm, line_initial, local_datetime
+from billing.lines import SaleLine
+from billing.views.common import invoice_for, require_perm
+from contacts.models import Contact
+from contacts.selectors import search_contacts
+from core import money
+from core.htmx import form_status
+from offers.forms import store_offer
+from offers.models import Offer
+
+
+def _place(exc: BillingError, form, lines) -> None:
+    if exc.field in form.fields or not lines.add_billing_error(exc):
+        form.add_billing_error(exc)
+
+
+def due_now(line: SaleLine) -> Money:
+    """What a line charges today: the whole one-time total, a plan's first payment, or a
+    subscription's first period (its trial price while on trial)."""
+    terms = line.payment_terms
+    if terms.kind == "payment_plan":
+        return terms.initial
+    if terms.kind == "subscription" and terms.trial_days:
+        return terms.trial_price or money.zero(str(line.price.currency))
+    return line.total
+
+
+def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
+    currency = request.POST.get("currency") or (offer.currency if offer else contact.currency)
+    initial = {"currency": currency}
+    form = SaleForm(request.POST or None, contact=contact, currency=currency, initial=initial)
+    rows = line_initial(offer.lines_for_sale()) if offer else []
+    lines = LineFormSet(
+        request.POST or None, initial=rows, prefix="lines", form_kwargs={"currency": currency}
+    )
+    return form, lines
+
+
+def _summary(form, lines) -> dict:
+    if not (form.is_valid() and lines.is_valid()):
+        return {"summary_error": "Fix the highlighted fields to see the total."}
+    sale = lines.sale_lines()
+    if not sale:
+        return {"summary_error": "Add a product to see the total."}
+    currency = form.cleaned_data["currency"]
+    try:
+        total = money.sum_money((due_now(line) for line in sale), currency)
+    except money.MoneyError:
+        return {"summary_error": "All lines must be in the sale's currency."}
+    return {"sale_lines": sale, "due_total": total}
+
+
+def sale_new(request: HttpRequest) -> HttpResponse:
+    require_perm(request, "billing.sell")
+    contact_id = request.POST.get("contact") or request.GET.get("contact")
+    if not contact_id:
+        q = request.GET.get("q", "").strip()
+        found = list(search_contacts(q)[:20]) if q else []
+        return render(request, "billing/sale.html", {"q": q, "found": found, "picking": True})
+    contact = get_object_or_404(Contact, pk=contact_id)
+    offer = None
+    if request.GET.get("offer"):
+        offer = get_object_or_404(Offer, pk=request.GET["offer"], archived=False)
+    form, lines = _grid(request, contact, offer)
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            return _complete(request, contact, form, lines)
+        except BillingError as exc:
+            _place(exc, form, lines)
+    status = max(form_status(form), form_status(lines))
+    context = {
+        "contact": contact,
+        "form": form,
+        "lines": lines,
+        "offer": offer,
+        "offers": Offer.objects.filter(archived=False),
+        **_summary(form, lines),
+    }
+    return render(request, "billing/sale.html", context, status=status)
+
+
+def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpResponse:
+    data, sale = form.cleaned_data, lines.sale_lines()
+    intent = request.POST.get("intent", "charge")
+    if intent == "save_offer":
+        if not request.user.has_perm("offers.add_offer"):
+            raise PermissionDenied
+        if not data["offer_name"]:
+            raise BillingError("Name the offer.", field="offer_name")
+        if not sale:
+            raise BillingError("Add at least one line.", field="lines")
+        offer = store_offer(data["offer_name"], data["currency"], sale)
+        messages.success(request, f"Saved as offer {offer}.")
+        return _go(request, f"{reverse('billing:sale-new')}?contact={contact.pk}&offer={offer.pk}")
+    common = {"lines": sale, "actor": request.user, "reason": data["reason"]}
+    if intent == "record":
+        invoice = record_sale(
+            contact,
+            method=data["method"] or "other_system",
+            reference=data["reference"],
+            paid_at=local_datetime(data["paid_on"]),
+            event_name=data["event_name"],
+            idempotency_key=data["key"],
+            **common,
+        )
+        messages.success(request, f"Sale recorded: {invoice.number}.")
+    else:
+        invoice = charge_sale(
+            contact,
+            payment_method=data["payment_method"],
+            source="event" if data["event_name"] else "phone",
+            event_name=data["event_name"],
+            idempotency_key=data["key"],
+            **common,
+        )
+        if invoice.status == "paid":
+            messages.success(request, f"Charged: {invoice.number} is paid.")
+        else:
+            messages.warning(request, f"{invoice.number} is open: the charge did not go through.")
+    return _go(request, contact.get_absolute_url())
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def sale_preview(request: HttpRequest) -> HttpResponse:
+    """The live total of the grid, re-rendered as the rep types (nothing is saved)."""
+    require_perm(request, "billing.sell")
+    contact = get_object_or_404(Contact, pk=request.POST.get("contact"))
+    form, lines = _grid(request, contact, None)
+    context = {"contact": contact, **_summary(form, lines)}
+    return render(request, "billing/sale.html#sale-summary", context)
+
+
+def invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = invoice_for(request, pk, "billing.replace_invoice")
+    items = invoice.lines.filter(kind="item", product__isnull=False).select_related("product")
+    rows = line_initial([SaleLine(i.product, i.quantity, i.unit_price) for i in items])
+    form = ReasonForm(request.POST or None)
+    lines = LineFormSet(
+        request.POST or None,
+        initial=rows,
+        prefix="lines",
+        form_kwargs={"currency": invoice.currency},
+    )
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        try:
+            new = replace_voided_invoice(
+                invoice,
+                lines=lines.sale_lines(),
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                idempotency_key=form.cleaned_data["key"],
+            )
+        except BillingError as exc:
+            _place(exc, form, lines)
+        else:
+            messages.success(request, f"{invoice.number} replaced by {new.number}.")
+            return _go(request, invoice.contact.get_absolute_url())
+    context = {"invoice": invoice, "contact": invoice.contact, "form": form, "lines": lines}
+    status = max(form_status(form), form_status(lines))
+    return render(request, "billing/invoice_replace.html", context, status=status)

@@ -1,0 +1,130 @@
+"""The catalogue: offers (versioned), products and coupons. Archiving hides, never deletes:
+sold invoices and orders point at these rows."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from billing.forms import LineFormSet, line_initial
+from core.htmx import form_status
+from offers.forms import CouponForm, OfferForm, ProductForm, store_offer
+from offers.models import Coupon, Offer, Product
+
+
+def _archived(request: HttpRequest) -> bool:
+    return request.GET.get("archived") == "1"
+
+
+@permission_required("offers.view_offer", raise_exception=True)
+def offer_list(request: HttpRequest) -> HttpResponse:
+    offers = Offer.objects.filter(archived=_archived(request)).prefetch_related("lines__product")
+    return render(
+        request, "offers/offer_list.html", {"offers": offers, "archived": _archived(request)}
+    )
+
+
+def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
+    initial = {"name": offer.name, "currency": offer.currency} if offer else {}
+    currency = request.POST.get("currency") or (offer.currency if offer else "USD")
+    form = OfferForm(request.POST or None, initial=initial)
+    rows = line_initial(offer.lines_for_sale()) if offer else []
+    lines = LineFormSet(
+        request.POST or None, initial=rows, prefix="lines", form_kwargs={"currency": currency}
+    )
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        sale = lines.sale_lines()
+        if sale:
+            data = form.cleaned_data
+            new = store_offer(data["name"], data["currency"], sale, replaces=offer)
+            messages.success(request, f"Saved {new}.")
+            return redirect("offers:offer-list")
+        form.add_error(None, "Add at least one line.")
+    context = {"form": form, "lines": lines, "offer": offer}
+    status = max(form_status(form), form_status(lines))
+    return render(request, "offers/offer_form.html", context, status=status)
+
+
+@permission_required("offers.add_offer", raise_exception=True)
+def offer_create(request: HttpRequest) -> HttpResponse:
+    return _offer_form(request, None)
+
+
+@permission_required("offers.add_offer", raise_exception=True)
+def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    # Editing stores a new version; the old one stays as sold.
+    return _offer_form(request, get_object_or_404(Offer, pk=pk, archived=False))
+
+
+@require_POST
+@permission_required("offers.change_offer", raise_exception=True)
+def offer_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    Offer.objects.filter(pk=pk).update(archived=True)
+    return redirect("offers:offer-list")
+
+
+def _model_form(request, form_class, instance, *, title, back) -> HttpResponse:
+    form = form_class(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {form.instance}.")
+        return redirect(back)
+    context = {"form": form, "title": title, "back": back}
+    return render(request, "offers/simple_form.html", context, status=form_status(form))
+
+
+@permission_required("offers.view_product", raise_exception=True)
+def product_list(request: HttpRequest) -> HttpResponse:
+    products = Product.objects.filter(active=not _archived(request))
+    return render(
+        request, "offers/product_list.html", {"products": products, "archived": _archived(request)}
+    )
+
+
+@permission_required("offers.add_product", raise_exception=True)
+def product_create(request: HttpRequest) -> HttpResponse:
+    return _model_form(request, ProductForm, None, title="New product", back="offers:product-list")
+
+
+@permission_required("offers.change_product", raise_exception=True)
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    return _model_form(
+        request, ProductForm, product, title=f"Edit {product}", back="offers:product-list"
+    )
+
+
+@require_POST
+@permission_required("offers.change_product", raise_exception=True)
+def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    Product.objects.filter(pk=pk).update(active=False)
+    return redirect("offers:product-list")
+
+
+@permission_required("offers.view_coupon", raise_exception=True)
+def coupon_list(request: HttpRequest) -> HttpResponse:
+    coupons = Coupon.objects.filter(active=not _archived(request)).order_by("code")
+    return render(
+        request, "offers/coupon_list.html", {"coupons": coupons, "archived": _archived(request)}
+    )
+
+
+@permission_required("offers.add_coupon", raise_exception=True)
+def coupon_create(request: HttpRequest) -> HttpResponse:
+    return _model_form(request, CouponForm, None, title="New coupon", back="offers:coupon-list")
+
+
+@permission_required("offers.change_coupon", raise_exception=True)
+def coupon_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    coupon = get_object_or_404(Coupon, pk=pk)
+    return _model_form(
+        request, CouponForm, coupon, title=f"Edit {coupon}", back="offers:coupon-list"
+    )
+
+
+@require_POST
+@permission_required("offers.change_coupon", raise_exception=True)
+def coupon_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    Coupon.objects.filter(pk=pk).update(active=False)
+    return redirect("offers:coupon-list")

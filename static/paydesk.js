@@ -1,0 +1,51 @@
+// Paydesk's only script: htmx settings, the time zone, and closing in-place forms.
+(function () {
+  // Swap 422 (invalid input) like 200 so field errors appear in place; keep htmx 2's defaults
+  // for everything else (204 = nothing to swap, other 4xx/5xx = error, not swapped).
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "422", swap: true },
+    { code: "[45]..", swap: false, error: true },
+  ];
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var body = document.body;
+    // Times are shown in the user's zone; the server learns it once per session.
+    if (body.dataset.tzUrl && !body.dataset.tz && window.Intl) {
+      var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      var data = new FormData();
+      data.append("tz", tz);
+      fetch(body.dataset.tzUrl, {
+        method: "POST",
+        body: data,
+        headers: { "X-CSRFToken": body.dataset.csrf },
+        credentials: "same-origin",
+      });
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close]");
+    if (close) {
+      event.preventDefault();
+      var slot = close.closest("[data-slot]");
+      if (slot) slot.innerHTML = "";
+    }
+  });
+
+  // Say what happened after an action, for everyone (aria-live) and not only sighted users.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("money-changed", showMessage);
+  });
+  function showMessage(event) {
+    var flash = document.getElementById("flash");
+    if (flash && event.detail && event.detail.message) {
+      flash.innerHTML = "";
+      var p = document.createElement("p");
+      p.className = "message success";
+      p.textContent = event.detail.message;
+      flash.appendChild(p);
+    }
+  }
+})();

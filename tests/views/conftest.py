@@ -1,0 +1,45 @@
+import pytest
+
+from billing.actions import SaleLine, add_card, charge_sale
+from billing.models import Invoice, Journal, Payment, PaymentMethod, Refund
+from core.models import AuditEvent
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def counts() -> dict:
+    """Rows every money action may write; a refused request changes none of them."""
+    models = (Invoice, Payment, Refund, Journal, AuditEvent, PaymentMethod)
+    return {m.__name__: m.objects.count() for m in models}
+
+
+@pytest.fixture
+def paid_invoice(contact, card, product, rep):
+    return charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+
+
+@pytest.fixture
+def declined_invoice(contact, card, product, rep, manager):
+    bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+    return charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+
+
+@pytest.fixture
+def rep_client(client, rep):
+    client.force_login(rep)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    # The factory sets the password after its last save (skip_postgeneration_save), so an
+    # unsaved hash would end the forced login's session on the next request.
+    outsider.save()
+    client.force_login(outsider)
+    return client
