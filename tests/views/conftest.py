@@ -1,3 +1,5 @@
+import html
+
 import pytest
 
 from billing.actions import SaleLine, add_card, charge_sale
@@ -5,6 +7,11 @@ from billing.models import Invoice, Journal, Payment, PaymentMethod, Refund
 from core.models import AuditEvent
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def text(response) -> str:
+    """The page as a reader sees it (entities decoded), for asserting on messages."""
+    return html.unescape(response.content.decode())
 
 
 def counts() -> dict:

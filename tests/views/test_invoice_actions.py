@@ -8,7 +8,7 @@ from billing.models import Invoice, InvoiceLine, Payment
 from billing.selectors import amount_due
 from core.models import AuditEvent
 from tests.conftest import usd
-from tests.views.conftest import HTMX, counts
+from tests.views.conftest import HTMX, counts, text
 
 ACTIONS = [
     "invoice-discount",
@@ -76,7 +76,7 @@ def test_a_discount_without_a_reason_is_refused_at_the_field(rep_client, decline
     response = rep_client.post(url, {"amount": "10.00", "reason": ""}, **HTMX)
 
     assert response.status_code == 422
-    assert errors.REASON_REQUIRED in response.content.decode()
+    assert errors.REASON_REQUIRED in text(response)
     assert counts() == before
 
 
@@ -86,7 +86,7 @@ def test_a_discount_with_too_many_decimals_is_refused(rep_client, declined_invoi
     response = rep_client.post(url, {"amount": "1.005", "reason": "x"}, **HTMX)
 
     assert response.status_code == 422
-    assert "USD amounts have at most 2 decimals" in response.content.decode()
+    assert "USD amounts have at most 2 decimals" in text(response)
     assert counts() == before
 
 
@@ -96,7 +96,7 @@ def test_a_discount_above_the_rep_limit_needs_a_manager(rep_client, declined_inv
     response = rep_client.post(url, {"percent": "50", "reason": "x"}, **HTMX)
 
     assert response.status_code == 422
-    assert "A discount above 20% needs a manager." in response.content.decode()
+    assert "A discount above 20% needs a manager." in text(response)
     assert counts() == before
 
 
@@ -121,7 +121,7 @@ def test_marking_more_than_is_due_is_refused(rep_client, declined_invoice):
     response = rep_client.post(url, data, **HTMX)
 
     assert response.status_code == 422
-    assert errors.AMOUNT_ABOVE_DUE.format(due=usd("100.00")) in response.content.decode()
+    assert errors.AMOUNT_ABOVE_DUE.format(due=usd("100.00")) in text(response)
     assert counts() == before
 
 
@@ -158,7 +158,7 @@ def test_voiding_a_paid_invoice_is_refused(rep_client, paid_invoice):
     response = rep_client.post(url, {"reason": "x"}, **HTMX)
 
     assert response.status_code == 422
-    assert errors.VOID_WITH_MONEY in response.content.decode()
+    assert errors.VOID_WITH_MONEY in text(response)
     assert counts() == before
 
 
@@ -201,7 +201,7 @@ def test_a_bad_email_is_refused_at_the_field(rep_client, paid_invoice):
     url = reverse("billing:invoice-send", args=[paid_invoice.pk])
     response = rep_client.post(url, {"to": "not-an-email"}, **HTMX)
     assert response.status_code == 422
-    assert "Enter a valid email address." in response.content.decode()
+    assert "Enter a valid email address." in text(response)
     assert counts() == before
 
 
@@ -239,7 +239,7 @@ def test_without_javascript_bad_input_shows_the_whole_page(rep_client, declined_
     response = rep_client.post(url, {"reason": ""})
     assert response.status_code == 422
     assert b"<html" in response.content
-    assert errors.REASON_REQUIRED in response.content.decode()
+    assert errors.REASON_REQUIRED in text(response)
 
 
 def test_a_double_submit_acts_once(rep_client, declined_invoice):

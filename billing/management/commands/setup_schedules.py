@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_q.models import Schedule
+
+# name -> (function, minutes between runs). Each function is an idempotent sweep.
+SCHEDULES = {
+    "reconcile pending gateway calls": ("billing.tasks.reconcile_pending", 5),
+}
+
+
+class Command(BaseCommand):
+    help = "Create or update the django-q2 schedules of Paydesk's sweeps (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        for name, (func, minutes) in SCHEDULES.items():
+            _, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+                create_defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                    "next_run": timezone.now(),
+                },
+            )
+            self.stdout.write(f"{'created' if created else 'kept'}: {name} every {minutes} min")
