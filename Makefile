@@ -9,11 +9,11 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/var/paydesk.sqlite3
 $(VENV)/.installed-runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Paydesk needs Python 3.11+"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
-	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 # The demo: SQLite under var/, demo data, the web server and a django-q2 cluster together.

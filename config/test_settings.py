@@ -10,7 +10,7 @@ os.environ.setdefault("PAYDESK_GATEWAY", "sandbox")
 from config.settings import *  # noqa: E402,F403
 
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
-DATABASES["default"]["TEST"] = {"NAME": "test_paydesk"}  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("PAYDESK_TEST_DB", "test_paydesk")}  # noqa: F405
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,7 +9,7 @@ from django_htmx.http import reswap, retarget
 from contacts.forms import ContactForm
 from contacts.models import Contact
 from contacts.selectors import ContactRecord, keyset_page, search_contacts
-from core.htmx import form_status, render_screen
+from core.htmx import form_data, form_status, render_screen
 
 # The contact record's panels: each is an inline partial whose name is its DOM id.
 PANELS = ("contact-header", "invoices", "payments", "history")
@@ -26,7 +26,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("contacts.add_contact", raise_exception=True)
 def contact_create(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None)
+    form = ContactForm(form_data(request))
     if request.method == "POST" and form.is_valid():
         return redirect(form.save())
     context = {"form": form, "title": "New contact"}
@@ -36,7 +36,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 @permission_required("contacts.change_contact", raise_exception=True)
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
-    form = ContactForm(request.POST or None, instance=contact)
+    form = ContactForm(form_data(request), instance=contact)
     if request.method == "POST" and form.is_valid():
         return redirect(form.save())
     context = {"form": form, "title": f"Edit {contact.name}", "contact": contact}

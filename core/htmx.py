@@ -27,3 +27,9 @@ def form_status(form: forms.BaseForm | forms.BaseFormSet) -> int:
 def announce_change(response: HttpResponse, panel: str, message: str = "") -> HttpResponse:
     """Tell the other panels something changed; `panel` was already re-rendered."""
     return trigger_client_event(response, CHANGED, {"panel": panel, "message": message})
+
+
+def form_data(request: HttpRequest):
+    """The POST data to bind a form to, even when empty (`request.POST or None` would treat an
+    empty POST as a GET and silently skip the action)."""
+    return request.POST if request.method == "POST" else None

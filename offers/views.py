@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from billing.forms import LineFormSet, line_initial
-from core.htmx import form_status
+from core.htmx import form_data, form_status
 from offers.forms import CouponForm, OfferForm, ProductForm, store_offer
 from offers.models import Coupon, Offer, Product
 
@@ -28,10 +28,10 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
     initial = {"name": offer.name, "currency": offer.currency} if offer else {}
     currency = request.POST.get("currency") or (offer.currency if offer else "USD")
-    form = OfferForm(request.POST or None, initial=initial)
+    form = OfferForm(form_data(request), initial=initial)
     rows = line_initial(offer.lines_for_sale()) if offer else []
     lines = LineFormSet(
-        request.POST or None, initial=rows, prefix="lines", form_kwargs={"currency": currency}
+        form_data(request), initial=rows, prefix="lines", form_kwargs={"currency": currency}
     )
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         sale = lines.sale_lines()
@@ -65,7 +65,7 @@ def offer_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _model_form(request, form_class, instance, *, title, back) -> HttpResponse:
-    form = form_class(request.POST or None, instance=instance)
+    form = form_class(form_data(request), instance=instance)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Saved {form.instance}.")

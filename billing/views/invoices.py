@@ -21,6 +21,7 @@ from billing.forms import (
     local_datetime,
 )
 from billing.views.common import invoice_for, run_action
+from core.htmx import form_data
 
 
 def _common(invoice, name: str) -> dict:
@@ -33,7 +34,7 @@ def _common(invoice, name: str) -> dict:
 
 def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.discount")
-    form = DiscountForm(request.POST or None, currency=invoice.currency)
+    form = DiscountForm(form_data(request), currency=invoice.currency)
 
     def call(data: dict):
         return discount_invoice(
@@ -58,7 +59,7 @@ def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
 
 def invoice_mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.mark_paid")
-    form = MarkPaidForm(request.POST or None, currency=invoice.currency)
+    form = MarkPaidForm(form_data(request), currency=invoice.currency)
 
     def call(data: dict):
         return mark_invoice_paid(
@@ -85,7 +86,7 @@ def invoice_mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
 
 def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.retry_charge")
-    form = RetryForm(request.POST or None, contact=invoice.contact)
+    form = RetryForm(form_data(request), contact=invoice.contact)
 
     def call(data: dict):
         return retry_invoice(
@@ -114,7 +115,7 @@ def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _reason_action(request, pk, *, perm, action, name, title, submit, done, danger=False):
     invoice = invoice_for(request, pk, perm)
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(form_data(request))
 
     def call(data: dict):
         return action(
@@ -176,7 +177,7 @@ def invoice_reverse_write_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.send_invoice")
-    form = SendForm(request.POST or None, initial={"to": invoice.contact.email})
+    form = SendForm(form_data(request), initial={"to": invoice.contact.email})
 
     def call(data: dict):
         return send_invoice(invoice, actor=request.user, to=data["to"] or None)

@@ -14,12 +14,13 @@ from billing.gateways.sandbox import tokenize_test_card
 from billing.models import Payment, PaymentMethod
 from billing.views.common import require_perm, run_action
 from contacts.models import Contact
+from core.htmx import form_data
 
 
 def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "billing.refund")
     payment = get_object_or_404(Payment.objects.select_related("contact", "invoice"), pk=pk)
-    form = RefundForm(request.POST or None, currency=str(payment.amount.currency))
+    form = RefundForm(form_data(request), currency=str(payment.amount.currency))
 
     def call(data: dict):
         return refund_payment(
@@ -54,7 +55,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
 def card_add(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "billing.manage_cards")
     contact = get_object_or_404(Contact, pk=pk)
-    form = CardForm(request.POST or None)
+    form = CardForm(form_data(request))
 
     def call(data: dict):
         token = data["token"]
@@ -82,7 +83,7 @@ def card_add(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("billing.manage_cards", raise_exception=True)
 def card_set_default(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod.objects.select_related("contact"), pk=pk)
-    form = ActionForm(request.POST or None)
+    form = ActionForm(form_data(request))
     return run_action(
         request,
         form,

@@ -15,7 +15,7 @@ from billing.views.common import invoice_for, require_perm
 from contacts.models import Contact
 from contacts.selectors import search_contacts
 from core import money
-from core.htmx import form_status
+from core.htmx import form_data, form_status
 from offers.forms import store_offer
 from offers.models import Offer
 
@@ -39,10 +39,10 @@ def due_now(line: SaleLine) -> Money:
 def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
     currency = request.POST.get("currency") or (offer.currency if offer else contact.currency)
     initial = {"currency": currency}
-    form = SaleForm(request.POST or None, contact=contact, currency=currency, initial=initial)
+    form = SaleForm(form_data(request), contact=contact, currency=currency, initial=initial)
     rows = line_initial(offer.lines_for_sale()) if offer else []
     lines = LineFormSet(
-        request.POST or None, initial=rows, prefix="lines", form_kwargs={"currency": currency}
+        form_data(request), initial=rows, prefix="lines", form_kwargs={"currency": currency}
     )
     return form, lines
 
@@ -148,9 +148,9 @@ def invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.replace_invoice")
     items = invoice.lines.filter(kind="item", product__isnull=False).select_related("product")
     rows = line_initial([SaleLine(i.product, i.quantity, i.unit_price) for i in items])
-    form = ReasonForm(request.POST or None)
+    form = ReasonForm(form_data(request))
     lines = LineFormSet(
-        request.POST or None,
+        form_data(request),
         initial=rows,
         prefix="lines",
         form_kwargs={"currency": invoice.currency},

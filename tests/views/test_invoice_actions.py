@@ -33,7 +33,9 @@ def test_it_requires_login(client, declined_invoice, name):
 @pytest.mark.parametrize("name", ACTIONS)
 def test_it_refuses_users_without_the_role(outsider_client, declined_invoice, name):
     before = counts()
-    response = outsider_client.post(reverse(f"billing:{name}", args=[declined_invoice.pk]), {"reason": "x"})
+    response = outsider_client.post(
+        reverse(f"billing:{name}", args=[declined_invoice.pk]), {"reason": "x"}
+    )
     assert response.status_code == 403
     assert counts() == before
 
