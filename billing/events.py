@@ -19,4 +19,6 @@ card_added = Signal()  # payment_method, actor
 
 def announce(signal: Signal, **kwargs) -> None:
     transaction.on_commit(lambda: signal.send(sender=None, **kwargs), robust=False)
+
+
 order_ended = Signal()  # order (cancelled and its paid term is over, or a plan completed)

@@ -244,6 +244,11 @@ class BaseLineFormSet(forms.BaseFormSet):
 LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=2)
 
 
+def _typed(amount) -> str:
+    """An amount as a rep would type it: the currency's own decimals (90.00, 1500 JPY)."""
+    return str(money.validate(amount).amount) if amount is not None else ""
+
+
 def line_initial(lines: list[SaleLine]) -> list[dict]:
     """Grid rows for stored lines (an offer's, or an invoice being replaced)."""
     rows = []
@@ -253,14 +258,14 @@ def line_initial(lines: list[SaleLine]) -> list[dict]:
             {
                 "product": line.product.pk,
                 "quantity": line.quantity,
-                "unit_price": line.price.amount.normalize(),
-                "discount": line.discount.amount.normalize() if line.discount else "",
+                "unit_price": _typed(line.price),
+                "discount": _typed(line.discount),
                 "terms": terms.kind,
                 "every": terms.every,
                 "unit": terms.unit,
                 "trial_days": terms.trial_days,
-                "trial_price": terms.trial_price.amount if terms.trial_price else "",
-                "paid_now": terms.initial.amount if terms.initial else "",
+                "trial_price": _typed(terms.trial_price),
+                "paid_now": _typed(terms.initial),
                 "installments": terms.installments or "",
             }
         )

@@ -15,6 +15,16 @@ from billing.actions.invoices import (
     void_invoice,
     write_off_invoice,
 )
+from billing.actions.orders import (
+    cancel_order,
+    change_order_terms,
+    discount_order,
+    pause_order,
+    preview_proration,
+    reschedule_order,
+    resume_order,
+    set_order_card,
+)
 from billing.actions.refunds import refund_payment
 from billing.actions.replace import replace_voided_invoice
 from billing.actions.sales import charge_sale, record_sale
@@ -25,6 +35,14 @@ __all__ = [
     "BillingError",
     "SaleLine",
     "add_card",
+    "cancel_order",
+    "change_order_terms",
+    "discount_order",
+    "pause_order",
+    "preview_proration",
+    "reschedule_order",
+    "resume_order",
+    "set_order_card",
     "charge_sale",
     "discount_invoice",
     "mark_invoice_paid",

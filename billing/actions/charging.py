@@ -15,7 +15,7 @@ from billing import errors, events, ledger
 from billing.actions import locks
 from billing.gateways import get_gateway
 from billing.gateways.base import ChargeResult, GatewayError, GatewayTimeout
-from billing.models import Account, Invoice, Payment, PaymentMethod
+from billing.models import Account, Invoice, Order, Payment, PaymentMethod
 from billing.selectors import amount_due
 from billing.transitions import move
 from core import audit, clock, money
@@ -78,10 +78,13 @@ def call_gateway(payment: Payment) -> ChargeResult | None:
 
 def settle_charge(payment: Payment, result: ChargeResult | None, *, actor=None) -> Payment:
     with transaction.atomic():
+        orders = locks.lock_orders_of(payment.invoice_id)
         invoice = locks.lock_invoice(payment.invoice_id)
         payment = locks.lock_payment(payment.pk)
         if payment.status not in (Payment.Status.PENDING, Payment.Status.UNKNOWN):
             return payment  # settled by someone else (reconcile, a replayed request)
+        if result is not None:
+            follow_orders(orders, invoice, succeeded=result.status == "succeeded")
         if result is None:
             if payment.status == Payment.Status.PENDING:
                 move(payment, Payment.Status.UNKNOWN, what="mark the charge unknown")
@@ -112,6 +115,30 @@ def settle_charge(payment: Payment, result: ChargeResult | None, *, actor=None) 
             )
             events.announce(events.payment_failed, payment=payment, hard=result.hard_decline)
     return payment
+
+
+def follow_orders(orders: list[Order], invoice: Invoice, *, succeeded: bool) -> None:
+    """A paid period makes its order current again; a declined one makes it past due."""
+    for order in orders:
+        old = order.status
+        if succeeded and old in (Order.Status.PAST_DUE, Order.Status.TRIALING):
+            order.status = Order.Status.ACTIVE
+        if succeeded and order.kind == Order.Kind.PAYMENT_PLAN and order.next_charge_on is None:
+            if (
+                not order.invoices.filter(status=Invoice.Status.OPEN)
+                .exclude(pk=invoice.pk)
+                .exists()
+            ):
+                order.status = Order.Status.COMPLETED
+                events.announce(events.order_ended, order=order)
+        if not succeeded and old in (Order.Status.ACTIVE, Order.Status.TRIALING):
+            order.status = Order.Status.PAST_DUE
+        if order.status != old:
+            order.save(update_fields=["status"])
+            audit.record(
+                f"order.{order.status}", order, actor=None, contact_id=order.contact_id,
+                before={"status": old}, after={"status": order.status, "invoice": invoice.pk},
+            )  # fmt: skip
 
 
 def _record_success(invoice: Invoice, payment: Payment, ref: str, *, actor) -> None:

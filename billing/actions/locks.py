@@ -3,13 +3,24 @@
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from billing.models import Invoice, Payment, Refund
+from billing.models import Invoice, Order, Payment, Refund
 
 
 def _lock(qs: QuerySet, pk: int) -> Model:
     return qs.select_for_update(of=("self",)).get(pk=pk)
+
+
+def lock_order(pk: int) -> Order:
+    return _lock(Order.objects.select_related("contact"), pk)
+
+
+def lock_orders_of(invoice_id: int) -> list[Order]:
+    """The orders an invoice bills: its own period's order, or those its sale opened."""
+    invoice = Invoice.objects.only("order_id").get(pk=invoice_id)
+    related = Q(source_invoice_id=invoice_id) | Q(pk=invoice.order_id)
+    return list(Order.objects.filter(related).order_by("pk").select_for_update(of=("self",)))
 
 
 def lock_invoice(pk: int) -> Invoice:

@@ -7,12 +7,12 @@ from billing.actions import charging, locks
 from billing.actions.idempotent import once
 from billing.actions.invoices import _void
 from billing.actions.invoicing import issue_invoice
-from billing.actions.sales import _line_specs
+from billing.actions.opening import plan_sale
 from billing.lines import SaleLine, validate_lines
 from billing.models import Account, Invoice, Payment
 from billing.permissions import require, require_reason
 from billing.selectors import amount_due
-from core import audit, money
+from core import audit, clock, money
 
 
 def replace_voided_invoice(
@@ -43,7 +43,12 @@ def replace_voided_invoice(
     params = {"invoice": invoice.pk, "lines": [line.fingerprint() for line in lines]}
 
     def run(remember) -> Invoice:
-        specs = _line_specs(lines)
+        specs, plans = plan_sale(lines, clock.today())
+        if plans:
+            raise errors.InvalidRequest(
+                "A replacement holds one-time lines; change the open order instead.",
+                field="lines",
+            )
         with transaction.atomic(durable=True):
             old = locks.lock_invoice(invoice.pk)
             payments = locks.lock_payments(old)

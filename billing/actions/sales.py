@@ -7,7 +7,8 @@ from django.db import transaction
 from billing import errors
 from billing.actions import charging
 from billing.actions.idempotent import once
-from billing.actions.invoicing import LineSpec, issue_invoice
+from billing.actions.invoicing import issue_invoice
+from billing.actions.opening import open_orders, plan_sale
 from billing.lines import SaleLine, validate_lines
 from billing.models import Account, Invoice, Payment, PaymentMethod
 from billing.permissions import require
@@ -16,37 +17,6 @@ from core import audit, clock, money
 
 SOURCES = ("phone", "event")
 RECORD_METHODS = tuple(m for m in Payment.Method.values if m != Payment.Method.CARD)
-
-
-def _line_specs(lines: list[SaleLine]) -> list[LineSpec]:
-    specs = []
-    for line in lines:
-        if line.payment_terms.is_recurring:
-            raise errors.InvalidRequest(
-                "Subscriptions and payment plans are not available yet.", field="terms"
-            )
-        specs.append(
-            LineSpec(
-                description=line.product.name,
-                unit_price=line.price,
-                quantity=line.quantity,
-                amount=line.subtotal,
-                product=line.product,
-                terms=line.payment_terms.to_json(),
-            )
-        )
-        if line.discount:
-            specs.append(
-                LineSpec(
-                    description=f"Discount on {line.product.name}",
-                    unit_price=-line.discount,
-                    quantity=1,
-                    amount=-line.discount,
-                    kind="discount",
-                    product=line.product,
-                )
-            )
-    return specs
 
 
 def charge_sale(
@@ -78,7 +48,7 @@ def charge_sale(
     }
 
     def run(remember) -> Invoice:
-        specs = _line_specs(lines)
+        specs, plans = plan_sale(lines, clock.today())
         with transaction.atomic(durable=True):
             invoice = issue_invoice(
                 contact,
@@ -90,6 +60,7 @@ def charge_sale(
                 event_name=event_name,
                 action="sale.charged",
             )
+            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
             due = amount_due(invoice)
             payment = None
             if due.amount > 0:
@@ -139,7 +110,7 @@ def record_sale(
     }
 
     def run(remember) -> Invoice:
-        specs = _line_specs(lines)
+        specs, plans = plan_sale(lines, clock.today())
         with transaction.atomic(durable=True):
             source = "event" if method == Payment.Method.EVENT else "other_system"
             invoice = issue_invoice(
@@ -152,6 +123,8 @@ def record_sale(
                 event_name=event_name,
                 action="sale.recorded",
             )
+            card = contact.payment_methods.filter(is_default=True, active=True).first()
+            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
             due = amount_due(invoice)
             if due.amount > 0:
                 receive_outside(

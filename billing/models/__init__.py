@@ -1,6 +1,7 @@
 from billing.models.cards import PaymentMethod
 from billing.models.invoices import Invoice, InvoiceLine
 from billing.models.ledger import Account, Journal, LedgerEntry
+from billing.models.orders import Order, OrderChange
 from billing.models.payments import Payment, Refund
 from billing.models.sandbox import SandboxCard, SandboxTransaction
 
@@ -10,9 +11,15 @@ __all__ = [
     "InvoiceLine",
     "Journal",
     "LedgerEntry",
+    "Order",
+    "OrderChange",
     "Payment",
     "PaymentMethod",
     "Refund",
     "SandboxCard",
     "SandboxTransaction",
 ]
+from billing.models.commissions import Commission  # noqa: E402
+from billing.models.fulfilment import AccessGrant, Delivery  # noqa: E402
+
+__all__ += ["AccessGrant", "Commission", "Delivery"]

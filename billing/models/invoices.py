@@ -35,6 +35,10 @@ class Invoice(models.Model):
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    order = models.ForeignKey(
+        "billing.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
+    )
+    period = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -42,6 +46,13 @@ class Invoice(models.Model):
     class Meta:
         ordering = ["-issued_at", "-pk"]
         indexes = [models.Index(fields=["contact", "-issued_at", "-id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "period"],
+                condition=models.Q(period__isnull=False),
+                name="one_invoice_per_order_period",
+            )
+        ]
         permissions = [
             ("sell", "Charge or record a sale"),
             ("discount", "Discount an invoice or order"),

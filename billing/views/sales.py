@@ -47,13 +47,16 @@ def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
     return form, lines
 
 
-def _summary(form, lines) -> dict:
-    if not (form.is_valid() and lines.is_valid()):
+def _summary(form, lines, offer: Offer | None = None) -> dict:
+    """What the grid would charge now: from the posted grid, or from the offer just picked."""
+    if not form.is_bound:
+        sale, currency = (offer.lines_for_sale(), offer.currency) if offer else ([], "")
+    elif form.is_valid() and lines.is_valid():
+        sale, currency = lines.sale_lines(), form.cleaned_data["currency"]
+    else:
         return {"summary_error": "Fix the highlighted fields to see the total."}
-    sale = lines.sale_lines()
     if not sale:
         return {"summary_error": "Add a product to see the total."}
-    currency = form.cleaned_data["currency"]
     try:
         total = money.sum_money((due_now(line) for line in sale), currency)
     except money.MoneyError:
@@ -85,7 +88,7 @@ def sale_new(request: HttpRequest) -> HttpResponse:
         "lines": lines,
         "offer": offer,
         "offers": Offer.objects.filter(archived=False),
-        **_summary(form, lines),
+        **_summary(form, lines, offer),
     }
     return render(request, "billing/sale.html", context, status=status)
 

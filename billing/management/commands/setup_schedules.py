@@ -4,6 +4,7 @@ from django_q.models import Schedule
 
 # name -> (function, minutes between runs). Each function is an idempotent sweep.
 SCHEDULES = {
+    "charge due orders": ("billing.tasks.charge_due_orders", 15),
     "reconcile pending gateway calls": ("billing.tasks.reconcile_pending", 5),
 }
 

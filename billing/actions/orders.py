@@ -1,0 +1,288 @@
+"""Rep actions on open orders. Changes are kept as OrderChange rows (old, new, who, why).
+
+Actions that only change future charges move no money now, so they post no journal; the
+money follows when a period is billed. Prorations and refunds post their own journals.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from djmoney.money import Money
+
+from billing import errors, events
+from billing.actions import charging, locks
+from billing.actions.invoicing import LineSpec, issue_invoice
+from billing.actions.refunds import refund_payment
+from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
+from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.schedule import period_start
+from core import audit, clock, money
+
+LIVE = (Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE)
+
+
+def _change(order: Order, kind: str, before: dict, after: dict, *, actor, reason: str,
+            effective_on: dt.date | None = None, prorate: bool = False) -> OrderChange:  # fmt: skip
+    change = OrderChange.objects.create(
+        order=order, kind=kind, before=before, after=after, prorate=prorate,
+        effective_on=effective_on or clock.today(), actor=actor, reason=reason,
+        created_at=clock.now(),
+    )  # fmt: skip
+    audit.record(f"order.{kind}", order, actor=actor, reason=reason, contact_id=order.contact_id,
+                 before=before, after=after)  # fmt: skip
+    return change
+
+
+def _require_live(order: Order, what: str, statuses=LIVE) -> None:
+    if order.status not in statuses:
+        raise errors.InvalidTransition(
+            f"Cannot {what}: the order is {order.get_status_display().lower()}."
+        )
+
+
+def discount_order(order: Order, *, amount: Money | None = None, percent: Decimal | None = None,
+                   charges: int = 1, actor, reason: str) -> Order:  # fmt: skip
+    """Take an amount or a percent off each of the order's next `charges` charges."""
+    require(actor, "discount", "discount orders")
+    reason = require_reason(reason)
+    if (amount is None) == (percent is None):
+        raise errors.InvalidRequest(errors.DISCOUNT_ONE_OF, field="amount")
+    if charges < 1:
+        raise errors.InvalidRequest("Discount at least one charge.", field="charges")
+    if percent is not None:
+        percent = Decimal(percent)
+        if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
+            raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent")
+        require_discount_within_limit(actor, percent)
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "discount this order")
+        if amount is not None:
+            from billing.actions.invoices import checked_amount
+
+            amount = checked_amount(amount, order.currency, subject="order")
+            price = order.unit_price * order.quantity
+            require_discount_within_limit(actor, amount.amount / price.amount * 100)
+        before = {"percent": str(order.discount_percent), "amount": str(order.discount_amount),
+                  "charges": order.discount_charges}  # fmt: skip
+        order.discount_percent, order.discount_amount = percent, amount
+        order.discount_charges = charges
+        order.save()
+        _change(order, "discounted", before,
+                {"percent": str(percent), "amount": str(amount), "charges": charges},
+                actor=actor, reason=reason)  # fmt: skip
+    return order
+
+
+def preview_proration(order: Order, *, unit_price: Money | None = None,
+                      quantity: int | None = None, on: dt.date | None = None) -> list[LineSpec]:  # fmt: skip
+    """The lines a change effective `on` (default today) would post, day-based: a credit for
+    the unused part of the current period at the old price, a charge for it at the new one.
+    Each part is rounded once to the minor unit; the preview is exactly what is posted."""
+    on = on or clock.today()
+    start, end = order.current_period_start, order.current_period_end
+    if not start or not end or not (start <= on < end):
+        return []
+    days, left = (end - start).days, (end - on).days
+    old = order.unit_price * order.quantity
+    new = (unit_price or order.unit_price) * (quantity or order.quantity)
+    credit = money.prorate(old, left, days)
+    charge = money.prorate(new, left, days)
+    note = f"{left} of {days} days, {on:%d %b %Y} to {end:%d %b %Y}"
+    return [
+        LineSpec(f"Unused time at {old} ({note})", -credit, 1, -credit, kind="proration",
+                 product=order.product, period_start=on, period_end=end),
+        LineSpec(f"Remaining time at {new} ({note})", charge, 1, charge, kind="proration",
+                 product=order.product, period_start=on, period_end=end),
+    ]  # fmt: skip
+
+
+def change_order_terms(order: Order, *, unit_price: Money | None = None,
+                       quantity: int | None = None, effective: str = "next_charge",
+                       prorate: bool = False, actor, reason: str) -> Order:  # fmt: skip
+    """Re-price a subscriber. "next_charge": later periods bill the new price. "now" with
+    prorate: the unused time is credited and the rest charged at once when the net is owed;
+    a net credit is kept on the order and taken off its next charges."""
+    require(actor, "change_orders", "change orders")
+    reason = require_reason(reason)
+    if effective not in ("next_charge", "now"):
+        raise errors.InvalidRequest("Choose now or next charge.", field="effective")
+    if unit_price is None and quantity is None:
+        raise errors.InvalidRequest("Give a new price or quantity.", field="unit_price")
+    if quantity is not None and quantity < 1:
+        raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
+    payment = None
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "change this order")
+        if order.kind != Order.Kind.SUBSCRIPTION:
+            raise errors.InvalidRequest("A payment plan's amounts are fixed.", field="unit_price")
+        if unit_price is not None:
+            from billing.actions.invoices import checked_amount
+
+            unit_price = checked_amount(unit_price, order.currency, subject="order")
+        before = {"unit_price": str(order.unit_price), "quantity": order.quantity}
+        lines = preview_proration(order, unit_price=unit_price, quantity=quantity) if (
+            effective == "now" and prorate) else []  # fmt: skip
+        order.unit_price = unit_price or order.unit_price
+        order.quantity = quantity or order.quantity
+        order.save()
+        _change(order, "terms_changed", before,
+                {"unit_price": str(order.unit_price), "quantity": order.quantity,
+                 "effective": effective, "lines": [str(s.amount) for s in lines]},
+                actor=actor, reason=reason, prorate=prorate)  # fmt: skip
+        net = money.sum_money((s.amount for s in lines), order.currency)
+        if net.amount > 0:
+            invoice = issue_invoice(order.contact, lines, currency=order.currency,
+                                    source=Invoice.Source.ORDER, actor=actor, reason=reason,
+                                    order=order, action="order.prorated")  # fmt: skip
+            if order.payment_method:
+                payment = charging.start_charge(invoice, amount=net, card=order.payment_method,
+                                                actor=actor)  # fmt: skip
+        elif net.amount < 0:
+            order.credit += -net
+            order.save(update_fields=["credit", "credit_currency"])
+    if payment is not None:
+        charging.charge_now(payment, actor=actor)
+    return order
+
+
+def reschedule_order(order: Order, *, next_charge_on: dt.date, move_anchor: bool = True,
+                     actor, reason: str) -> Order:  # fmt: skip
+    """Move the next charge. move_anchor: every later charge follows the new date; otherwise
+    only this charge moves and later ones keep the old cadence."""
+    require(actor, "change_orders", "reschedule orders")
+    reason = require_reason(reason)
+    if next_charge_on < clock.today():
+        raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "reschedule this order")
+        if order.next_charge_on is None:
+            raise errors.InvalidTransition("This order has no charge left to move.")
+        if not move_anchor and next_charge_on >= period_start(order, order.periods_billed + 1):
+            raise errors.InvalidRequest(
+                "A one-off move must stay before the charge after it; move the anchor instead.",
+                field="next_charge_on",
+            )
+        before = {"next_charge_on": str(order.next_charge_on), "anchor_on": str(order.anchor_on)}
+        if move_anchor:
+            order.anchor_on, order.anchor_period = next_charge_on, order.periods_billed
+        order.next_charge_on = next_charge_on
+        order.save()
+        _change(order, "rescheduled", before,
+                {"next_charge_on": str(next_charge_on), "move_anchor": move_anchor},
+                actor=actor, reason=reason, effective_on=next_charge_on)  # fmt: skip
+    return order
+
+
+def pause_order(order: Order, *, resume_on: dt.date | None = None, actor, reason: str) -> Order:
+    """Stop charging from now until `resume_on` (or until resumed by hand). The period already
+    paid for runs out as sold; no period is billed while paused; on resume the next charge is
+    the resume date (a new anchor) unless the old charge date is still ahead."""
+    require(actor, "change_orders", "pause orders")
+    reason = require_reason(reason)
+    if resume_on is not None and resume_on <= clock.today():
+        raise errors.InvalidRequest("Resume on a later date than today.", field="resume_on")
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "pause this order")
+        before = {"status": order.status}
+        order.status, order.pause_until = Order.Status.PAUSED, resume_on
+        order.save()
+        _change(order, "paused", before, {"status": order.status, "resume_on": str(resume_on)},
+                actor=actor, reason=reason)  # fmt: skip
+    return order
+
+
+def resume_order(order: Order, *, next_charge_on: dt.date | None = None, actor,
+                 reason: str = "") -> Order:  # fmt: skip
+    require(actor, "change_orders", "resume orders")
+    today = clock.today()
+    if next_charge_on is not None and next_charge_on < today:
+        raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
+        before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
+        order.status, order.pause_until = Order.Status.ACTIVE, None
+        start = next_charge_on or (order.next_charge_on if order.next_charge_on and
+                                   order.next_charge_on >= today else today)  # fmt: skip
+        if start != order.next_charge_on:
+            order.anchor_on, order.anchor_period = start, order.periods_billed
+        order.next_charge_on = start
+        order.save()
+        _change(order, "resumed", before, {"status": order.status, "next_charge_on": str(start)},
+                actor=actor, reason=reason)  # fmt: skip
+    return order
+
+
+def cancel_order(order: Order, *, at: str = "now", refund_unused: bool = False, actor,
+                 reason: str) -> Order:  # fmt: skip
+    """Cancel now (optionally refunding the unused part of the current period, day-based)
+    or at the end of the paid term (charges stop; it ends on the term's last day)."""
+    require(actor, "change_orders", "cancel orders")
+    reason = require_reason(reason)
+    if at not in ("now", "end_of_term"):
+        raise errors.InvalidRequest("Cancel now or at the end of the term.", field="at")
+    refund = None
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        _require_live(order, "cancel this order", statuses=(*LIVE, Order.Status.PAUSED))
+        before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
+        if at == "end_of_term":
+            order.cancel_at = order.current_period_end or order.next_charge_on or clock.today()
+            order.next_charge_on = None
+        else:
+            order.status, order.next_charge_on = Order.Status.CANCELLED, None
+            if refund_unused:
+                refund = _unused_part(order)
+            events.announce(events.order_ended, order=order)
+        order.save()
+        _change(order, "cancelled", before,
+                {"at": at, "cancel_at": str(order.cancel_at),
+                 "refund": str(refund[1]) if refund else None},
+                actor=actor, reason=reason)  # fmt: skip
+    if refund is not None:
+        refund_payment(refund[0], amount=refund[1], actor=actor, reason=f"Unused time: {reason}")
+    return order
+
+
+def _unused_part(order: Order) -> tuple[Payment, Money] | None:
+    on, start, end = clock.today(), order.current_period_start, order.current_period_end
+    if not start or not end or not (start <= on < end):
+        return None
+    paid = (Payment.objects.filter(invoice__order=order, invoice__period=order.periods_billed - 1,
+                                   status=Payment.Status.SUCCEEDED).first()
+            or Payment.objects.filter(invoice=order.source_invoice,
+                                      status=Payment.Status.SUCCEEDED).first())  # fmt: skip
+    if paid is None:
+        return None
+    unused = money.prorate(order.unit_price * order.quantity, (end - on).days, (end - start).days)
+    unused = min(unused, paid.refundable)
+    return (paid, unused) if unused.amount > 0 else None
+
+
+def set_order_card(order: Order, *, payment_method: PaymentMethod, actor,
+                   retry_now: bool = True) -> Order:  # fmt: skip
+    """Charge future periods to another card; with retry_now, charge the order's unpaid
+    invoices on it at once."""
+    require(actor, "manage_cards", "change an order's card")
+    card = charging.usable_card(order.contact, payment_method)
+    with transaction.atomic(durable=True):
+        order = locks.lock_order(order.pk)
+        before = {"card": str(order.payment_method) if order.payment_method else None}
+        order.payment_method = card
+        order.save(update_fields=["payment_method"])
+        _change(order, "card_changed", before, {"card": str(card)}, actor=actor, reason="")
+        events.announce(events.card_added, payment_method=card, actor=actor)
+    if retry_now:
+        from billing.actions.invoices import retry_invoice
+
+        for invoice in order.invoices.filter(status=Invoice.Status.OPEN).order_by("pk"):
+            try:
+                retry_invoice(invoice, payment_method=card, actor=actor, reason="card updated")
+            except errors.BillingError:
+                continue  # e.g. a charge already in progress: the next sweep settles it
+    return order

@@ -1,0 +1,96 @@
+"""Billing one period of an open order: its invoice, and the pending charge keyed by period."""
+
+import datetime as dt
+
+from billing.actions import charging
+from billing.actions.invoicing import LineSpec, issue_invoice
+from billing.models import Invoice, Order, Payment
+from billing.schedule import period_start
+from billing.selectors import amount_due
+from core import audit, money
+
+
+def period_amount(order: Order, n: int):
+    if order.kind == Order.Kind.PAYMENT_PLAN:
+        return money.from_minor_units(order.installments[n - 1], order.currency)
+    return order.unit_price * order.quantity
+
+
+def discount_for(order: Order, amount):
+    if not order.discount_charges:
+        return None
+    if order.discount_percent is not None:
+        return money.prorate(amount, int(order.discount_percent * 100), 10000)
+    return min(order.discount_amount, amount)
+
+
+def bill_period(order: Order) -> Payment | None:
+    """Inside the sweep's transaction, with the order locked: invoice period n, advance the
+    order, and start its charge. Returns the pending payment to send to the gateway."""
+    n = order.periods_billed
+    start = order.next_charge_on
+    if order.kind == Order.Kind.PAYMENT_PLAN:
+        name, end = f"{order.product.name} (installment {n} of {len(order.installments)})", None
+    else:
+        name, end = order.product.name, period_start(order, n + 1)
+    amount = period_amount(order, n)
+    unit, quantity = (order.unit_price, order.quantity) if end else (amount, 1)
+    specs = [LineSpec(name, unit, quantity, amount, product=order.product, terms=order.terms,
+                      period_start=start, period_end=end)]  # fmt: skip
+    off = discount_for(order, amount)
+    if off and off.amount:
+        specs.append(LineSpec("Discount", -off, 1, -off, kind="discount", product=order.product))
+        order.discount_charges -= 1
+    left = amount - (off or money.zero(order.currency))
+    if order.credit.amount and left.amount:
+        used = min(order.credit, left)
+        specs.append(LineSpec("Proration credit", -used, 1, -used, kind="credit"))
+        order.credit -= used
+    invoice = issue_invoice(
+        order.contact, specs, currency=order.currency, source=Invoice.Source.ORDER, actor=None,
+        order=order, action="order.period_billed",
+    )  # fmt: skip
+    invoice.period = n
+    invoice.save(update_fields=["period"])
+    order.periods_billed = n + 1
+    order.current_period_start, order.current_period_end = start, end
+    last = order.kind == Order.Kind.PAYMENT_PLAN and n >= len(order.installments)
+    order.next_charge_on = None if last else period_start(order, n + 1)
+    order.save()
+    due = amount_due(invoice)
+    if due.amount <= 0:
+        charging.close_if_settled(invoice)
+        charging.follow_orders([order], invoice, succeeded=True)
+        return None
+    card = order.payment_method
+    if card is None or not card.active:
+        charging.follow_orders([order], invoice, succeeded=False)
+        audit.record("order.no_card", order, actor=None, contact_id=order.contact_id)
+        return None
+    return charging.start_charge(
+        invoice, amount=due, card=card, actor=None, key=f"order:{order.pk}:period:{n}"
+    )
+
+
+def end_or_resume(order: Order, today: dt.date) -> None:
+    """Sweep-time status changes: a paused order whose pause ended resumes, a cancellation
+    scheduled for the end of the term takes effect."""
+    from billing import events
+
+    if order.status == Order.Status.PAUSED and order.pause_until and order.pause_until <= today:
+        order.status = Order.Status.ACTIVE
+        order.pause_until = None
+        if order.next_charge_on is None or order.next_charge_on < today:
+            order.anchor_on, order.anchor_period = today, order.periods_billed
+            order.next_charge_on = today
+        order.save()
+        audit.record("order.resumed", order, actor=None, contact_id=order.contact_id,
+                     reason="pause ended")  # fmt: skip
+    if order.cancel_at and order.cancel_at <= today and order.status != Order.Status.CANCELLED:
+        old = order.status
+        order.status = Order.Status.CANCELLED
+        order.next_charge_on = None
+        order.save()
+        audit.record("order.cancelled", order, actor=None, contact_id=order.contact_id,
+                     reason="end of term", before={"status": old})  # fmt: skip
+        events.announce(events.order_ended, order=order)

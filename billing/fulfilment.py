@@ -1,0 +1,257 @@
+"""Post-payment automation: delivery emails and membership access, per product.
+
+Billing announces payments, refunds, voids and ended orders (billing.events) after commit;
+the receivers below only enqueue django-q2 tasks, so a slow mail server or a failing task
+never reaches the rep who took the payment. The broker delivers at least once, so every task
+is idempotent on its own: one AccessGrant and one Delivery per (payment, product), enforced
+by unique constraints, and revocations are compare-and-set updates that change a row once.
+
+Access rules (Product.access):
+- term: until the paid order period ends (the invoice line's `period_end`, which is the next
+  period's first day) plus TERM_GRACE, so a renewal charged late on its due day or retried by
+  dunning does not cut the member off for a few hours; without an order period, as `days`.
+- days: `access_days` from now, or from the end of the contact's live grant for the product
+  (buying 30 days twice gives 60).
+- lifetime: no end.
+Revoked: when the payment is fully refunded and the product says `revoke_on_refund`; when its
+invoice is voided (the sale should never have existed, whatever the product says). An ended
+order (cancelled at term end, plan completed) ends the contact's grants for that product at
+the order's `current_period_end`, whichever payment granted them.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, Sum
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing import events
+from billing.models import AccessGrant, Delivery, Invoice, InvoiceLine, Payment, Refund
+from core import audit, clock
+from offers.models import Product
+
+log = logging.getLogger(__name__)
+
+TERM_GRACE = dt.timedelta(days=1)
+
+
+def _item_products(invoice_id: int) -> list[Product]:
+    lines = InvoiceLine.objects.filter(
+        invoice_id=invoice_id, kind=InvoiceLine.Kind.ITEM, product__isnull=False
+    )
+    ids = set(lines.values_list("product_id", flat=True))
+    return list(Product.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def fully_refunded(payment: Payment) -> bool:
+    """Refunds that succeeded cover the payment (pending ones may still fail)."""
+    done = payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(s=Sum("amount"))["s"]
+    return (done or 0) >= payment.amount.amount
+
+
+def has_access(contact, product: Product, *, at: dt.datetime | None = None) -> bool:
+    at = at or clock.now()
+    return (
+        AccessGrant.objects.filter(contact=contact, product=product, revoked_at__isnull=True)
+        .filter(starts_at__lte=at)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+        .exists()
+    )
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# Tasks (run by django-q2; each safe to run twice or concurrently) -------------------------
+
+
+def grant_access(payment_pk: int, product_pk: int) -> AccessGrant | None:
+    payment = Payment.objects.select_related("invoice").get(pk=payment_pk)
+    product = Product.objects.get(pk=product_pk)
+    if product.access == Product.Access.NONE or payment.status != Payment.Status.SUCCEEDED:
+        return None
+    # A task that runs late must not grant what a refund or void already took back.
+    if payment.invoice.status == Invoice.Status.VOID or fully_refunded(payment):
+        return None
+    with transaction.atomic(durable=True):
+        existing = AccessGrant.objects.filter(payment=payment, product=product).first()
+        if existing is not None:
+            return existing
+        now = clock.now()
+        grant = AccessGrant(
+            contact_id=payment.contact_id,
+            product=product,
+            payment=payment,
+            starts_at=now,
+            ends_at=_ends_at(payment, product, now),
+            created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                grant.save()
+        except IntegrityError:
+            # A concurrent twin inserted first (we waited on the unique index): keep its row.
+            return AccessGrant.objects.get(payment=payment, product=product)
+        audit.record(
+            "access.granted",
+            grant,
+            actor=None,
+            contact_id=payment.contact_id,
+            after={"product": product.pk, "ends_at": grant.ends_at and grant.ends_at.isoformat()},
+        )
+    return grant
+
+
+def _ends_at(payment: Payment, product: Product, now: dt.datetime) -> dt.datetime | None:
+    if product.access == Product.Access.LIFETIME:
+        return None
+    if product.access == Product.Access.TERM:
+        ends = InvoiceLine.objects.filter(
+            invoice_id=payment.invoice_id, product=product, period_end__isnull=False
+        ).values_list("period_end", flat=True)
+        if ends:
+            return _start_of(max(ends)) + TERM_GRACE
+    live = AccessGrant.objects.filter(
+        contact_id=payment.contact_id, product=product, revoked_at__isnull=True, ends_at__gt=now
+    ).aggregate(last=Max("ends_at"))["last"]
+    return max(now, live or now) + dt.timedelta(days=product.access_days)
+
+
+def deliver(payment_pk: int, product_pk: int) -> Delivery | None:
+    """Email the download link once per (payment, product).
+
+    The row is inserted before sending, in the same transaction: a concurrent twin blocks on
+    the unique index and then finds the row; a failed send rolls the row back for a retry.
+    The one window left is a crash after the mail server accepted and before commit.
+    """
+    payment = Payment.objects.select_related("contact").get(pk=payment_pk)
+    product = Product.objects.get(pk=product_pk)
+    to = payment.contact.email
+    if not (product.delivery_email and to) or payment.status != Payment.Status.SUCCEEDED:
+        if not to:
+            log.warning("payment %s: no email address to deliver %s to", payment_pk, product_pk)
+        return None
+    with transaction.atomic(durable=True):
+        delivery, created = Delivery.objects.get_or_create(
+            payment=payment, product=product, defaults={"sent_to": to, "sent_at": clock.now()}
+        )
+        if not created:
+            return delivery
+        _send(payment, product, to)
+        audit.record(
+            "delivery.sent",
+            delivery,
+            actor=None,
+            contact_id=payment.contact_id,
+            after={"product": product.pk, "to": to},
+        )
+    return delivery
+
+
+def _send(payment: Payment, product: Product, to: str) -> None:
+    context = {"contact": payment.contact, "product": product, "payment": payment}
+    message = EmailMultiAlternatives(
+        subject=f"Your {product.name} is ready",
+        body=render_to_string("billing/email/delivery.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string("billing/email/delivery.html", context), "text/html")
+    message.send()
+
+
+def revoke_for_refund(payment_pk: int) -> int:
+    payment = Payment.objects.get(pk=payment_pk)
+    if not fully_refunded(payment):
+        return 0
+    grants = AccessGrant.objects.filter(payment=payment, product__revoke_on_refund=True)
+    return _revoke(grants, "refunded")
+
+
+def revoke_for_void(invoice_pk: int) -> int:
+    # Payments moved to a replacement invoice are no longer on this one, so they keep access.
+    return _revoke(AccessGrant.objects.filter(payment__invoice_id=invoice_pk), "voided")
+
+
+def _revoke(grants, reason: str) -> int:
+    now = clock.now()
+    count = 0
+    with transaction.atomic(durable=True):
+        for grant in grants.filter(revoked_at__isnull=True).order_by("pk"):
+            # Compare-and-set: a concurrent twin changes nothing.
+            claimed = AccessGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
+                revoked_at=now, revoke_reason=reason
+            )
+            if claimed:
+                count += 1
+                audit.record(
+                    "access.revoked", grant, actor=None, reason=reason, contact_id=grant.contact_id
+                )
+    return count
+
+
+def end_for_order(order_pk: int) -> int:
+    from billing.models import Order
+
+    order = Order.objects.get(pk=order_pk)
+    if order.current_period_end is None:
+        return 0
+    cutoff = _start_of(order.current_period_end)
+    grants = AccessGrant.objects.filter(
+        contact_id=order.contact_id, product_id=order.product_id, revoked_at__isnull=True
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=cutoff))
+    count = 0
+    with transaction.atomic(durable=True):
+        for grant in grants.order_by("pk"):
+            # A grant that starts after the cutoff simply ends where it starts.
+            ends = max(cutoff, grant.starts_at)
+            claimed = (
+                AccessGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True)
+                .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=ends))
+                .update(ends_at=ends, revoke_reason="order_ended")
+            )
+            if claimed:
+                count += 1
+                audit.record(
+                    "access.ended",
+                    grant,
+                    actor=None,
+                    reason="order ended",
+                    contact_id=grant.contact_id,
+                    after={"ends_at": ends.isoformat(), "order": order.pk},
+                )
+    return count
+
+
+# Receivers (connected by BillingConfig.ready) ---------------------------------------------
+
+
+@receiver(events.payment_succeeded, dispatch_uid="fulfilment.payment_succeeded")
+def on_payment_succeeded(sender, payment: Payment, **kwargs) -> None:
+    for product in _item_products(payment.invoice_id):
+        if product.access != Product.Access.NONE:
+            async_task("billing.fulfilment.grant_access", payment.pk, product.pk)
+        if product.delivery_email:
+            async_task("billing.fulfilment.deliver", payment.pk, product.pk)
+
+
+@receiver(events.refund_succeeded, dispatch_uid="fulfilment.refund_succeeded")
+def on_refund_succeeded(sender, refund: Refund, **kwargs) -> None:
+    async_task("billing.fulfilment.revoke_for_refund", refund.payment_id)
+
+
+@receiver(events.invoice_voided, dispatch_uid="fulfilment.invoice_voided")
+def on_invoice_voided(sender, invoice: Invoice, **kwargs) -> None:
+    async_task("billing.fulfilment.revoke_for_void", invoice.pk)
+
+
+@receiver(events.order_ended, dispatch_uid="fulfilment.order_ended")
+def on_order_ended(sender, order, **kwargs) -> None:
+    async_task("billing.fulfilment.end_for_order", order.pk)
