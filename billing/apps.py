@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+
+    def ready(self) -> None:
+        # Listeners of billing's own events: imported for their @receiver connections.
+        from billing import commissions, fulfilment  # noqa: F401

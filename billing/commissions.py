@@ -27,6 +27,7 @@ from djmoney.money import Money
 from billing import events, ledger
 from billing.actions import locks
 from billing.models import Account, Commission, Invoice, InvoiceLine, Payment, Refund
+from billing.payouts import move
 from billing.permissions import require
 from contacts.models import Contact, Partner
 from core import audit, clock, money
@@ -66,10 +67,13 @@ def _direct_rate(invoice: Invoice, partner: Partner) -> Fraction:
     if not total:
         return default
     rates = dict(Product.objects.filter(pk__in=weights).values_list("pk", "commission_rate"))
-    return sum(
-        (w * (Fraction(rates[pk]) / 100 if rates[pk] is not None else default))
-        for pk, w in weights.items()
-    ) / total
+    return (
+        sum(
+            (w * (Fraction(rates[pk]) / 100 if rates[pk] is not None else default))
+            for pk, w in weights.items()
+        )
+        / total
+    )
 
 
 def _share(base: Money, rate: Fraction) -> Money:
@@ -122,25 +126,31 @@ def recompute(
         keys = sorted(set(detail) | {(r.partner_id, r.tier) for r in rows})
         partners = Partner.objects.in_bulk([pk for pk, _ in keys])
         touched: list[Commission] = []
-        entries: list[ledger.Entry] = []
+        changes: list[Money] = []
         for key in keys:
             mine = [r for r in rows if (r.partner_id, r.tier) == key]
-            diff = _settle_key(invoice, partners[key[0]], key, mine, detail.get(key), payment_pk)
-            if diff is None:
-                continue
-            touched.extend(diff[1])
-            entries += [
-                ledger.debit(Account.COMMISSION_EXPENSE, diff[0]),
-                ledger.credit(Account.COMMISSION_PAYABLE, diff[0]),
-            ]
+            settled = _settle_key(
+                invoice, partners[key[0]], key, mine, detail.get(key), payment_pk, reason
+            )
+            if settled is not None:
+                changes.append(settled[0])
+                touched.extend(settled[1])
         if not touched:
             return []
-        for row in touched:
-            row.reason = reason[:300]
-        Commission.objects.bulk_update(touched, ["reason"])
-        net = money.sum_money((e.amount for e in entries[::2]), invoice.currency)
+        entries = []
+        for change in changes:
+            entries += [
+                ledger.debit(Account.COMMISSION_EXPENSE, change),
+                ledger.credit(Account.COMMISSION_PAYABLE, change),
+            ]
+        net = money.sum_money(changes, invoice.currency)
         ledger.post(
-            "commissions", entries, contact=invoice.contact, invoice=invoice, actor=actor, memo=reason
+            "commissions",
+            entries,
+            contact=invoice.contact,
+            invoice=invoice,
+            actor=actor,
+            memo=reason,
         )
         audit.record(
             "commissions.rerun",
@@ -149,7 +159,9 @@ def recompute(
             reason=reason,
             contact_id=invoice.contact_id,
             amount=net,
-            after={"rows": [[r.pk, r.partner_id, r.tier, str(r.amount), r.status] for r in touched]},
+            after={
+                "rows": [[r.pk, r.partner_id, r.tier, str(r.amount), r.status] for r in touched]
+            },
         )
     return touched
 
@@ -161,6 +173,7 @@ def _settle_key(
     mine: list[Commission],
     target: Owed | None,
     payment_pk: int | None,
+    reason: str,
 ) -> tuple[Money, list[Commission]] | None:
     """Rows that move (partner, tier) from what it holds to what it is owed, and the change."""
     cur = invoice.currency
@@ -183,6 +196,7 @@ def _settle_key(
             base=base,
             amount=amount,
             kind=kind,
+            reason=reason[:300],
             created_at=clock.now(),
         )
 
@@ -201,24 +215,6 @@ def _settle_key(
     elif keep.amount < 0:
         rows.append(new(Commission.Kind.CLAWBACK, keep, keep_base))
     return diff, rows
-
-
-TRANSITIONS = {
-    Commission.Status.PENDING: {Commission.Status.APPROVED, Commission.Status.CANCELLED},
-    Commission.Status.APPROVED: {Commission.Status.PAID},
-    Commission.Status.PAID: set(),
-    Commission.Status.CANCELLED: set(),
-}
-
-
-def move(commission: Commission, new: str, *, what: str) -> str:
-    from billing import errors
-
-    if new not in TRANSITIONS[commission.status]:
-        label = Commission.Status(commission.status).label.lower()
-        raise errors.InvalidTransition(f"Cannot {what}: the commission is {label}.")
-    old, commission.status = commission.status, new
-    return old
 
 
 # Automation: commissions follow payments, refunds, voids and write-offs --------------------

@@ -163,7 +163,9 @@ def _send(payment: Payment, product: Product, to: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
     )
-    message.attach_alternative(render_to_string("billing/email/delivery.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("billing/email/delivery.html", context), "text/html"
+    )
     message.send()
 
 

@@ -17,6 +17,8 @@ class SaleLine:
     unit_price: Money | None = None
     discount: Money | None = None
     terms: PaymentTerms | None = field(default=None)
+    # The dunning policy (by name) for the order this line opens; blank means the default.
+    dunning_policy: str = ""
 
     @property
     def price(self) -> Money:

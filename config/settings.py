@@ -159,6 +159,13 @@ PAYDESK_REP_MAX_REFUND = env_limits(
 )
 PAYDESK_REP_MAX_DISCOUNT_PERCENT = env_int("PAYDESK_REP_MAX_DISCOUNT_PERCENT", 20)
 
+# Dunning: the most charges one minute of sweeps may send, so a backlog never floods the gateway.
+PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE = env_int(
+    "PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE", 300, minimum=1
+)
+
+PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE = env_bool("PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE", True)
+
 # A staff-only test clock for demos (core.clock); never on in production.
 PAYDESK_ALLOW_TEST_CLOCK = env_bool("PAYDESK_ALLOW_TEST_CLOCK", DEBUG)
 

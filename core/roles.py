@@ -63,3 +63,21 @@ def ensure_roles(**_: Any) -> None:
     Group.objects.get_or_create(name=MANAGER)[0].permissions.set(viewing + _perms(_MANAGER_PERMS))
     everything = Permission.objects.filter(content_type__app_label__in=_READ_APPS)
     Group.objects.get_or_create(name=BILLING_ADMIN)[0].permissions.set(everything)
+
+
+SYSTEM_USERNAME = "paydesk-system"
+
+
+def system_user():
+    """The actor of automatic actions (dunning's final action): a manager nobody can log in as,
+    so the audit trail names the automation rather than a person."""
+    from django.contrib.auth.models import User
+
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "automation"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get_or_create(name=MANAGER)[0])
+    return user

@@ -73,7 +73,10 @@ class Offer(models.Model):
         return f"{self.name} (v{self.version})"
 
     def lines_for_sale(self) -> list:
-        return [line.as_sale_line() for line in self.lines.select_related("product")]
+        return [
+            line.as_sale_line(dunning_policy=self.dunning_policy_name)
+            for line in self.lines.select_related("product")
+        ]
 
 
 class OfferLine(models.Model):
@@ -90,7 +93,7 @@ class OfferLine(models.Model):
     class Meta:
         ordering = ["position", "pk"]
 
-    def as_sale_line(self):
+    def as_sale_line(self, dunning_policy: str = ""):
         from billing.lines import SaleLine
 
         return SaleLine(
@@ -99,6 +102,7 @@ class OfferLine(models.Model):
             unit_price=self.unit_price,
             discount=self.discount,
             terms=PaymentTerms.from_json(self.terms),
+            dunning_policy=dunning_policy,
         )
 
 

@@ -34,6 +34,15 @@
     }
   });
 
+  // Keyboard users land in the form they just opened, or on the first field in error.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = event.detail.target;
+    if (!root.matches("[data-slot], .action-form")) return;
+    var field = root.querySelector(".has-error :is(input, select, textarea)") ||
+      root.querySelector("input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  });
+
   // Say what happened after an action, for everyone (aria-live) and not only sighted users.
   document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener("money-changed", showMessage);

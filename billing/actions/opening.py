@@ -123,6 +123,7 @@ def open_orders(
             current_period_end=plan.period_end,
             credit=money.zero(invoice.currency),
             source_invoice=invoice,
+            dunning_policy_name=line.dunning_policy,
             created_at=clock.now(),
         )
         from billing.schedule import period_start

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from billing.gateways.base import (
+    HARD_DECLINE_CODES,
     CardDetails,
     ChargeResult,
     GatewayError,
@@ -22,7 +23,6 @@ from billing.gateways.base import (
 )
 from billing.models import SandboxCard, SandboxTransaction
 
-HARD_DECLINE_CODES = frozenset({"lost_card", "stolen_card", "fraudulent", "pickup_card"})
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ class Commission(models.Model):
             models.CheckConstraint(condition=~Q(amount=0), name="commission_amount_not_zero"),
             # A clawback takes money back; anything else adds to what is owed.
             models.CheckConstraint(
-                condition=Q(kind="clawback", amount__lt=0) | (~Q(kind="clawback") & Q(amount__gt=0)),
+                condition=Q(kind="clawback", amount__lt=0)
+                | (~Q(kind="clawback") & Q(amount__gt=0)),
                 name="commission_sign_matches_kind",
             ),
         ]

@@ -174,7 +174,25 @@ def test_a_fully_discounted_sale_is_paid_without_a_charge(contact, card, product
     assert not invoice.payments.exists()
 
 
-def test_recurring_terms_need_the_orders_module(contact, card, product, rep):
-    line = SaleLine(product, terms=PaymentTerms.subscription())
-    with pytest.raises(BillingError):
-        charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+def test_a_subscription_sale_charges_the_first_period_and_opens_an_order(
+    contact, card, product, rep
+):
+    from billing.models import Order
+
+    line = SaleLine(product, quantity=2, terms=PaymentTerms.subscription(every=3, unit="month"))
+    invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+    order = Order.objects.get(source_invoice=invoice)
+    assert invoice.payments.get().amount == usd("200.00")
+    assert (order.status, order.quantity, order.payment_method) == ("active", 2, card)
+    assert order.periods_billed == 1
+
+
+def test_a_trial_charges_nothing_now_and_bills_at_trial_end(contact, card, product, rep):
+    from billing.models import Order
+
+    line = SaleLine(product, terms=PaymentTerms.subscription(trial_days=14))
+    invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+    order = Order.objects.get(source_invoice=invoice)
+    assert invoice.status == Invoice.Status.PAID and not invoice.payments.exists()
+    assert order.status == "trialing"
+    assert (order.next_charge_on - invoice.issued_at.date()).days == 14

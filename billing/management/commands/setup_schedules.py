@@ -6,6 +6,7 @@ from django_q.models import Schedule
 SCHEDULES = {
     "charge due orders": ("billing.tasks.charge_due_orders", 15),
     "reconcile pending gateway calls": ("billing.tasks.reconcile_pending", 5),
+    "run dunning": ("dunning.tasks.run_dunning", 1),
 }
 
 

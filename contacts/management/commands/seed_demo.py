@@ -215,7 +215,7 @@ class Command(BaseCommand):
                         discount=discount,
                         terms=ONE_TIME,
                         position=position,
-                    )  # fmt: skip
+                    )
                     for position, (sku, price, discount) in enumerate(lines)
                 )
             offers[name] = offer

@@ -1,0 +1,97 @@
+"""Commission payouts: a manager approves what partners earned, then records paying it.
+
+pending -> approved -> paid, or pending -> cancelled (only `rerun_commissions` cancels, when
+less is owed). Approving moves no money: the expense and the payable were booked when the row
+was created. Paying posts Dr commissions payable, Cr cash; a negative (clawback) row paid
+this way is money the partner gave back, or netted from their next payout.
+"""
+
+from django.db import transaction
+
+from billing import errors, ledger
+from billing.actions.idempotent import once
+from billing.models import Account, Commission
+from billing.permissions import require
+from core import audit, clock
+
+TRANSITIONS = {
+    Commission.Status.PENDING: {Commission.Status.APPROVED, Commission.Status.CANCELLED},
+    Commission.Status.APPROVED: {Commission.Status.PAID},
+    Commission.Status.PAID: set(),
+    Commission.Status.CANCELLED: set(),
+}
+
+
+def move(commission: Commission, new: str, *, what: str) -> str:
+    """Check and apply a transition in memory; returns the old status for the audit event."""
+    if new not in TRANSITIONS[commission.status]:
+        label = Commission.Status(commission.status).label.lower()
+        raise errors.InvalidTransition(f"Cannot {what}: the commission is {label}.")
+    old, commission.status = commission.status, new
+    return old
+
+
+def _lock(pk: int) -> Commission:
+    return (
+        Commission.objects.select_related("invoice__contact")
+        .select_for_update(of=("self",))
+        .get(pk=pk)
+    )
+
+
+def approve_commission(commission: Commission, *, actor) -> Commission:
+    require(actor, "manage_commissions", "approve commissions")
+    with transaction.atomic(durable=True):
+        locked = _lock(commission.pk)
+        old = move(locked, Commission.Status.APPROVED, what="approve this commission")
+        locked.approved_at = clock.now()
+        locked.save(update_fields=["status", "approved_at"])
+        audit.record(
+            "commission.approved",
+            locked,
+            actor=actor,
+            contact_id=locked.invoice.contact_id,
+            amount=locked.amount,
+            before={"status": old},
+            after={"status": locked.status},
+        )
+    return locked
+
+
+def pay_commission(
+    commission: Commission, *, actor, reference: str = "", idempotency_key: str | None = None
+) -> Commission:
+    require(actor, "manage_commissions", "pay commissions")
+    reference = (reference or "").strip()
+
+    def run(remember) -> Commission:
+        with transaction.atomic(durable=True):
+            locked = _lock(commission.pk)
+            old = move(locked, Commission.Status.PAID, what="pay this commission")
+            locked.paid_at = clock.now()
+            locked.reference = reference[:200]
+            locked.save(update_fields=["status", "paid_at", "reference"])
+            ledger.post(
+                "commission_paid",
+                [
+                    ledger.debit(Account.COMMISSION_PAYABLE, locked.amount),
+                    ledger.credit(Account.CASH, locked.amount),
+                ],
+                contact=locked.invoice.contact,
+                invoice=locked.invoice,
+                actor=actor,
+                memo=reference or f"Commission to {locked.partner}",
+            )
+            audit.record(
+                "commission.paid",
+                locked,
+                actor=actor,
+                contact_id=locked.invoice.contact_id,
+                amount=locked.amount,
+                before={"status": old},
+                after={"status": locked.status, "reference": reference},
+            )
+            remember(locked)
+        return locked
+
+    return once(idempotency_key, "pay_commission", {"commission": commission.pk}, run)

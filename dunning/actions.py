@@ -1,0 +1,55 @@
+"""Rep actions that hold or end a collection. Charging, writing off and marking paid are
+billing's actions; their events end the case."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from billing.errors import InvalidRequest, InvalidTransition, NotAllowed
+from billing.models import Invoice
+from billing.permissions import require_reason
+from core import audit, clock
+from dunning.models import DunningCase
+
+
+def _locked_case(invoice: Invoice, actor, what: str) -> DunningCase:
+    if actor is None or not actor.has_perm("dunning.work_collections"):
+        raise NotAllowed(f"You do not have permission to {what}.")
+    case = DunningCase.objects.select_for_update().filter(invoice=invoice).first()
+    if case is None or case.status not in (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED):
+        raise InvalidTransition(f"Cannot {what}: this invoice is not in collection.")
+    return case
+
+
+def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
+    """No more retries or notices; the invoice stays open for the rep to settle."""
+    reason = require_reason(reason)
+    with transaction.atomic(durable=True):
+        case = _locked_case(invoice, actor, "stop this collection")
+        old = case.status
+        case.status, case.ended_at, case.end_reason = (
+            DunningCase.Status.STOPPED,
+            clock.now(),
+            reason,
+        )
+        case.next_attempt_at = None
+        case.save()
+        audit.record("collection.stopped", case, actor=actor, reason=reason,
+                     contact_id=case.contact_id, before={"status": old})  # fmt: skip
+    return case
+
+
+def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str) -> DunningCase:
+    """Hold retries until `until`; attempts that fall due meanwhile run when it ends."""
+    reason = require_reason(reason)
+    if until <= clock.now():
+        raise InvalidRequest("Pause until a later time.", field="until")
+    with transaction.atomic(durable=True):
+        case = _locked_case(invoice, actor, "pause this collection")
+        if case.status != DunningCase.Status.ACTIVE:
+            raise InvalidTransition("Cannot pause this collection: it is paused already.")
+        case.status, case.paused_until = DunningCase.Status.PAUSED, until
+        case.save()
+        audit.record("collection.paused", case, actor=actor, reason=reason,
+                     contact_id=case.contact_id, after={"until": until.isoformat()})  # fmt: skip
+    return case

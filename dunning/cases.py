@@ -1,0 +1,197 @@
+"""A case's life: opened by a declined order charge, retried on the policy's days, ended when
+paid, exhausted (then the policy's final action) or stopped."""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from billing import actions
+from billing.errors import BillingError
+from billing.gateways.base import HARD_DECLINE_CODES
+from billing.models import Invoice, Order, Payment, PaymentMethod
+from billing.selectors import amount_due
+from core import audit, clock
+from core.roles import system_user
+from dunning.models import DunningAttempt, DunningCase, DunningPolicy, NoticeTemplate
+from dunning.policies import policy_for
+
+log = logging.getLogger(__name__)
+
+
+def next_attempt_after(case: DunningCase, moment: dt.datetime) -> dt.datetime | None:
+    """The policy's first retry time after `moment`, or None when none is left.
+
+    Retry days count from the first failure; slots that passed while a collection was
+    paused are skipped rather than fired in a burst when it resumes."""
+    if case.attempts_made >= case.policy.max_attempts:
+        return None
+    for days in case.policy.attempt_days():
+        when = case.failed_at + dt.timedelta(days=days)
+        if when > moment:
+            return when
+    return None
+
+
+def notify(case: DunningCase, kind: str, attempt: int = 0) -> None:
+    transaction.on_commit(lambda: async_task("dunning.notices.send_notice", case.pk, kind, attempt))
+
+
+def order_of(invoice: Invoice) -> Order | None:
+    if invoice.order_id:
+        return invoice.order
+    return Order.objects.filter(source_invoice=invoice).order_by("pk").first()
+
+
+def open_case(payment: Payment) -> DunningCase | None:
+    """Start collecting an order's invoice after its charge was declined (once per invoice)."""
+    invoice = payment.invoice
+    order = order_of(invoice)
+    if order is None:
+        return None  # a declined one-time sale is the rep's to handle, not dunning's
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if (
+            invoice.status != Invoice.Status.OPEN
+            or DunningCase.objects.filter(invoice=invoice).exists()
+        ):
+            return None
+        policy = policy_for(order)
+        case = DunningCase.objects.create(
+            invoice=invoice, order=order, contact=invoice.contact, policy=policy,
+            amount=amount_due(invoice), failed_at=clock.now(),
+            last_decline_code=payment.decline_code,
+        )  # fmt: skip
+        case.next_attempt_at = next_attempt_after(case, case.failed_at)
+        case.save(update_fields=["next_attempt_at"])
+        audit.record("collection.started", case, actor=None, contact_id=case.contact_id,
+                     amount=case.amount, after={"policy": policy.name,
+                     "decline_code": payment.decline_code})  # fmt: skip
+        notify(case, NoticeTemplate.Kind.FIRST)
+        if _hopeless(case, payment.decline_code) or case.next_attempt_at is None:
+            transaction.on_commit(lambda: finish(case.pk))
+    return case
+
+
+def _hopeless(case: DunningCase, decline_code: str) -> bool:
+    if not (case.policy.stop_on_hard_decline and decline_code in HARD_DECLINE_CODES):
+        return False
+    return not (case.policy.try_other_cards and _cards(case)[1:])
+
+
+def _cards(case: DunningCase) -> list[PaymentMethod]:
+    """The order's card first; then, if the policy says so, the contact's other cards."""
+    first = case.order.payment_method
+    cards = [first] if first and first.active else []
+    if case.policy.try_other_cards or not cards:
+        others = PaymentMethod.objects.filter(contact=case.contact, active=True).order_by(
+            "-is_default", "pk"
+        )
+        cards += [c for c in others if c not in cards]
+    return cards if case.policy.try_other_cards else cards[:1]
+
+
+def charge_attempt(
+    case: DunningCase, number: int, cards: list[PaymentMethod] | None = None
+) -> bool:
+    """Charge the invoice for attempt `number`, card by card, until one succeeds.
+
+    The action key `dunning:<case>:<n>:<card>` makes a rerun (a second runner, a crashed
+    worker's retry) return the first charge instead of making another."""
+    system = system_user()
+    hard = []
+    for card in cards or _cards(case):
+        attempt, _ = DunningAttempt.objects.get_or_create(
+            case=case, number=number, card=card, defaults={"at": clock.now()}
+        )
+        try:
+            payment = actions.retry_invoice(
+                case.invoice, payment_method=card, actor=system,
+                reason=f"Collection attempt {number}" if number else "Card updated",
+                idempotency_key=f"dunning:{case.pk}:{number}:{card.pk}",
+            )  # fmt: skip
+        except BillingError as exc:
+            attempt.outcome, attempt.decline_code = "skipped", exc.code
+            attempt.save(update_fields=["outcome", "decline_code"])
+            if exc.code != "charge_in_progress":
+                return False
+            continue
+        attempt.payment = payment
+        attempt.outcome = payment.status  # unknown outcomes are settled by reconcile_pending
+        attempt.decline_code = payment.decline_code
+        attempt.save(update_fields=["payment", "outcome", "decline_code"])
+        if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.UNKNOWN):
+            return True
+        hard.append(payment.decline_code in HARD_DECLINE_CODES)
+        DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)
+    if number and hard and all(hard) and case.policy.stop_on_hard_decline:
+        finish(case.pk)
+    return False
+
+
+def run_attempt(case_id: int, number: int) -> None:
+    case = DunningCase.objects.select_related("invoice", "order", "policy", "contact").get(
+        pk=case_id
+    )
+    if case.status != DunningCase.Status.ACTIVE:
+        return
+    if charge_attempt(case, number):
+        return
+    case.refresh_from_db()
+    if case.status != DunningCase.Status.ACTIVE:
+        return
+    if case.next_attempt_at is None:
+        finish(case.pk)
+    else:
+        with transaction.atomic():
+            notify(case, NoticeTemplate.Kind.FURTHER, number)
+
+
+def finish(case_id: int) -> None:
+    """Retries are spent: send the final notice and take the policy's final action."""
+    with transaction.atomic():
+        case = DunningCase.objects.select_for_update().select_related("policy").get(pk=case_id)
+        if case.status not in (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED):
+            return
+        case.status, case.ended_at = DunningCase.Status.EXHAUSTED, clock.now()
+        case.next_attempt_at = None
+        case.end_reason = (
+            f"retries exhausted; final action: {case.policy.get_final_action_display()}"
+        )
+        case.save()
+        audit.record("collection.exhausted", case, actor=None, contact_id=case.contact_id,
+                     amount=case.amount, reason=case.end_reason)  # fmt: skip
+        notify(case, NoticeTemplate.Kind.FINAL)
+    _final_action(case)
+
+
+def _final_action(case: DunningCase) -> None:
+    system, action = system_user(), case.policy.final_action
+    reason = f"Collection of {case.invoice.number} exhausted ({case.policy.name})"
+    try:
+        if action == DunningPolicy.FinalAction.WRITE_OFF:
+            actions.write_off_invoice(case.invoice, actor=system, reason=reason)
+        elif action == DunningPolicy.FinalAction.PAUSE:
+            actions.pause_order(case.order, actor=system, reason=reason)
+        elif action == DunningPolicy.FinalAction.CANCEL:
+            actions.cancel_order(case.order, actor=system, reason=reason)
+    except BillingError as exc:
+        # e.g. the order was cancelled by a rep meanwhile: nothing left to do, but say so.
+        log.warning("dunning final action %s on case %s refused: %s", action, case.pk, exc)
+
+
+def end_case(invoice: Invoice, status: str, why: str, actor=None) -> None:
+    with transaction.atomic():
+        case = DunningCase.objects.select_for_update().filter(invoice=invoice).first()
+        if case is None or case.status not in (
+            DunningCase.Status.ACTIVE,
+            DunningCase.Status.PAUSED,
+        ):
+            return
+        old = case.status
+        case.status, case.ended_at, case.end_reason = status, clock.now(), why
+        case.next_attempt_at = None
+        case.save()
+        audit.record(f"collection.{status}", case, actor=actor, contact_id=case.contact_id,
+                     reason=why, before={"status": old}, after={"status": status})  # fmt: skip

@@ -1,0 +1,74 @@
+"""The dunning sweep: claims due cases, charges each attempt once, never floods the gateway."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from billing.models import PaymentMethod
+from core import audit, clock
+from dunning.cases import charge_attempt, next_attempt_after, run_attempt
+from dunning.models import DunningAttempt, DunningCase
+
+log = logging.getLogger(__name__)
+BATCH = 20
+
+
+def run_dunning(now: dt.datetime | None = None) -> dict[str, int]:
+    """Make every due attempt. A case is claimed with skip_locked and its attempt counter
+    advanced in the same transaction, so two runners never take the same attempt; the charge
+    itself is keyed per (case, attempt, card), so a retried task never charges twice."""
+    now = now or clock.now()
+    counts = {"attempts": 0, "resumed": _resume_paused(now)}
+    sent_last_minute = DunningAttempt.objects.filter(at__gt=now - dt.timedelta(minutes=1)).count()
+    budget = settings.PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE - sent_last_minute
+    while budget > 0:
+        with transaction.atomic():
+            due = list(
+                DunningCase.objects.filter(
+                    status=DunningCase.Status.ACTIVE, next_attempt_at__lte=now
+                )
+                .select_related("policy")
+                .order_by("next_attempt_at", "pk")
+                .select_for_update(skip_locked=True, of=("self",))[: min(budget, BATCH)]
+            )
+            claimed = []
+            for case in due:
+                case.attempts_made += 1
+                case.next_attempt_at = next_attempt_after(case, now)
+                case.save(update_fields=["attempts_made", "next_attempt_at"])
+                claimed.append((case.pk, case.attempts_made))
+        if not claimed:
+            break
+        for case_id, number in claimed:
+            run_attempt(case_id, number)
+        counts["attempts"] += len(claimed)
+        budget -= len(claimed)
+    if budget <= 0:
+        log.warning("run_dunning reached its ceiling of charges per minute; the rest waits")
+    return counts
+
+
+def _resume_paused(now: dt.datetime) -> int:
+    with transaction.atomic():
+        cases = DunningCase.objects.filter(
+            status=DunningCase.Status.PAUSED, paused_until__lte=now
+        ).select_for_update(skip_locked=True)
+        for case in cases:
+            case.status, case.paused_until = DunningCase.Status.ACTIVE, None
+            case.next_attempt_at = max(case.next_attempt_at or now, now)
+            case.save()
+            audit.record("collection.resumed", case, actor=None, contact_id=case.contact_id,
+                         reason="pause ended")  # fmt: skip
+        return len(cases)
+
+
+def retry_with_card(case_id: int, payment_method_id: int) -> bool:
+    """An extra attempt (number 0) on a card just added or set: once per case and card."""
+    case = DunningCase.objects.select_related("invoice", "order", "policy", "contact").get(
+        pk=case_id
+    )
+    if case.status != DunningCase.Status.ACTIVE:
+        return False
+    return charge_attempt(case, 0, [PaymentMethod.objects.get(pk=payment_method_id)])
