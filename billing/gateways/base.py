@@ -8,7 +8,6 @@ money-moving call carries an idempotency key, so asking twice never moves money 
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-
 # Declines no retry can fix (Stripe's "do not try again" codes): dunning stops on these.
 HARD_DECLINE_CODES = frozenset(
     {"lost_card", "stolen_card", "fraudulent", "pickup_card", "restricted_card",

@@ -24,7 +24,6 @@ from billing.gateways.base import (
 from billing.models import SandboxCard, SandboxTransaction
 
 
-
 @dataclass(frozen=True)
 class TestCard:
     number: str

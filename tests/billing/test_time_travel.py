@@ -65,19 +65,19 @@ def test_thirteen_months_of_mixed_orders_charge_exactly_the_expected_schedule(ma
             )  # fmt: skip
             return Order.objects.get(source_invoice=invoice)
 
-        for i in range(40):  # monthly, month-end anchor
+        for _ in range(40):  # monthly, month-end anchor
             o = sell("USD", PaymentTerms.subscription())
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(START, "month", 0, END)]
-        for i in range(20):  # yearly in KWD
+        for _ in range(20):  # yearly in KWD
             o = sell("KWD", PaymentTerms.subscription(unit="year"))
             expected[o.pk] += [(d, Decimal("10.005")) for d in series(START, "year", 0, END)]
-        for i in range(10):  # every 2 weeks in JPY
+        for _ in range(10):  # every 2 weeks in JPY
             o = sell("JPY", PaymentTerms.subscription(every=2, unit="week"))
             expected[o.pk] += [
                 (START + dt.timedelta(weeks=2 * k), Decimal(12345))
                 for k in range(0, 100) if START + dt.timedelta(weeks=2 * k) <= END
             ]  # fmt: skip
-        for i in range(30):  # 14-day trial, free, then monthly
+        for _ in range(30):  # 14-day trial, free, then monthly
             o = sell("USD", PaymentTerms.subscription(trial_days=14))
             anchor = START + dt.timedelta(days=14)
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(anchor, "month", 0, END)]
@@ -97,25 +97,25 @@ def test_thirteen_months_of_mixed_orders_charge_exactly_the_expected_schedule(ma
                 (START + dt.timedelta(weeks=2 * (n + 1)), Decimal(p) / 1000)
                 for n, p in enumerate(parts)
             ]
-        for i in range(15):  # paused on day 40 until day 100
+        for _ in range(15):  # paused on day 40 until day 100
             o = sell("USD", PaymentTerms.subscription())
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(START, "month", 0, day40)]
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(day100, "month", 0, END)]
             later.append((day40, lambda o=o: actions.pause_order(
                 o, resume_on=day100, actor=manager, reason="travelling")))  # fmt: skip
-        for i in range(15):  # next charge moved on day 10 to day 45, anchor and all
+        for _ in range(15):  # next charge moved on day 10 to day 45, anchor and all
             o = sell("USD", PaymentTerms.subscription())
             expected[o.pk] += [(START, Decimal("49.99"))]
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(day45, "month", 0, END)]
             later.append((day10, lambda o=o: actions.reschedule_order(
                 o, next_charge_on=day45, actor=manager, reason="payday")))  # fmt: skip
-        for i in range(10):  # re-priced on day 45 from the next charge
+        for _ in range(10):  # re-priced on day 45 from the next charge
             o = sell("USD", PaymentTerms.subscription())
             for d in series(START, "month", 0, END):
                 expected[o.pk].append((d, Decimal("49.99") if d <= day45 else Decimal("39.00")))
             later.append((day45, lambda o=o: actions.change_order_terms(
                 o, unit_price=Money("39.00", "USD"), actor=manager, reason="downgrade")))  # fmt: skip
-        for i in range(10):  # cancelled on day 50 at the end of the term
+        for _ in range(10):  # cancelled on day 50 at the end of the term
             o = sell("USD", PaymentTerms.subscription())
             expected[o.pk] += [(d, Decimal("49.99")) for d in series(START, "month", 0, day50)]
             later.append((day50, lambda o=o: actions.cancel_order(
