@@ -6,4 +6,5 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # Listeners of billing's own events: imported for their @receiver connections.
-        from billing import commissions, fulfilment  # noqa: F401
+        from billing import fulfilment  # noqa: F401
+        from billing.actions import commissions  # noqa: F401

@@ -1,6 +1,7 @@
 """Read settings from the environment, failing at start with a message that names the variable."""
 
 import os
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -55,5 +56,10 @@ def env_limits(name: str, default: str) -> dict[str, str]:
             raise ImproperlyConfigured(
                 f"{name} must look like 'USD 500, JPY 50000', not {raw!r}"
             ) from None
+        try:
+            if Decimal(amount) < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise ImproperlyConfigured(f"{name}: {amount!r} is not an amount") from None
         limits[currency.upper()] = amount
     return limits

@@ -12,7 +12,7 @@ from contacts.selectors import ContactRecord, keyset_page, search_contacts
 from core.htmx import form_data, form_status, render_screen
 
 # The contact record's panels: each is an inline partial whose name is its DOM id.
-PANELS = ("contact-header", "invoices", "payments", "history")
+PANELS = ("contact-header", "orders", "invoices", "commissions", "payments", "history")
 
 
 @permission_required("contacts.view_contact", raise_exception=True)

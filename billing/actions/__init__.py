@@ -6,6 +6,7 @@ effects on commit. Gateway calls happen outside database transactions.
 """
 
 from billing.actions.cards import add_card, set_default_card
+from billing.actions.commissions import rerun_commissions
 from billing.actions.delivery import send_invoice
 from billing.actions.invoices import (
     discount_invoice,
@@ -25,6 +26,7 @@ from billing.actions.orders import (
     resume_order,
     set_order_card,
 )
+from billing.actions.payouts import approve_commission, pay_commission
 from billing.actions.refunds import refund_payment
 from billing.actions.replace import replace_voided_invoice
 from billing.actions.sales import charge_sale, record_sale
@@ -35,17 +37,20 @@ __all__ = [
     "BillingError",
     "SaleLine",
     "add_card",
+    "approve_commission",
     "cancel_order",
     "change_order_terms",
     "discount_order",
     "pause_order",
     "preview_proration",
+    "rerun_commissions",
     "reschedule_order",
     "resume_order",
     "set_order_card",
     "charge_sale",
     "discount_invoice",
     "mark_invoice_paid",
+    "pay_commission",
     "record_sale",
     "refund_payment",
     "replace_voided_invoice",

@@ -1,6 +1,7 @@
 """Billing screens. Money changes only through billing.actions; these modules are the thin
 HTTP layer around them."""
 
+from billing.views.commissions import commission_approve, commission_pay, commission_rerun
 from billing.views.documents import invoice_document
 from billing.views.invoices import (
     invoice_discount,
@@ -11,12 +12,24 @@ from billing.views.invoices import (
     invoice_void,
     invoice_write_off,
 )
+from billing.views.orders import (
+    order_cancel,
+    order_change_terms,
+    order_discount,
+    order_pause,
+    order_reschedule,
+    order_resume,
+    order_set_card,
+)
 from billing.views.payments import card_add, card_set_default, payment_refund
 from billing.views.sales import invoice_replace, sale_new, sale_preview
 
 __all__ = [
     "card_add",
     "card_set_default",
+    "commission_approve",
+    "commission_pay",
+    "commission_rerun",
     "invoice_discount",
     "invoice_document",
     "invoice_mark_paid",
@@ -26,6 +39,13 @@ __all__ = [
     "invoice_send",
     "invoice_void",
     "invoice_write_off",
+    "order_cancel",
+    "order_change_terms",
+    "order_discount",
+    "order_pause",
+    "order_reschedule",
+    "order_resume",
+    "order_set_card",
     "payment_refund",
     "sale_new",
     "sale_preview",

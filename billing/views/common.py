@@ -47,7 +47,11 @@ def run_action(
     facts: list[tuple[str, Any]] = (),
     panel: str = "invoices",
     danger: bool = False,
+    extra: dict | None = None,
+    done: Callable[[str], HttpResponse] | None = None,
 ) -> HttpResponse:
+    """`extra` adds to the form's context (a preview); `done` replaces the contact record's
+    panel as the success response (the collections page refreshes its own list)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = call(form.cleaned_data)
@@ -55,7 +59,19 @@ def run_action(
             form.add_billing_error(exc)
         else:
             text = message(result) if callable(message) else message
+            if done is not None:
+                return done(text)
             return action_done(request, contact, panel=panel, message=text)
+    return action_page(
+        request, form, contact=contact, title=title, submit=submit, action_url=action_url,
+        facts=facts, danger=danger, extra=extra,
+    )  # fmt: skip
+
+
+def action_page(request: HttpRequest, form: ActionForm, *, contact, title: str, submit: str,
+                action_url: str, facts=(), danger: bool = False, extra: dict | None = None,
+                ) -> HttpResponse:  # fmt: skip
+    """The action's form (in place for htmx), 422 when it holds errors."""
     context = {
         "form": form,
         "contact": contact,
@@ -64,6 +80,7 @@ def run_action(
         "action_url": action_url,
         "danger": danger,
         "facts": [(label, _shown(value, contact)) for label, value in facts],
+        **(extra or {}),
     }
     return render_screen(
         request, "billing/action.html", "action-form", context, status=form_status(form)

@@ -4,19 +4,20 @@ import pytest
 from django.db.models import Sum
 from djmoney.money import Money
 
-from billing import commissions, errors
+from billing import errors
 from billing.actions import (
     SaleLine,
     add_card,
     charge_sale,
+    commissions,
     mark_invoice_paid,
     refund_payment,
     void_invoice,
     write_off_invoice,
 )
+from billing.actions.payouts import approve_commission, pay_commission
 from billing.invariants import breaches
 from billing.models import Account, Commission, Journal, LedgerEntry
-from billing.payouts import approve_commission, pay_commission
 from core.models import AuditEvent
 from tests.conftest import usd
 from tests.factories import PartnerFactory, ProductFactory
@@ -225,4 +226,18 @@ def test_the_lifecycle_refuses_skipped_or_repeated_steps(sell, partner, product,
     again = pay_commission(row, actor=manager, idempotency_key="payout-1")
     assert again.status == P.PAID
     assert Journal.objects.filter(kind="commission_paid").count() == 1
+    assert breaches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reruns_racing_on_one_invoice_post_once(contact, card, product, rep):
+    from tests.billing.test_refunds import _race
+
+    invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+    contact.referred_by = PartnerFactory(default_rate=Decimal("10"))
+    contact.save()
+    results = _race(8, lambda i: commissions.rerun_automatic(invoice.pk))
+    assert sorted(len(r) for r in results) == [0] * 7 + [1], results
+    assert live() == [(contact.referred_by.name, 1, usd("10.00"), P.PENDING, "earned")]
+    assert Journal.objects.filter(kind="commissions").count() == 1
     assert breaches() == []

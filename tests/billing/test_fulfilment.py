@@ -178,3 +178,22 @@ def test_term_access_follows_the_paid_period_and_ends_with_the_order(
     assert fulfilment.has_access(contact, club, at=period_end - dt.timedelta(seconds=1))
     assert not fulfilment.has_access(contact, club, at=period_end)
     assert fulfilment.end_for_order(order.pk) == 0  # once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep):
+    from tests.billing.test_refunds import _race
+
+    book = ProductFactory(price=usd("10.00"))
+    payment = charge_sale(contact, lines=[SaleLine(book)], payment_method=card, actor=rep)
+    payment = payment.payments.get()
+    # Switched on after the sale, so only the racing tasks below can deliver or grant.
+    Product.objects.filter(pk=book.pk).update(
+        delivery_email=True, download_url=URL, access=Product.Access.LIFETIME
+    )
+    results = _race(
+        8,
+        lambda i: (fulfilment.deliver if i % 2 else fulfilment.grant_access)(payment.pk, book.pk),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert (Delivery.objects.count(), AccessGrant.objects.count(), len(mail.outbox)) == (1, 1, 1)

@@ -3,8 +3,19 @@ import html
 import pytest
 
 from billing.actions import SaleLine, add_card, charge_sale
-from billing.models import Invoice, Journal, Payment, PaymentMethod, Refund
+from billing.models import (
+    Commission,
+    Invoice,
+    Journal,
+    Order,
+    OrderChange,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from core.models import AuditEvent
+from offers.terms import PaymentTerms
+from tests.conftest import usd
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -16,7 +27,7 @@ def text(response) -> str:
 
 def counts() -> dict:
     """Rows every money action may write; a refused request changes none of them."""
-    models = (Invoice, Payment, Refund, Journal, AuditEvent, PaymentMethod)
+    models = (Invoice, Payment, Refund, Journal, AuditEvent, PaymentMethod, OrderChange, Commission)
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -29,6 +40,23 @@ def paid_invoice(contact, card, product, rep):
 def declined_invoice(contact, card, product, rep, manager):
     bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
     return charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+
+
+@pytest.fixture
+def subscription(contact, card, product, rep) -> Order:
+    """A monthly $100 subscription sold today on the card on file (its first period paid)."""
+    line = SaleLine(product, terms=PaymentTerms.subscription())
+    invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+    return Order.objects.get(source_invoice=invoice)
+
+
+@pytest.fixture
+def plan(contact, card, product, rep) -> Order:
+    """$400 as $100 now and three monthly installments of $100."""
+    terms = PaymentTerms.payment_plan(usd("100.00"), 3)
+    line = SaleLine(product, unit_price=usd("400.00"), terms=terms)
+    invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+    return Order.objects.get(source_invoice=invoice)
 
 
 @pytest.fixture

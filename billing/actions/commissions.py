@@ -26,8 +26,8 @@ from djmoney.money import Money
 
 from billing import events, ledger
 from billing.actions import locks
+from billing.actions.payouts import move
 from billing.models import Account, Commission, Invoice, InvoiceLine, Payment, Refund
-from billing.payouts import move
 from billing.permissions import require
 from contacts.models import Contact, Partner
 from core import audit, clock, money
@@ -229,7 +229,7 @@ def _enqueue(invoice_id: int, payment_id: int | None = None) -> None:
     # Skip the queue for the many invoices no partner has a stake in.
     referred = Invoice.objects.filter(pk=invoice_id, contact__referred_by__isnull=False)
     if referred.exists() or Commission.objects.filter(invoice_id=invoice_id).exists():
-        async_task("billing.commissions.rerun_automatic", invoice_id, payment_id)
+        async_task("billing.actions.commissions.rerun_automatic", invoice_id, payment_id)
 
 
 @receiver(events.payment_succeeded, dispatch_uid="commissions.payment_succeeded")

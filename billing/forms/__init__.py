@@ -1,5 +1,5 @@
 """Forms for the rep actions. They check the shape of the input; the actions decide the rules,
-and a BillingError they raise is shown at the field it names."""
+and a BillingError they raise is shown at the field it names. Order forms: billing.forms.orders."""
 
 import datetime as dt
 import uuid

@@ -1,0 +1,89 @@
+"""Forms for the open-order actions (re-price, reschedule, pause, resume, cancel, discount,
+change card) and the commission actions. Shape only: billing.actions.orders decides the rules."""
+
+from django import forms
+
+from billing.forms import ActionForm, AmountField, CardChoiceForm, _reason
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class OrderTermsForm(ActionForm):
+    unit_price = AmountField(required=False, label="New unit price", help_text="Empty: keep it.")
+    quantity = forms.IntegerField(
+        required=False, min_value=1, label="New quantity", help_text="Empty: keep it."
+    )
+    effective = forms.ChoiceField(
+        choices=[("next_charge", "From the next charge"), ("now", "Now")],
+        initial="next_charge",
+        widget=forms.RadioSelect,
+    )
+    prorate = forms.BooleanField(
+        required=False, label="Prorate the current period (only when effective now)"
+    )
+    reason = _reason()
+
+
+class RescheduleForm(ActionForm):
+    next_charge_on = forms.DateField(label="Next charge on", widget=DATE)
+    move_anchor = forms.BooleanField(
+        required=False, initial=True, label="Move all later charges too"
+    )
+    reason = _reason()
+
+
+class PauseOrderForm(ActionForm):
+    resume_on = forms.DateField(
+        required=False, label="Resume on", widget=DATE, help_text="Empty: until resumed by hand."
+    )
+    reason = _reason()
+
+
+class ResumeOrderForm(ActionForm):
+    next_charge_on = forms.DateField(
+        required=False,
+        label="Next charge on",
+        widget=DATE,
+        help_text="Empty: the old charge date if still ahead, else today.",
+    )
+    reason = _reason(required=False)
+
+
+class CancelOrderForm(ActionForm):
+    at = forms.ChoiceField(
+        choices=[("end_of_term", "At the end of the paid term"), ("now", "Now")],
+        initial="end_of_term",
+        widget=forms.RadioSelect,
+        label="Cancel",
+    )
+    refund_unused = forms.BooleanField(
+        required=False, label="Refund the unused part of the current period (only now)"
+    )
+    reason = _reason()
+
+
+class OrderDiscountForm(ActionForm):
+    amount = AmountField(required=False, help_text="Off each discounted charge.")
+    percent = forms.DecimalField(required=False, max_digits=5, decimal_places=2, min_value=0)
+    charges = forms.IntegerField(min_value=1, initial=1, label="For the next N charges")
+    reason = _reason()
+
+
+class OrderCardForm(CardChoiceForm):
+    retry_now = forms.BooleanField(
+        required=False, initial=True, label="Charge the order's unpaid invoices on it now"
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payment_method"].empty_label = None
+
+
+class CommissionRerunForm(ActionForm):
+    reason = _reason(required=False)
+
+
+class CommissionPayForm(ActionForm):
+    reference = forms.CharField(
+        required=False, max_length=200, help_text="Bank transfer or payout reference."
+    )

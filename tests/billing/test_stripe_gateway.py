@@ -1,0 +1,289 @@
+"""The Stripe gateway against localstripe, a fake Stripe API started on loopback for the session.
+
+No card number appears here: only Stripe's published test PaymentMethod tokens.
+"""
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from djmoney.money import Money
+
+from billing.actions import SaleLine, add_card, charge_sale, refund_payment
+from billing.gateways import get_gateway
+from billing.gateways import stripe as stripe_gateway
+from billing.gateways.base import GatewayError, GatewayTimeout
+from billing.invariants import breaches
+from billing.models import Invoice, Payment, Refund
+from tests.conftest import usd
+
+SHIM = Path(__file__).with_name("localstripe_shim.py")
+SECRET = "sk_test_" + "0" * 24
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(base: str, path: str) -> dict:
+    """Read localstripe directly, to check what the gateway told it."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {SECRET}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [sys.executable, str(SHIM), str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            _get(base, "/v1/account")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log.seek(0)
+                output = log.read().decode(errors="replace")[-500:]
+                pytest.skip(f"localstripe did not start on {base}: {output}")
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(autouse=True)
+def _use_stripe(settings, localstripe):
+    settings.STRIPE_API_HOST = localstripe
+    settings.STRIPE_TEST_SECRET_KEY = SECRET
+    settings.PAYDESK_GATEWAY = "stripe"
+
+
+@pytest.fixture
+def gateway():
+    return get_gateway()
+
+
+@pytest.fixture
+def customer(gateway):
+    return gateway.create_customer(email="ada@example.com", name="Ada Lovelace")
+
+
+@pytest.fixture
+def visa(gateway, customer):
+    return gateway.attach_card(customer=customer, token="pm_card_visa")
+
+
+def _key() -> str:
+    return f"test:{uuid.uuid4().hex}"
+
+
+def _charge(gateway, customer, card, amount_minor=5000, currency="USD", key=None):
+    return gateway.charge(
+        customer=customer,
+        card=card.token,
+        amount_minor=amount_minor,
+        currency=currency,
+        idempotency_key=key or _key(),
+        description="INV-1 for Ada Lovelace",
+    )
+
+
+def test_get_gateway_gives_the_stripe_gateway(gateway):
+    assert isinstance(gateway, stripe_gateway.StripeGateway)
+    assert gateway.name == "stripe"
+    assert {"USD", "EUR", "JPY", "KWD"} <= gateway.currencies
+
+
+def test_it_creates_a_customer_and_attaches_a_test_card(localstripe, customer, visa):
+    assert customer.startswith("cus_")
+    # Stripe turns the test token into a PaymentMethod of the customer's own.
+    assert visa.token.startswith("pm_") and visa.token != "pm_card_visa"
+    assert (visa.brand, visa.last4) == ("visa", "4242")
+    assert 1 <= visa.exp_month <= 12 and visa.exp_year >= 2026
+    assert _get(localstripe, f"/v1/payment_methods/{visa.token}")["customer"] == customer
+
+
+def test_a_card_refused_on_attach_is_a_gateway_error(gateway, customer):
+    with pytest.raises(GatewayError, match="declined"):
+        gateway.attach_card(customer=customer, token="pm_card_visa_chargeDeclined")
+
+
+def test_an_unknown_token_is_a_gateway_error(gateway, customer):
+    with pytest.raises(GatewayError):
+        gateway.attach_card(customer=customer, token="pm_no_such_card")
+
+
+def test_it_charges_a_card_off_session(localstripe, gateway, customer, visa):
+    key = _key()
+    result = _charge(gateway, customer, visa, amount_minor=12345, key=key)
+
+    assert result.status == "succeeded"
+    assert result.ref.startswith("pi_")
+    intent = _get(localstripe, f"/v1/payment_intents/{result.ref}")
+    assert (intent["amount"], intent["currency"], intent["status"]) == (12345, "usd", "succeeded")
+    assert (intent["customer"], intent["payment_method"]) == (customer, visa.token)
+    assert intent["metadata"]["idempotency_key"] == key
+
+
+def test_a_declined_charge_is_a_soft_failure(gateway, customer):
+    failing = gateway.attach_card(customer=customer, token="pm_card_chargeCustomerFail")
+    key = _key()
+
+    result = _charge(gateway, customer, failing, key=key)
+
+    assert result.status == "failed"
+    # localstripe sends no decline_code, only Stripe's generic error code.
+    assert result.decline_code == "card_declined"
+    assert result.message == "Your card was declined."
+    assert not result.hard_decline
+    found = gateway.find_charge(key)
+    assert (found.status, found.decline_code) == ("failed", "card_declined")
+    assert found.ref.startswith("pi_")
+
+
+def test_a_bank_decline_code_decides_hard_or_soft():
+    # localstripe cannot send a decline_code, so the mapping is checked on Stripe's own error.
+    def declined(decline_code):
+        body = {"error": {"type": "card_error", "code": "card_declined", "message": "Declined."}}
+        body["error"]["decline_code"] = decline_code
+        error = stripe_gateway.stripe.CardError(
+            "Declined.", None, "card_declined", http_status=402, json_body=body
+        )
+        return stripe_gateway._declined(error)
+
+    lost = declined("lost_card")
+    assert (lost.status, lost.decline_code, lost.hard_decline) == ("failed", "lost_card", True)
+    funds = declined("insufficient_funds")
+    assert (funds.decline_code, funds.hard_decline) == ("insufficient_funds", False)
+
+
+def test_the_same_key_twice_charges_once(localstripe, gateway, customer, visa):
+    key = _key()
+    first = _charge(gateway, customer, visa, key=key)
+    again = _charge(gateway, customer, visa, key=key)
+
+    assert again == first
+    intents = _get(localstripe, "/v1/payment_intents?limit=100")["data"]
+    assert [i["id"] for i in intents if i["metadata"].get("idempotency_key") == key] == [first.ref]
+
+
+def test_the_same_key_with_another_amount_is_refused(gateway, customer, visa):
+    key = _key()
+    _charge(gateway, customer, visa, amount_minor=5000, key=key)
+    with pytest.raises(GatewayError, match="same parameters"):
+        _charge(gateway, customer, visa, amount_minor=6000, key=key)
+
+
+def test_it_finds_a_charge_by_its_key(gateway, customer, visa):
+    key = _key()
+    charged = _charge(gateway, customer, visa, key=key)
+
+    assert gateway.find_charge(key) == charged
+    assert gateway.find_charge(_key()) is None
+
+
+def test_it_refunds_part_of_a_payment(localstripe, gateway, customer, visa):
+    charged = _charge(gateway, customer, visa, amount_minor=10000)
+    key = _key()
+
+    refunded = gateway.refund(
+        charge_ref=charged.ref, amount_minor=2500, currency="USD", idempotency_key=key
+    )
+
+    assert refunded.status == "succeeded"
+    assert refunded.ref.startswith("re_")
+    stored = _get(localstripe, f"/v1/refunds/{refunded.ref}")
+    assert (stored["amount"], stored["payment_intent"]) == (2500, charged.ref)
+    assert gateway.find_refund(key) == refunded
+    assert gateway.find_refund(_key()) is None
+    again = gateway.refund(
+        charge_ref=charged.ref, amount_minor=2500, currency="USD", idempotency_key=key
+    )
+    assert again == refunded
+
+
+def test_three_decimal_amounts_must_end_in_zero(gateway, customer, visa):
+    with pytest.raises(GatewayError, match="end in 0"):
+        _charge(gateway, customer, visa, amount_minor=12345, currency="KWD")
+    assert _charge(gateway, customer, visa, amount_minor=12340, currency="KWD").status == (
+        "succeeded"
+    )
+
+
+def test_it_refuses_a_currency_stripe_is_not_set_up_for(gateway, customer, visa):
+    with pytest.raises(GatewayError, match="ISK"):
+        _charge(gateway, customer, visa, currency="ISK")
+
+
+def test_a_lost_connection_is_an_unknown_outcome(settings, visa, customer):
+    settings.STRIPE_API_HOST = f"http://127.0.0.1:{_free_port()}"  # nothing listens here
+    with pytest.raises(GatewayTimeout):
+        _charge(get_gateway(), customer, visa)
+
+
+def test_a_sale_is_charged_and_refunded_through_stripe(localstripe, contact, manager, rep):
+    card = add_card(contact, token="pm_card_visa", actor=manager)
+    contact.refresh_from_db()
+    assert card.gateway == "stripe" and card.token.startswith("pm_")
+    assert contact.gateway_customer.startswith("cus_")
+    product = Money("100.00", "USD")
+
+    from tests.factories import ProductFactory
+
+    invoice = charge_sale(
+        contact,
+        lines=[SaleLine(ProductFactory(name="Masterclass", price=product), quantity=2)],
+        payment_method=card,
+        actor=rep,
+    )
+
+    assert invoice.status == Invoice.Status.PAID
+    payment = invoice.payments.get()
+    assert (payment.status, payment.gateway, payment.amount) == (
+        Payment.Status.SUCCEEDED,
+        "stripe",
+        usd("200.00"),
+    )
+    intent = _get(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
+    assert (intent["amount"], intent["status"]) == (20000, "succeeded")
+    assert intent["metadata"]["idempotency_key"] == payment.idempotency_key
+
+    refund = refund_payment(payment, amount=usd("30.00"), actor=manager, reason="Late start")
+
+    assert refund.status == Refund.Status.SUCCEEDED
+    assert _get(localstripe, f"/v1/refunds/{refund.gateway_ref}")["amount"] == 3000
+    payment.refresh_from_db()
+    assert payment.amount_refunded == usd("30.00")
+    assert breaches() == []
+
+
+def test_zz_djstripe_experiment(localstripe, gateway, customer, visa, monkeypatch):
+    import stripe
+    from djstripe.models import PaymentIntent as DJPI
+
+    monkeypatch.setattr(stripe, "api_base", localstripe)
+    monkeypatch.setattr(stripe, "api_key", SECRET)
+    charged = _charge(gateway, customer, visa)
+    data = _get(localstripe, f"/v1/payment_intents/{charged.ref}")
+    pi = DJPI.sync_from_stripe_data(data, api_key=SECRET)
+    print("SYNCED", pi.id, pi.stripe_data["amount"], pi.customer, pi.payment_method)
