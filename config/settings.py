@@ -144,9 +144,15 @@ DEFAULT_CURRENCY = "USD"
 
 # Gateways: the embedded sandbox by default; Stripe through dj-stripe.
 PAYDESK_GATEWAY = env_choice("PAYDESK_GATEWAY", "sandbox", ("sandbox", "stripe"))
-STRIPE_TEST_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_" + "0" * 24)
-STRIPE_TEST_PUBLIC_KEY = env_str("STRIPE_PUBLIC_KEY", "pk_test_" + "0" * 24)
+# One key pair from the environment; dj-stripe reads STRIPE_SECRET_KEY over its test/live pair.
+# Its mode (sk_test_/sk_live_) must agree with STRIPE_LIVE_MODE.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "sk_test_" + "0" * 24)
+STRIPE_PUBLIC_KEY = env_str("STRIPE_PUBLIC_KEY", "pk_test_" + "0" * 24)
 STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
+if STRIPE_SECRET_KEY.startswith("sk_live_") != STRIPE_LIVE_MODE:
+    raise ImproperlyConfigured("STRIPE_SECRET_KEY's mode does not match STRIPE_LIVE_MODE")
+STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
+STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
 STRIPE_API_VERSION = "2026-05-27.dahlia"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 if env_str("STRIPE_API_HOST", ""):
@@ -174,4 +180,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # stripe-python logs every request at INFO; keep its warnings only.
+    "loggers": {"stripe": {"level": "WARNING"}},
 }

@@ -142,7 +142,9 @@ class ContactRecord:
             order.price_total = order.unit_price * order.quantity
             order.is_open = order.status not in ENDED
             for change in order.recent_changes:
-                change.label = change.kind.replace("_", " ").capitalize()
+                change.label = (
+                    CHANGE_LABELS.get(change.kind) or change.kind.replace("_", " ").capitalize()
+                )
                 change.detail = changed_fields(change.before, change.after)
         return orders
 
@@ -164,6 +166,7 @@ class ContactRecord:
         return events
 
 
+CHANGE_LABELS = {"terms_changed": "Price or quantity changed", "card_changed": "Card changed"}
 LABELS = {
     "collection.started": "Collection started",
     "collection.recovered": "Collection recovered: the invoice was paid",

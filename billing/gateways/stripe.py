@@ -14,10 +14,12 @@ first, a search hit still settles it; otherwise the outcome stays unknown (Gatew
 human, rather than a charge that may have happened being called failed. Refunds have no search
 API, so an old unknown refund past the limit also stays unknown.
 
-dj-stripe is left to the webhooks (signed events, re-retrieved and synced by dj-stripe). This
-module does not call `sync_from_stripe_data` after a charge: the sync makes several more API
-calls (account, customer, payment method, charge) through stripe-python's global settings,
-after money has already moved, and any failure there would have to be swallowed here anyway.
+dj-stripe is left to the webhooks (signed events, which dj-stripe re-retrieves and syncs). A
+`PaymentIntent.sync_from_stripe_data` after each charge does work against localstripe (with the
+test shim's /v1/account), but it is not done here: it makes four more API calls (customer,
+account twice, payment method) after money has moved, any failure of which would have to be
+swallowed, and it goes through stripe-python's global `api_base`/`api_key` (set once by
+dj-stripe at start-up), not this client, so the two can point at different servers.
 
 Currencies are Stripe's, in ISO 4217 minor units (core.money). ISK and UGX are left out:
 Stripe takes them as two-decimal amounts although ISO gives them none, so our minor units
@@ -66,7 +68,7 @@ NOT_PROVEN = "Stripe's recent {what}s do not include this key; its outcome stays
 def _client() -> stripe.StripeClient:
     host = getattr(settings, "STRIPE_API_HOST", "")
     return stripe.StripeClient(
-        settings.STRIPE_TEST_SECRET_KEY,
+        settings.STRIPE_SECRET_KEY,
         base_addresses={"api": host} if host else None,
         stripe_version=settings.STRIPE_API_VERSION,
         # Safe to retry: every POST carries an idempotency key (ours, or stripe-python's own).

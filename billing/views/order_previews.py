@@ -18,10 +18,12 @@ FIX_FIRST = "Fix the highlighted fields to see what will happen to the money."
 
 
 def _data(form: forms.Form) -> dict | None:
-    """The form's clean data, its initial values while unbound, None while invalid."""
+    """The form's clean data, its initial values while unbound, None while a field the money
+    depends on is invalid (a missing reason does not stop the preview)."""
     if not form.is_bound:
         return {name: field.initial for name, field in form.fields.items()}
-    return form.cleaned_data if form.is_valid() else None
+    form.is_valid()
+    return None if set(form.errors) - {"reason"} else form.cleaned_data
 
 
 def _row(label: str, amount: Money, kind: str = "") -> dict:

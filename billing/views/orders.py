@@ -78,6 +78,9 @@ def _order_action(
             if request.htmx:
                 context = {**extra, "contact": order.contact}
                 return render(request, "billing/action.html#action-preview", context)
+            # The reason is asked for when acting, not to look: don't flag it while previewing.
+            form.is_valid()
+            form.errors.pop("reason", None)
             return action_page(request, form, extra=extra, **common)
     return run_action(request, form, call, message=message, panel="orders", extra=extra, **common)
 
