@@ -9,6 +9,7 @@ urlpatterns = [
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("billing/", include("billing.urls")),
     path("offers/", include("offers.urls")),
+    path("collections/", include("dunning.urls")),
     path("core/", include("core.urls")),
     path("", include("contacts.urls")),
 ]

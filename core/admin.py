@@ -9,11 +9,12 @@ so a POST to a change page is refused (403) rather than quietly saved.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.utils.text import Truncator
 from djmoney.money import Money
 
-from core import money
+from core import clock, money
 from core.models import AuditEvent, ClockOffset, IdempotencyKey
 
 
@@ -102,9 +103,26 @@ class IdempotencyKeyAdmin(ViewOnlyAdmin):
 
 
 @admin.register(ClockOffset)
-class ClockOffsetAdmin(ViewOnlyAdmin):
-    """The demo test clock. Move it with `core.clock.set_offset`, which refuses unless
-    PAYDESK_ALLOW_TEST_CLOCK is on; an admin edit would skip that guard and move "now" for
-    every charge and dunning sweep."""
+class ClockOffsetAdmin(admin.ModelAdmin):
+    """The demo test clock: how far "now" is moved for every charge and dunning sweep.
 
-    list_display = ["pk", "seconds"]
+    Editable only by superusers and only while PAYDESK_ALLOW_TEST_CLOCK is on (it follows
+    DEBUG, so never in production); otherwise read-only like the other core rows."""
+
+    list_display = ["pk", "seconds", "moved_now"]
+
+    def _allowed(self, request) -> bool:
+        return settings.PAYDESK_ALLOW_TEST_CLOCK and request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._allowed(request) and not ClockOffset.objects.exists()
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    @admin.display(description="now, as the app sees it")
+    def moved_now(self, obj: ClockOffset):
+        return clock.now()

@@ -1,0 +1,151 @@
+"""Forms for the collections page (pause, stop) and the policy settings page."""
+
+import datetime as dt
+import re
+
+from django import forms
+from django.core.validators import MinValueValidator
+from django.db import transaction
+from django.template import Template, TemplateSyntaxError
+from django.utils import timezone
+
+from billing.forms import ActionForm, _reason
+from core import audit
+from dunning.models import DunningPolicy, NoticeTemplate
+from dunning.policies import DEFAULT_NOTICES
+
+DAYS_FORMAT = "Enter whole days after the failure, like 1, 3, 7."
+
+
+class PauseCollectionForm(ActionForm):
+    until = forms.DateField(
+        label="Pause until", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Retries start again that day.",
+    )  # fmt: skip
+    reason = _reason()
+
+    def clean_until(self) -> dt.datetime:
+        # The start of that day in the rep's own time zone.
+        return timezone.make_aware(dt.datetime.combine(self.cleaned_data["until"], dt.time()))
+
+
+class StopCollectionForm(ActionForm):
+    reason = _reason()
+
+
+class DaysField(forms.CharField):
+    """ "3, 7, 14" as [3, 7, 14]; empty means "use the interval and window"."""
+
+    def to_python(self, value) -> list[int]:
+        value = super().to_python(value)
+        if isinstance(value, list):
+            return value
+        parts = [p for p in re.split(r"[\s,;]+", value or "") if p]
+        if not all(p.isdigit() and 0 < int(p) <= 3650 for p in parts):
+            raise forms.ValidationError(DAYS_FORMAT)
+        return sorted({int(p) for p in parts})
+
+    def prepare_value(self, value) -> str:
+        return ", ".join(str(d) for d in value) if isinstance(value, list) else value
+
+
+class DunningPolicyForm(forms.ModelForm):
+    days = DaysField(
+        required=False, label="Or these days after the failure",
+        help_text="Empty: every interval up to the window, e.g. days 3, 6, …, 90.",
+    )  # fmt: skip
+
+    class Meta:
+        model = DunningPolicy
+        fields = [
+            "name", "is_default", "interval_days", "window_days", "days", "max_attempts",
+            "stop_on_hard_decline", "try_other_cards", "retry_on_card_update", "final_action",
+        ]  # fmt: skip
+        labels = {
+            "is_default": "Default policy (for orders that name none)",
+            "interval_days": "Retry every (days)",
+            "window_days": "For (days)",
+            "stop_on_hard_decline": "Stop at once on a hard decline (lost, stolen, closed)",
+            "try_other_cards": "Try the contact's other cards before giving up",
+            "retry_on_card_update": "Retry at once when the card is updated",
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("interval_days", "window_days", "max_attempts"):
+            self.fields[name].min_value = 1
+            self.fields[name].validators.append(MinValueValidator(1))
+            self.fields[name].widget.attrs["min"] = 1
+
+
+    def _get_validation_exclusions(self):
+        # "One default policy" is kept by save_policy, which hands the flag over in the same
+        # transaction; checking the constraint here would refuse every change of default.
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
+class NoticeForm(forms.ModelForm):
+    class Meta:
+        model = NoticeTemplate
+        fields = ["subject", "body_text", "body_html"]
+        labels = {"body_text": "Text body", "body_html": "HTML body (optional)"}
+        widgets = {
+            "body_text": forms.Textarea(attrs={"rows": 5}),
+            "body_html": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def _template(self, name: str) -> str:
+        value = self.cleaned_data[name]
+        try:
+            Template(value)  # a broken template would only fail when the notice is sent
+        except TemplateSyntaxError as exc:
+            raise forms.ValidationError(f"Template error: {exc}") from None
+        return value
+
+    def clean_subject(self) -> str:
+        return self._template("subject")
+
+    def clean_body_text(self) -> str:
+        return self._template("body_text")
+
+    def clean_body_html(self) -> str:
+        return self._template("body_html")
+
+
+def notice_forms(data, policy: DunningPolicy | None) -> list[NoticeForm]:
+    """One form per notice kind (first, further, final), prefixed by its kind."""
+    existing = {n.kind: n for n in policy.notices.all()} if policy and policy.pk else {}
+    found = []
+    for kind, label in NoticeTemplate.Kind.choices:
+        instance = existing.get(kind) or NoticeTemplate(kind=kind)
+        subject, body = DEFAULT_NOTICES[kind]
+        initial = {} if instance.pk else {"subject": subject, "body_text": body}
+        form = NoticeForm(data, instance=instance, prefix=kind, initial=initial)
+        form.label = label
+        found.append(form)
+    return found
+
+
+def save_policy(form: DunningPolicyForm, notices: list[NoticeForm], *, actor) -> DunningPolicy:
+    """Save the policy and its notices together, with one audit event."""
+    created = form.instance.pk is None
+    before = {} if created else {k: form.initial.get(k) for k in form.changed_data}
+    with transaction.atomic():
+        if form.cleaned_data["is_default"]:
+            # One default at a time (a unique constraint): hand the flag over in one step.
+            others = DunningPolicy.objects.filter(is_default=True)
+            if not created:
+                others = others.exclude(pk=form.instance.pk)
+            others.update(is_default=False)
+        policy = form.save()
+        for notice in notices:
+            notice.instance.policy = policy
+            notice.save()
+        audit.record(
+            "dunning_policy.created" if created else "dunning_policy.changed",
+            policy,
+            actor=actor,
+            before={k: str(v) for k, v in before.items()},
+            after={k: str(form.cleaned_data[k]) for k in form.changed_data},
+        )
+    return policy
