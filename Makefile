@@ -23,10 +23,7 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
 	@echo "Paydesk on http://127.0.0.1:8000  (Ctrl-C stops the web server and the job cluster)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver 127.0.0.1:8000 & \
-	wait
+	$(PY) manage.py serve 127.0.0.1:8000
 
 # The whole suite on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/paydesk).
 # The test database is kept between runs: dj-stripe's migrations cost about a minute when new.
