@@ -121,7 +121,11 @@ def follow_orders(orders: list[Order], invoice: Invoice, *, succeeded: bool) -> 
     """A paid period makes its order current again; a declined one makes it past due."""
     for order in orders:
         old = order.status
-        if succeeded and old in (Order.Status.PAST_DUE, Order.Status.TRIALING):
+        # A paid trial price (on the sale's invoice) does not end the trial; a paid period does.
+        if succeeded and (
+            old == Order.Status.PAST_DUE
+            or (old == Order.Status.TRIALING and invoice.order_id == order.pk)
+        ):
             order.status = Order.Status.ACTIVE
         if succeeded and order.kind == Order.Kind.PAYMENT_PLAN and order.next_charge_on is None:
             if (

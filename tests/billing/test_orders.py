@@ -185,3 +185,21 @@ def test_a_new_card_on_the_order_charges_its_unpaid_invoice_at_once(
     order.refresh_from_db()
     assert order.status == Order.Status.ACTIVE
     assert order.invoices.get(period=1).status == Invoice.Status.PAID
+
+
+def test_a_paid_trial_price_keeps_the_order_trialing_until_the_first_period(
+    contact, card, product, rep
+):
+    terms = PaymentTerms.subscription(trial_days=7, trial_price=usd("1.00"))
+    with clock.frozen_at(JAN31):
+        invoice = actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=terms)], payment_method=card, actor=rep
+        )
+    order = Order.objects.get(source_invoice=invoice)
+    assert invoice.payments.get().amount == usd("1.00")
+    assert order.status == Order.Status.TRIALING
+    with clock.frozen_at(JAN31 + dt.timedelta(days=7)):
+        charge_due_orders()
+    order.refresh_from_db()
+    assert order.status == Order.Status.ACTIVE
+    assert order.invoices.get(period=0).payments.get().amount == usd("100.00")
