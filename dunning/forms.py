@@ -77,7 +77,6 @@ class DunningPolicyForm(forms.ModelForm):
             self.fields[name].validators.append(MinValueValidator(1))
             self.fields[name].widget.attrs["min"] = 1
 
-
     def _get_validation_exclusions(self):
         # "One default policy" is kept by save_policy, which hands the flag over in the same
         # transaction; checking the constraint here would refuse every change of default.

@@ -26,6 +26,15 @@ pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
 SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def queued_tasks(monkeypatch):
+    """As in production, follow-up tasks (commissions, delivery) go to the ORM broker for the
+    cluster instead of running inline, so the figures are the sweeps' own."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
 def report(name: str, value: str) -> None:
     print(f"  {name:<58} {value}")
 

@@ -19,10 +19,28 @@ from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 from offers.terms import PaymentTerms
 from tests.factories import ContactFactory
 from tests.views.conftest import HTMX, counts, text
-from tests.views.conftest import manager_client, outsider_client, rep_client  # noqa: F401
 
 SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 FAILED = SOLD + dt.timedelta(days=31)
+
+
+@pytest.fixture
+def rep_client(client, rep):
+    client.force_login(rep)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    outsider.save()  # the factory's password hash is set after its last save
+    client.force_login(outsider)
+    return client
 
 
 @pytest.fixture
@@ -127,9 +145,7 @@ def test_a_rep_may_not_write_off_from_collections(rep_client, case):
     assert counts() == before
 
 
-def test_retry_now_collects_on_a_working_card(
-    rep_client, case, django_capture_on_commit_callbacks
-):
+def test_retry_now_collects_on_a_working_card(rep_client, case, django_capture_on_commit_callbacks):
     card = case.order.payment_method
     SandboxGateway().set_card_behaviour(card.token, "pm_card_visa")
     url = reverse("dunning:case-retry", args=[case.pk])

@@ -25,12 +25,13 @@ def find_contact(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", name=name)).to_be_visible()
 
 
-def sell_offer_charging_card(page: Page, offer_label: str) -> None:
+def sell_offer_charging_card(page: Page, offer_label: str, due: str = "$180.00") -> None:
     page.get_by_role("link", name="New sale").last.click()
     page.get_by_label("Start from a stored offer").select_option(label=offer_label)
     page.get_by_role("button", name="Use offer").click()
-    expect(page.locator("#sale-summary")).to_contain_text("$180.00")
-    snap(page, "new-sale")
+    expect(page.locator("#sale-summary")).to_contain_text(due)
+    if due == "$180.00":
+        snap(page, "new-sale")
     page.get_by_label("Reason").fill("Phone order")
     page.get_by_role("button", name="Charge card").click()
     expect(page.locator("#flash")).to_contain_text("is paid")
@@ -56,7 +57,6 @@ def test_a_rep_sells_an_offer_refunds_part_and_sees_the_history(page, rep, conta
     snap(page, "contacts")
     find_contact(page, "Ada Lovelace")
     sell_offer_charging_card(page, "Starter bundle (v1) · USD")
-    # (orders) sell a payment-plan offer here, then pause its order, once orders land.
     refund_part(page, "20.00", "Scratched disc")
 
     history = page.locator("#history")
