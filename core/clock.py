@@ -47,4 +47,8 @@ def set_offset(delta: dt.timedelta) -> None:
         raise RuntimeError("The test clock is off (PAYDESK_ALLOW_TEST_CLOCK)")
     from core.models import ClockOffset
 
-    ClockOffset.objects.update_or_create(pk=1, defaults={"seconds": int(delta.total_seconds())})
+    seconds = int(delta.total_seconds())
+    if not ClockOffset.objects.filter(
+        pk=ClockOffset.objects.order_by("pk").values("pk")[:1]
+    ).update(seconds=seconds):
+        ClockOffset.objects.create(seconds=seconds)
