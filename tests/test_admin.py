@@ -8,12 +8,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from djmoney.money import Money
 
-from billing.actions import SaleLine, add_card, charge_sale, record_sale, refund_payment
-from billing.models import Invoice, Journal, LedgerEntry, Payment, PaymentMethod
+from billing.actions import (
+    SaleLine,
+    add_card,
+    charge_sale,
+    pause_order,
+    record_sale,
+    refund_payment,
+)
+from billing.models import Invoice, Journal, LedgerEntry, Order, Payment, PaymentMethod
 from contacts.models import Contact
 from core.models import ClockOffset
-from billing.actions import pause_order
-from billing.models import Order
 from offers.models import Coupon, Offer, OfferLine, Product
 from offers.terms import PaymentTerms
 from tests import factories
