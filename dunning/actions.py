@@ -12,9 +12,12 @@ from core import audit, clock
 from dunning.models import DunningCase
 
 
-def _locked_case(invoice: Invoice, actor, what: str) -> DunningCase:
+def _require(actor, what: str) -> None:
     if actor is None or not actor.has_perm("dunning.work_collections"):
         raise NotAllowed(f"You do not have permission to {what}.")
+
+
+def _locked_case(invoice: Invoice, actor, what: str) -> DunningCase:
     case = DunningCase.objects.select_for_update().filter(invoice=invoice).first()
     if case is None or case.status not in (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED):
         raise InvalidTransition(f"Cannot {what}: this invoice is not in collection.")
@@ -23,6 +26,7 @@ def _locked_case(invoice: Invoice, actor, what: str) -> DunningCase:
 
 def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
     """No more retries or notices; the invoice stays open for the rep to settle."""
+    _require(actor, "stop this collection")
     reason = require_reason(reason)
     with transaction.atomic(durable=True):
         case = _locked_case(invoice, actor, "stop this collection")
@@ -41,6 +45,7 @@ def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
 
 def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str) -> DunningCase:
     """Hold retries until `until`; attempts that fall due meanwhile run when it ends."""
+    _require(actor, "pause this collection")
     reason = require_reason(reason)
     if until <= clock.now():
         raise InvalidRequest("Pause until a later time.", field="until")

@@ -6,8 +6,10 @@ List pages select the foreign keys they show, so a page's query count does not g
 """
 
 from django.contrib import admin
+from django.db import transaction
 
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
+from dunning.forms import DunningPolicyForm
 from dunning.models import DunningAttempt, DunningCase, DunningPolicy, NoticeSent, NoticeTemplate
 
 
@@ -24,6 +26,17 @@ class DunningPolicyAdmin(admin.ModelAdmin):
     list_filter = ["is_default", "final_action", "stop_on_hard_decline", "try_other_cards"]
     search_fields = ["name"]
     inlines = [NoticeTemplateInline]
+    # The settings page's form: intervals of at least a day, and a change of default allowed.
+    form = DunningPolicyForm
+
+    def save_model(self, request, obj: DunningPolicy, form, change: bool) -> None:
+        with transaction.atomic():
+            if obj.is_default:
+                # One default at a time (a unique constraint): hand the flag over in one step.
+                DunningPolicy.objects.filter(is_default=True).exclude(pk=obj.pk).update(
+                    is_default=False
+                )
+            super().save_model(request, obj, form, change)
 
 
 class DunningAttemptInline(ViewOnlyInline):

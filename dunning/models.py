@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 from djmoney.models.fields import MoneyField
 
@@ -19,12 +20,12 @@ class DunningPolicy(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     is_default = models.BooleanField(default=False)
-    interval_days = models.PositiveIntegerField(default=3)
-    window_days = models.PositiveIntegerField(default=90)
+    interval_days = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    window_days = models.PositiveIntegerField(default=90, validators=[MinValueValidator(1)])
     days = models.JSONField(
         default=list, blank=True, help_text="Explicit retry days after the failure, e.g. [1, 3, 7]"
     )
-    max_attempts = models.PositiveIntegerField(default=30)
+    max_attempts = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
     stop_on_hard_decline = models.BooleanField(default=True)
     try_other_cards = models.BooleanField(default=False)
     retry_on_card_update = models.BooleanField(default=True)

@@ -223,3 +223,29 @@ def test_a_rep_pauses_and_stops_a_collection(
     assert DunningAttempt.objects.filter(case=case).count() == 1
     case.refresh_from_db()
     assert case.status == DunningCase.Status.STOPPED
+
+
+def test_the_admin_hands_the_default_flag_over_and_refuses_a_zero_interval(admin_client):
+    old = default_policy()
+    page = admin_client.post(
+        "/admin/dunning/dunningpolicy/add/",
+        {
+            "name": "Weekly", "is_default": "on", "interval_days": 7, "window_days": 28,
+            "days": "", "max_attempts": 4, "final_action": "cancel",
+            "notices-TOTAL_FORMS": 0, "notices-INITIAL_FORMS": 0,
+        },
+    )  # fmt: skip
+    assert page.status_code == 302
+    old.refresh_from_db()
+    assert not old.is_default
+    assert DunningPolicy.objects.get(name="Weekly").is_default
+    refused = admin_client.post(
+        "/admin/dunning/dunningpolicy/add/",
+        {
+            "name": "Broken", "interval_days": 0, "window_days": 28, "days": "",
+            "max_attempts": 4, "final_action": "cancel",
+            "notices-TOTAL_FORMS": 0, "notices-INITIAL_FORMS": 0,
+        },
+    )  # fmt: skip
+    assert refused.status_code == 200
+    assert not DunningPolicy.objects.filter(name="Broken").exists()
