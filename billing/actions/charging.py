@@ -49,11 +49,14 @@ def start_charge(
         method=Payment.Method.CARD,
         payment_method=card,
         gateway=card.gateway,
+        idempotency_key=key,
         created_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,
     )
-    payment.idempotency_key = key or f"payment:{payment.pk}"
-    payment.save(update_fields=["idempotency_key"])
+    if key is None:
+        # The default key is the row's own: known only once the row exists.
+        payment.idempotency_key = f"payment:{payment.pk}"
+        payment.save(update_fields=["idempotency_key"])
     return payment
 
 

@@ -35,6 +35,7 @@ def issue_invoice(
     reason: str = "",
     event_name: str = "",
     order=None,
+    period: int | None = None,
     action: str = "invoice.issued",
 ) -> Invoice:
     invoice = Invoice.objects.create(
@@ -44,7 +45,8 @@ def issue_invoice(
         event_name=event_name,
         issued_at=clock.now(),
         created_by=actor if getattr(actor, "pk", None) else None,
-        **({"order": order} if order is not None else {}),
+        order=order,
+        period=period,
     )
     InvoiceLine.objects.bulk_create(
         InvoiceLine(

@@ -18,8 +18,8 @@ def lock_order(pk: int) -> Order:
 
 def lock_orders_of(invoice_id: int) -> list[Order]:
     """The orders an invoice bills: its own period's order, or those its sale opened."""
-    invoice = Invoice.objects.only("order_id").get(pk=invoice_id)
-    related = Q(source_invoice_id=invoice_id) | Q(pk=invoice.order_id)
+    own = Invoice.objects.filter(pk=invoice_id).values("order_id")
+    related = Q(source_invoice_id=invoice_id) | Q(pk__in=own)
     return list(Order.objects.filter(related).order_by("pk").select_for_update(of=("self",)))
 
 

@@ -48,10 +48,8 @@ def bill_period(order: Order) -> Payment | None:
         order.credit -= used
     invoice = issue_invoice(
         order.contact, specs, currency=order.currency, source=Invoice.Source.ORDER, actor=None,
-        order=order, action="order.period_billed",
+        order=order, period=n, action="order.period_billed",
     )  # fmt: skip
-    invoice.period = n
-    invoice.save(update_fields=["period"])
     order.periods_billed = n + 1
     order.current_period_start, order.current_period_end = start, end
     last = order.kind == Order.Kind.PAYMENT_PLAN and n >= len(order.installments)

@@ -71,6 +71,32 @@ def test_renewal_sweep_throughput(manager, product):
     assert breaches(include_card_scan=False) == []
 
 
+def test_renewal_sweep_throughput_with_two_runners(manager, product):
+    """Two runners share the work through skip_locked claims, as two qcluster workers would."""
+    import threading
+
+    n = 1000
+    _subscribers(n, manager, product)
+    results = []
+
+    def run():
+        try:
+            with clock.frozen_at(SOLD + dt.timedelta(days=31)):
+                results.append(charge_due_orders())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    started = time.perf_counter()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    elapsed = time.perf_counter() - started
+    assert sum(r["charged"] for r in results) == n
+    report(
+        f"charge_due_orders, {n} renewals, two runners (threads)", f"{n / elapsed:.0f} renewals/s"
+    )
+
+
 def test_dunning_sweep_throughput(manager, product, django_capture_on_commit_callbacks):
     n = 300
     _, card = _subscribers(n, manager, product)
