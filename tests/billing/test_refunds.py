@@ -140,3 +140,18 @@ def test_sixteen_thirty_percent_refunds_at_once_let_exactly_three_through(
     payment.refresh_from_db()
     assert payment.amount_refunded == usd("90.00")
     assert breaches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_double_clicks_with_one_key_sell_and_charge_once(contact, card, product, rep):
+    results = _race(
+        16,
+        lambda i: charge_sale(
+            contact, lines=[SaleLine(product)], payment_method=card, actor=rep,
+            idempotency_key="checkout-form-7f3a",
+        ),
+    )  # fmt: skip
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert SandboxTransaction.objects.filter(kind="charge").count() == 1
+    assert breaches() == []
