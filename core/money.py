@@ -204,3 +204,11 @@ def prorate(money: Money, numerator: int, denominator: int) -> Money:
         raise ValueError(f"Denominator must be positive, got {denominator}")
     share = Fraction(to_minor_units(money) * numerator, denominator)
     return from_minor_units(round(share), money.currency.code)  # round() on Fraction: half-even
+
+
+def percent_of(money: Money, percent: Decimal) -> Money:
+    """`percent` % of `money` (a percent with at most two decimals), rounded like `prorate`."""
+    basis_points = Decimal(percent).scaleb(2)
+    if basis_points != basis_points.to_integral_value():
+        raise ValueError(f"A percent has at most two decimals, not {percent}")
+    return prorate(money, int(basis_points), 10000)

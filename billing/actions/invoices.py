@@ -72,7 +72,7 @@ def discount_invoice(
             total = invoice_total(locked)
             off = amount
             if percent is not None:
-                off = money.prorate(total, int(percent * 100), 10000)
+                off = money.percent_of(total, percent)
                 if off.amount <= 0:
                     raise errors.InvalidAmount("That percent is less than the smallest coin.")
             share = (off.amount / total.amount * 100) if total.amount else Decimal(100)

@@ -20,7 +20,7 @@ def discount_for(order: Order, amount):
     if not order.discount_charges:
         return None
     if order.discount_percent is not None:
-        return money.prorate(amount, int(order.discount_percent * 100), 10000)
+        return money.percent_of(amount, order.discount_percent)
     return min(order.discount_amount, amount)
 
 

@@ -21,6 +21,7 @@ from core.money import (
     allocate,
     exponent,
     from_minor_units,
+    percent_of,
     prorate,
     sum_money,
     to_minor_units,
@@ -198,3 +199,10 @@ def test_prorate_and_its_complement_always_sum_exactly(units, currency, data):
     assert_whole_minor_units([part, validate(rest)], currency)
     assert part + rest == money
     assert abs(to_minor_units(part) - Fraction(units * numerator, denominator)) <= Fraction(1, 2)
+
+
+def test_it_takes_a_percent_with_two_decimals_exactly():
+    assert percent_of(Money("100.00", "USD"), Decimal("12.5")) == Money("12.50", "USD")
+    assert percent_of(Money("999", "JPY"), Decimal("33.33")) == Money("333", "JPY")
+    with pytest.raises(ValueError):
+        percent_of(Money("100.00", "USD"), Decimal("0.001"))
