@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from billing import errors, events
+from billing.actions.idempotent import once
 from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError
 from billing.models import PaymentMethod
@@ -20,12 +21,22 @@ def _ensure_customer(contact) -> str:
     return contact.gateway_customer
 
 
-def add_card(contact, *, token: str, actor, make_default: bool = True) -> PaymentMethod:
+def add_card(
+    contact, *, token: str, actor, make_default: bool = True, idempotency_key: str | None = None
+) -> PaymentMethod:
     """Attach a gateway card token (never a card number) to the contact."""
     require(actor, "manage_cards", "change cards on file")
     token = (token or "").strip()
     if not token:
         raise errors.InvalidRequest("Add a card first.", field="token")
+    params = {"contact": contact.pk, "token": token, "default": make_default}
+    return once(
+        idempotency_key, "add_card", params,
+        lambda remember: _attach(contact, token, actor, make_default, remember),
+    )  # fmt: skip
+
+
+def _attach(contact, token: str, actor, make_default: bool, remember) -> PaymentMethod:
     gateway = get_gateway()
     try:
         details = gateway.attach_card(customer=_ensure_customer(contact), token=token)
@@ -54,6 +65,7 @@ def add_card(contact, *, token: str, actor, make_default: bool = True) -> Paymen
             after={"card": str(card), "default": card.is_default},
         )
         events.announce(events.card_added, payment_method=card, actor=actor)
+        remember(card)
     return card
 
 

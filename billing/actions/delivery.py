@@ -6,12 +6,18 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from billing import errors
+from billing.actions.idempotent import once
 from billing.models import Invoice
 from billing.permissions import require
 from core import audit
+from core.models import AuditEvent
 
 
-def send_invoice(invoice: Invoice, *, actor, to: str | None = None) -> None:
+def send_invoice(
+    invoice: Invoice, *, actor, to: str | None = None, idempotency_key: str | None = None
+) -> AuditEvent:
+    """Email the invoice (HTML + text) after commit; the returned audit event records the
+    delivery (recipient, actor, time). Money is untouched."""
     require(actor, "send_invoice", "send invoices")
     recipient = (to or invoice.contact.email or "").strip()
     if not recipient:
@@ -20,14 +26,20 @@ def send_invoice(invoice: Invoice, *, actor, to: str | None = None) -> None:
         validate_email(recipient)
     except ValidationError:
         raise errors.InvalidRequest("Enter a valid email address.", field="to") from None
-    with transaction.atomic(durable=True):
-        audit.record(
-            "invoice.sent",
-            invoice,
-            actor=actor,
-            contact_id=invoice.contact_id,
-            after={"to": recipient},
-        )
-        transaction.on_commit(
-            lambda: async_task("billing.emails.send_invoice_email", invoice.pk, recipient)
-        )
+
+    def run(remember) -> AuditEvent:
+        with transaction.atomic(durable=True):
+            event = audit.record(
+                "invoice.sent",
+                invoice,
+                actor=actor,
+                contact_id=invoice.contact_id,
+                after={"to": recipient},
+            )
+            transaction.on_commit(
+                lambda: async_task("billing.emails.send_invoice_email", invoice.pk, recipient)
+            )
+            remember(event)
+        return event
+
+    return once(idempotency_key, "send_invoice", {"invoice": invoice.pk, "to": recipient}, run)

@@ -38,3 +38,10 @@ def test_the_scan_finds_a_card_number_wherever_it_is_stored(contact):
     assert list(card_numbers()) == ["contacts_contact.company holds a card-like number"]
     contact.company = ""
     contact.save()
+
+
+def test_the_same_key_adds_a_card_once(contact, manager):
+    first = add_card(contact, token="pm_card_visa", actor=manager, idempotency_key="card-form-1")
+    again = add_card(contact, token="pm_card_visa", actor=manager, idempotency_key="card-form-1")
+    assert first.pk == again.pk
+    assert PaymentMethod.objects.count() == 1

@@ -220,3 +220,11 @@ def test_every_change_has_one_audit_event_with_actor_and_reason(open_invoice, ma
     event = AuditEvent.objects.get(action="invoice.written_off")
     assert (event.actor, event.reason, event.amount) == (manager, "gone", usd("100.00"))
     assert event.contact_id == open_invoice.contact_id
+
+
+def test_the_same_key_sends_an_invoice_once(open_invoice, rep, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send_invoice(open_invoice, actor=rep, to="a@example.com", idempotency_key="s1")
+        again = send_invoice(open_invoice, actor=rep, to="a@example.com", idempotency_key="s1")
+    assert first.pk == again.pk
+    assert len(mail.outbox) == 1
