@@ -34,6 +34,16 @@
     }
   });
 
+  // A panel refreshing after someone else's change must not wipe out a form the user has just
+  // opened in it; the panel refreshes again when that form's own action completes.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var refresh = event.detail.requestConfig && event.detail.requestConfig.verb === "get";
+    if (refresh && target.matches("section.panel") && target.querySelector("form.action-form")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // Keyboard users land in the form they just opened, or on the first field in error.
   document.addEventListener("htmx:afterSwap", function (event) {
     var root = event.detail.target;

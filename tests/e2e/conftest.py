@@ -52,3 +52,12 @@ def log_in(page: Page, user) -> None:
 def snap(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def settle(page) -> None:
+    """Wait until no htmx request is in flight and the last swap has settled.
+
+    An action's success makes every other panel refresh; clicking inside a panel before its
+    refresh lands would open a form in a panel that is about to be replaced."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+    page.wait_for_timeout(150)

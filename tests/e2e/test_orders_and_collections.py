@@ -22,6 +22,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def pause_order(page: Page, reason: str) -> None:
+    # The last action's panel refreshes must land first, or they replace the panel under the
+    # form being opened (a rep clicking that fast would have to click again).
+    page.wait_for_load_state("networkidle")
     orders = page.locator("#orders")
     orders.get_by_role("link", name="Pause", exact=True).first.click()
     form = page.locator("form.action-form")

@@ -13,7 +13,7 @@ from billing import errors
 from billing.actions import SaleLine, add_card, charge_sale
 from offers.forms import store_offer
 from tests.conftest import usd
-from tests.e2e.conftest import log_in, snap
+from tests.e2e.conftest import log_in, settle, snap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,7 @@ def sell_offer_charging_card(page: Page, offer_label: str, due: str = "$180.00")
 
 
 def refund_part(page: Page, amount: str, reason: str) -> None:
+    settle(page)
     page.locator("#invoices").get_by_role("link", name=re.compile(r"^Refund")).first.click()
     form = page.locator("form.action-form")
     expect(form).to_contain_text("Left to refund")
