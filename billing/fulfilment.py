@@ -206,9 +206,14 @@ def end_for_order(order_pk: int) -> int:
     if order.current_period_end is None:
         return 0
     cutoff = _start_of(order.current_period_end)
-    grants = AccessGrant.objects.filter(
-        contact_id=order.contact_id, product_id=order.product_id, revoked_at__isnull=True
-    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=cutoff))
+    # Only what this order's own payments granted: a separate purchase of the same product
+    # (a lifetime licence, another order) keeps its access.
+    paid_by_order = Q(payment__invoice__order=order) | Q(payment__invoice=order.source_invoice_id)
+    grants = (
+        AccessGrant.objects.filter(product_id=order.product_id, revoked_at__isnull=True)
+        .filter(paid_by_order)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=cutoff))
+    )
     count = 0
     with transaction.atomic(durable=True):
         for grant in grants.order_by("pk"):

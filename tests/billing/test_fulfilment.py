@@ -180,6 +180,22 @@ def test_term_access_follows_the_paid_period_and_ends_with_the_order(
     assert fulfilment.end_for_order(order.pk) == 0  # once
 
 
+def test_an_ended_order_leaves_a_separate_lifetime_purchase_alone(
+    sell, contact, rep, django_capture_on_commit_callbacks
+):
+    club = ProductFactory(name="Club", price=usd("20.00"), access=Product.Access.TERM)
+    sell(club, terms=PaymentTerms.subscription(every=1, unit="month"))
+    club.access = Product.Access.LIFETIME
+    club.save()
+    sell(club)
+    lifetime = AccessGrant.objects.get(ends_at__isnull=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_order(Order.objects.get(), at="now", actor=rep, reason="moving away")
+    lifetime.refresh_from_db()
+    assert (lifetime.ends_at, lifetime.revoked_at) == (None, None)
+    assert fulfilment.has_access(contact, club, at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep):
     from tests.billing.test_refunds import _race
