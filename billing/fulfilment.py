@@ -32,7 +32,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing import events
-from billing.models import AccessGrant, Delivery, Invoice, InvoiceLine, Payment, Refund
+from billing.models import AccessGrant, Delivery, Invoice, InvoiceLine, Order, Payment, Refund
 from core import audit, clock
 from offers.models import Product
 
@@ -200,8 +200,6 @@ def _revoke(grants, reason: str) -> int:
 
 
 def end_for_order(order_pk: int) -> int:
-    from billing.models import Order
-
     order = Order.objects.get(pk=order_pk)
     if order.current_period_end is None:
         return 0

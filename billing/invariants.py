@@ -12,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import Count, Q, Sum
 
-from billing.models import Account, Invoice, LedgerEntry, Payment, Refund
+from billing.models import Account, Invoice, LedgerEntry, Payment, Refund, SandboxTransaction
 from billing.selectors import with_amounts
 from core.models import AuditEvent
 
@@ -93,8 +93,6 @@ def contact_balances() -> Iterator[str]:
 
 
 def gateway_keys_used_once() -> Iterator[str]:
-    from billing.models import SandboxTransaction
-
     charged = (
         SandboxTransaction.objects.values("idempotency_key").annotate(n=Count("pk")).filter(n__gt=1)
     )

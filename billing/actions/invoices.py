@@ -11,7 +11,7 @@ from billing import errors, events, ledger
 from billing.actions import charging, locks
 from billing.actions.idempotent import once
 from billing.actions.sales import RECORD_METHODS, receive_outside
-from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod
+from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
 from billing.permissions import require, require_discount_within_limit, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
 from billing.transitions import check, move
@@ -216,7 +216,7 @@ def void_invoice(
             payments = locks.lock_payments(locked)
             check(locked, Invoice.Status.VOID, what="void this invoice")
             charging.refuse_if_charge_in_progress(locked)
-            if any(_kept(p) for p in payments):
+            if _money_kept(payments):
                 raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
             _void(locked, actor=actor, reason=reason)
             remember(locked)
@@ -225,13 +225,16 @@ def void_invoice(
     return once(idempotency_key, "void_invoice", {"invoice": invoice.pk}, run)
 
 
-def _kept(payment: Payment) -> bool:
-    """Money we still hold (or may still return) on this payment."""
-    if payment.status != Payment.Status.SUCCEEDED:
-        return False
-    settled = payment.refunds.filter(status="succeeded")
-    refunded = money.sum_money((r.amount for r in settled), str(payment.amount.currency))
-    return refunded < payment.amount
+def _money_kept(payments: list[Payment]) -> bool:
+    """Whether we still hold money on these (locked) payments, or may still return some.
+
+    `amount_refunded` counts pending refunds too, so a refund still in flight is checked
+    separately: until it settles, the money may stay with us."""
+    in_flight = Refund.objects.filter(
+        payment__in=payments, status__in=[Refund.Status.PENDING, Refund.Status.UNKNOWN]
+    )
+    captured = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
+    return any(p.amount_refunded < p.amount for p in captured) or in_flight.exists()
 
 
 def _void(invoice: Invoice, *, actor, reason: str) -> None:

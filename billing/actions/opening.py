@@ -15,7 +15,7 @@ from billing import errors
 from billing.actions.invoicing import LineSpec
 from billing.lines import SaleLine
 from billing.models import Invoice, Order
-from billing.schedule import add_interval
+from billing.schedule import add_interval, period_start
 from core import audit, clock, money
 
 
@@ -126,8 +126,6 @@ def open_orders(
             dunning_policy_name=line.dunning_policy,
             created_at=clock.now(),
         )
-        from billing.schedule import period_start
-
         order.next_charge_on = period_start(order, plan.periods_billed)
         order.save(update_fields=["next_charge_on"])
         audit.record(

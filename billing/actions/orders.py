@@ -12,6 +12,7 @@ from djmoney.money import Money
 
 from billing import errors, events
 from billing.actions import charging, locks
+from billing.actions.invoices import checked_amount, retry_invoice
 from billing.actions.invoicing import LineSpec, issue_invoice
 from billing.actions.refunds import refund_payment
 from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
@@ -59,8 +60,6 @@ def discount_order(order: Order, *, amount: Money | None = None, percent: Decima
         order = locks.lock_order(order.pk)
         _require_live(order, "discount this order")
         if amount is not None:
-            from billing.actions.invoices import checked_amount
-
             amount = checked_amount(amount, order.currency, subject="order")
             price = order.unit_price * order.quantity
             require_discount_within_limit(actor, amount.amount / price.amount * 100)
@@ -119,8 +118,6 @@ def change_order_terms(order: Order, *, unit_price: Money | None = None,
         if order.kind != Order.Kind.SUBSCRIPTION:
             raise errors.InvalidRequest("A payment plan's amounts are fixed.", field="unit_price")
         if unit_price is not None:
-            from billing.actions.invoices import checked_amount
-
             unit_price = checked_amount(unit_price, order.currency, subject="order")
         before = {"unit_price": str(order.unit_price), "quantity": order.quantity}
         lines = preview_proration(order, unit_price=unit_price, quantity=quantity) if (
@@ -278,8 +275,6 @@ def set_order_card(order: Order, *, payment_method: PaymentMethod, actor,
         _change(order, "card_changed", before, {"card": str(card)}, actor=actor, reason="")
         events.announce(events.card_added, payment_method=card, actor=actor)
     if retry_now:
-        from billing.actions.invoices import retry_invoice
-
         for invoice in order.invoices.filter(status=Invoice.Status.OPEN).order_by("pk"):
             try:
                 retry_invoice(invoice, payment_method=card, actor=actor, reason="card updated")

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from billing import events
 from billing.actions import charging
 from billing.actions.invoicing import LineSpec, issue_invoice
 from billing.models import Invoice, Order, Payment
@@ -73,8 +74,6 @@ def bill_period(order: Order) -> Payment | None:
 def end_or_resume(order: Order, today: dt.date) -> None:
     """Sweep-time status changes: a paused order whose pause ended resumes, a cancellation
     scheduled for the end of the term takes effect."""
-    from billing import events
-
     if order.status == Order.Status.PAUSED and order.pause_until and order.pause_until <= today:
         order.status = Order.Status.ACTIVE
         order.pause_until = None
