@@ -3,16 +3,13 @@
 Messages are module constants so tests assert on the same words the rep reads.
 """
 
+# The reason rule is every app's (dunning's actions ask for one too): its words live in core.
+from core.errors import REASON_REQUIRED as REASON_REQUIRED
+from core.errors import ActionError
 
-class BillingError(Exception):
+
+class BillingError(ActionError):
     code = "billing_error"
-    field: str | None = None
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if field:
-            self.field = field
 
 
 class NotAllowed(BillingError):
@@ -57,7 +54,6 @@ class GatewayRefused(BillingError):
     code = "gateway_refused"
 
 
-REASON_REQUIRED = "Give a reason: it is kept in the record's history."
 NOT_ALLOWED = "You do not have permission to {what}."
 ABOVE_REP_LIMIT = "{what} above {limit} needs a manager."
 AMOUNT_ABOVE_DUE = "The amount is more than the {due} still due on this invoice."

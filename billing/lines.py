@@ -1,49 +1,8 @@
-"""A line of a sale as the rep enters it, before it becomes an invoice line or an order."""
-
-from dataclasses import dataclass, field
-
-from djmoney.money import Money
+"""The rules a sale's lines must meet before billing acts on them (offers.lines holds the line)."""
 
 from billing import errors
 from core import money
-from offers.models import Product
-from offers.terms import PaymentTerms
-
-
-@dataclass(frozen=True)
-class SaleLine:
-    product: Product
-    quantity: int = 1
-    unit_price: Money | None = None
-    discount: Money | None = None
-    terms: PaymentTerms | None = field(default=None)
-    # The dunning policy (by name) for the order this line opens; blank means the default.
-    dunning_policy: str = ""
-
-    @property
-    def price(self) -> Money:
-        return self.unit_price if self.unit_price is not None else self.product.price
-
-    @property
-    def payment_terms(self) -> PaymentTerms:
-        return self.terms or PaymentTerms.one_time()
-
-    @property
-    def subtotal(self) -> Money:
-        return self.price * self.quantity
-
-    @property
-    def total(self) -> Money:
-        return self.subtotal - self.discount if self.discount else self.subtotal
-
-    def fingerprint(self) -> list:
-        return [
-            self.product.pk,
-            self.quantity,
-            str(self.price),
-            str(self.discount),
-            self.payment_terms.to_json(),
-        ]
+from offers.lines import SaleLine
 
 
 def validate_lines(lines: list[SaleLine]) -> str:

@@ -142,6 +142,10 @@ CURRENCIES = (
 )
 DEFAULT_CURRENCY = "USD"
 
+# The contact record answers actions started from it with its refreshed panel through this
+# name (core.action_views), so the apps below it need not import its views.
+PAYDESK_RECORD_PANEL = "contacts.views.render_panel"
+
 # Gateways: the embedded sandbox by default; Stripe through dj-stripe.
 PAYDESK_GATEWAY = env_choice("PAYDESK_GATEWAY", "sandbox", ("sandbox", "stripe"))
 # One key pair from the environment; dj-stripe reads STRIPE_SECRET_KEY over its test/live pair.

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.template import Template, TemplateSyntaxError
 from django.utils import timezone
 
-from billing.forms import ActionForm, _reason
 from core import audit
+from core.forms import ActionForm, reason_field
 from dunning.models import DunningPolicy, NoticeTemplate
 from dunning.policies import DEFAULT_NOTICES
 
@@ -22,7 +22,7 @@ class PauseCollectionForm(ActionForm):
         label="Pause until", widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Retries start again that day.",
     )  # fmt: skip
-    reason = _reason()
+    reason = reason_field()
 
     def clean_until(self) -> dt.datetime:
         # The start of that day in the rep's own time zone.
@@ -30,7 +30,7 @@ class PauseCollectionForm(ActionForm):
 
 
 class StopCollectionForm(ActionForm):
-    reason = _reason()
+    reason = reason_field()
 
 
 class DaysField(forms.CharField):

@@ -14,10 +14,11 @@ from django_htmx.http import reswap, retarget
 from djmoney.money import Money
 
 from billing.actions import retry_invoice, write_off_invoice
-from billing.forms import ReasonForm, RetryForm
+from billing.forms import RetryForm
 from billing.models import Invoice
 from billing.selectors import with_amounts
-from billing.views.common import require_perm, run_action
+from core.action_views import require_perm, run_action
+from core.forms import ReasonForm
 from core.htmx import announce_change, form_data, render_screen
 from dunning.actions import pause_collection, stop_collection
 from dunning.forms import (

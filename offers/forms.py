@@ -1,4 +1,5 @@
-"""Forms for the catalogue, and how an offer is stored: a new version per edit, never rewritten,
+"""Forms for the catalogue, and the sale-line grid (the rows of a sale, an offer or a
+replacement invoice), and how an offer is stored: a new version per edit, never rewritten,
 so whatever was sold from the old version keeps the lines it was sold with."""
 
 import uuid
@@ -7,8 +8,12 @@ from django import forms
 from django.conf import settings
 from django.db import transaction
 
-from billing.lines import SaleLine
+from core import money
+from core.errors import ActionError
+from core.forms import AmountField
+from offers.lines import SaleLine
 from offers.models import Coupon, Offer, OfferLine, Product
+from offers.terms import UNITS, PaymentTerms
 
 
 class OfferForm(forms.Form):
@@ -71,3 +76,132 @@ class CouponForm(forms.ModelForm):
         if (data.get("percent_off") is None) == (not data.get("amount_off")):
             raise forms.ValidationError("Give either a percent or an amount off.")
         return data
+
+
+TERMS = [
+    ("one_time", "One-time"),
+    ("subscription", "Subscription"),
+    ("payment_plan", "Payment plan"),
+]
+UNIT_CHOICES = [(u, u) for u in UNITS]
+
+
+class LineForm(forms.Form):
+    """One row of the sale grid (also used for offers and replacement invoices)."""
+
+    product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), required=False)
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    unit_price = AmountField(required=False, help_text="Empty: the product's price.")
+    discount = AmountField(required=False)
+    terms = forms.ChoiceField(choices=TERMS, initial="one_time")
+    every = forms.IntegerField(min_value=1, initial=1, required=False)
+    unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="month")
+    trial_days = forms.IntegerField(min_value=0, initial=0, required=False)
+    trial_price = AmountField(required=False)
+    paid_now = AmountField(required=False, label="Paid now (plan)")
+    installments = forms.IntegerField(min_value=1, required=False)
+
+    # Action error fields that have another name here.
+    ALIASES = {"initial": "paid_now"}
+
+    def __init__(self, *args, currency: str = "USD", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        for field in self.fields.values():
+            if isinstance(field, AmountField):
+                field.currency = currency
+                field.widget.attrs.setdefault("inputmode", "decimal")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        product = data.get("product")
+        if product is None:
+            return data
+        if data.get("unit_price") is None and str(product.price.currency) != self.currency:
+            self.add_error(
+                "unit_price", f"{product} is priced in {product.price.currency}: enter a price."
+            )
+        try:
+            data["payment_terms"] = self._terms(data)
+        except ValueError as exc:
+            self.add_error("terms", str(exc))
+        return data
+
+    def _terms(self, data: dict) -> PaymentTerms:
+        every, unit = data.get("every") or 1, data.get("unit") or "month"
+        if data["terms"] == "subscription":
+            return PaymentTerms.subscription(
+                every, unit, data.get("trial_days") or 0, data.get("trial_price")
+            )
+        if data["terms"] == "payment_plan":
+            return PaymentTerms(
+                "payment_plan",
+                every,
+                unit,
+                initial=data.get("paid_now"),
+                installments=data.get("installments") or 0,
+            )
+        return PaymentTerms.one_time()
+
+    def sale_line(self) -> SaleLine | None:
+        data = self.cleaned_data
+        if not data.get("product"):
+            return None
+        terms = data["payment_terms"]
+        return SaleLine(
+            data["product"],
+            quantity=data["quantity"],
+            unit_price=data["unit_price"],
+            discount=data["discount"],
+            terms=None if terms.kind == "one_time" else terms,
+        )
+
+    def add_action_error(self, exc: ActionError) -> bool:
+        field = self.ALIASES.get(exc.field, exc.field)
+        if field in self.fields:
+            self.add_error(field, exc.message)
+            return True
+        return False
+
+
+class BaseLineFormSet(forms.BaseFormSet):
+    def sale_lines(self) -> list[SaleLine]:
+        return [line for form in self.forms if (line := form.sale_line()) is not None]
+
+    def add_action_error(self, exc: ActionError) -> bool:
+        """Show an action's line error on the first line it can belong to."""
+        filled = [f for f in self.forms if f.cleaned_data.get("product")]
+        if exc.field == "terms":
+            filled = [f for f in filled if f.cleaned_data["terms"] != "one_time"] or filled
+        return any(form.add_action_error(exc) for form in filled[:1])
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=2)
+
+
+def _typed(amount) -> str:
+    """An amount as a rep would type it: the currency's own decimals (90.00, 1500 JPY)."""
+    return str(money.validate(amount).amount) if amount is not None else ""
+
+
+def line_initial(lines: list[SaleLine]) -> list[dict]:
+    """Grid rows for stored lines (an offer's, or an invoice being replaced)."""
+    rows = []
+    for line in lines:
+        terms = line.payment_terms
+        rows.append(
+            {
+                "product": line.product.pk,
+                "quantity": line.quantity,
+                "unit_price": _typed(line.price),
+                "discount": _typed(line.discount),
+                "terms": terms.kind,
+                "every": terms.every,
+                "unit": terms.unit,
+                "trial_days": terms.trial_days,
+                "trial_price": _typed(terms.trial_price),
+                "paid_now": _typed(terms.initial),
+                "installments": terms.installments or "",
+            }
+        )
+    return rows

@@ -94,7 +94,7 @@ class OfferLine(models.Model):
         ordering = ["position", "pk"]
 
     def as_sale_line(self, dunning_policy: str = ""):
-        from billing.lines import SaleLine
+        from offers.lines import SaleLine  # offers.lines imports this module
 
         return SaleLine(
             self.product,

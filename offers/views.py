@@ -7,9 +7,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from billing.forms import LineFormSet, line_initial
 from core.htmx import form_data, form_status
-from offers.forms import CouponForm, OfferForm, ProductForm, store_offer
+from offers.forms import (
+    CouponForm,
+    LineFormSet,
+    OfferForm,
+    ProductForm,
+    line_initial,
+    store_offer,
+)
 from offers.models import Coupon, Offer, Product
 
 

@@ -31,7 +31,7 @@ from billing.actions.refunds import refund_payment
 from billing.actions.replace import replace_voided_invoice
 from billing.actions.sales import charge_sale, record_sale
 from billing.errors import BillingError
-from billing.lines import SaleLine
+from offers.lines import SaleLine
 
 __all__ = [
     "BillingError",

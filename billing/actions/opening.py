@@ -13,10 +13,10 @@ from djmoney.money import Money
 
 from billing import errors
 from billing.actions.invoicing import LineSpec
-from billing.lines import SaleLine
 from billing.models import Invoice, Order
 from billing.schedule import add_interval, period_start
 from core import audit, clock, money
+from offers.lines import SaleLine
 
 
 @dataclass

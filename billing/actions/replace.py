@@ -8,11 +8,12 @@ from billing.actions.idempotent import once
 from billing.actions.invoices import _void
 from billing.actions.invoicing import issue_invoice
 from billing.actions.opening import plan_sale
-from billing.lines import SaleLine, validate_lines
+from billing.lines import validate_lines
 from billing.models import Account, Invoice, Payment
 from billing.permissions import require, require_reason
 from billing.selectors import amount_due
 from core import audit, clock, money
+from offers.lines import SaleLine
 
 
 def replace_voided_invoice(

@@ -9,11 +9,12 @@ from billing.actions import charging
 from billing.actions.idempotent import once
 from billing.actions.invoicing import issue_invoice
 from billing.actions.opening import open_orders, plan_sale
-from billing.lines import SaleLine, validate_lines
+from billing.lines import validate_lines
 from billing.models import Account, Invoice, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amount_due
 from core import audit, clock, money
+from offers.lines import SaleLine
 
 SOURCES = ("phone", "event")
 RECORD_METHODS = tuple(m for m in Payment.Method.values if m != Payment.Method.CARD)

@@ -3,7 +3,8 @@ change card) and the commission actions. Shape only: billing.actions.orders deci
 
 from django import forms
 
-from billing.forms import ActionForm, AmountField, CardChoiceForm, _reason
+from billing.forms import CardChoiceForm
+from core.forms import ActionForm, AmountField, reason_field
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -21,7 +22,7 @@ class OrderTermsForm(ActionForm):
     prorate = forms.BooleanField(
         required=False, label="Prorate the current period (only when effective now)"
     )
-    reason = _reason()
+    reason = reason_field()
 
 
 class RescheduleForm(ActionForm):
@@ -29,14 +30,14 @@ class RescheduleForm(ActionForm):
     move_anchor = forms.BooleanField(
         required=False, initial=True, label="Move all later charges too"
     )
-    reason = _reason()
+    reason = reason_field()
 
 
 class PauseOrderForm(ActionForm):
     resume_on = forms.DateField(
         required=False, label="Resume on", widget=DATE, help_text="Empty: until resumed by hand."
     )
-    reason = _reason()
+    reason = reason_field()
 
 
 class ResumeOrderForm(ActionForm):
@@ -46,7 +47,7 @@ class ResumeOrderForm(ActionForm):
         widget=DATE,
         help_text="Empty: the old charge date if still ahead, else today.",
     )
-    reason = _reason(required=False)
+    reason = reason_field(required=False)
 
 
 class CancelOrderForm(ActionForm):
@@ -59,14 +60,14 @@ class CancelOrderForm(ActionForm):
     refund_unused = forms.BooleanField(
         required=False, label="Refund the unused part of the current period (only now)"
     )
-    reason = _reason()
+    reason = reason_field()
 
 
 class OrderDiscountForm(ActionForm):
     amount = AmountField(required=False, help_text="Off each discounted charge.")
     percent = forms.DecimalField(required=False, max_digits=5, decimal_places=2, min_value=0)
     charges = forms.IntegerField(min_value=1, initial=1, label="For the next N charges")
-    reason = _reason()
+    reason = reason_field()
 
 
 class OrderCardForm(CardChoiceForm):
@@ -80,7 +81,7 @@ class OrderCardForm(CardChoiceForm):
 
 
 class CommissionRerunForm(ActionForm):
-    reason = _reason(required=False)
+    reason = reason_field(required=False)
 
 
 class CommissionPayForm(ActionForm):

@@ -6,10 +6,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from billing.actions import approve_commission, pay_commission, rerun_commissions
-from billing.forms import ActionForm
 from billing.forms.orders import CommissionPayForm, CommissionRerunForm
 from billing.models import Commission
-from billing.views.common import invoice_for, require_perm, run_action
+from billing.views.common import invoice_for, run_action
+from core.action_views import require_perm
+from core.forms import ActionForm
 from core.htmx import form_data
 
 

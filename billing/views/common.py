@@ -1,28 +1,16 @@
-"""The shape every action view shares: access check, form, one action call, then either the
-form again (422, nothing written) or the refreshed panel plus an event for the other panels."""
+"""What billing's action views share: the invoice they act on, and the contact record as the
+page they answer with (core.action_views holds the rest of the shape)."""
 
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from djmoney.money import Money
 
-from billing.errors import BillingError
-from billing.forms import ActionForm
 from billing.models import Invoice
 from billing.selectors import with_amounts
-from contacts.views import render_panel
-from core.htmx import announce_change, form_status, render_screen
-from core.money import format_money
-
-
-def require_perm(request: HttpRequest, perm: str) -> None:
-    # The page hides what a user may not do; this is what actually refuses it.
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
+from core import action_views
+from core.action_views import require_perm
 
 
 def invoice_for(request: HttpRequest, pk: int, perm: str) -> Invoice:
@@ -35,64 +23,8 @@ def invoice_for(request: HttpRequest, pk: int, perm: str) -> Invoice:
 
 
 def run_action(
-    request: HttpRequest,
-    form: ActionForm,
-    call: Callable[[dict], Any],
-    *,
-    contact,
-    title: str,
-    submit: str,
-    action_url: str,
-    message: Callable[[Any], str] | str,
-    facts: list[tuple[str, Any]] = (),
-    panel: str = "invoices",
-    danger: bool = False,
-    extra: dict | None = None,
-    done: Callable[[str], HttpResponse] | None = None,
+    request: HttpRequest, form, call, *, contact, panel: str = "invoices", **page: Any
 ) -> HttpResponse:
-    """`extra` adds to the form's context (a preview); `done` replaces the contact record's
-    panel as the success response (the collections page refreshes its own list)."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = call(form.cleaned_data)
-        except BillingError as exc:
-            form.add_billing_error(exc)
-        else:
-            text = message(result) if callable(message) else message
-            if done is not None:
-                return done(text)
-            return action_done(request, contact, panel=panel, message=text)
-    return action_page(
-        request, form, contact=contact, title=title, submit=submit, action_url=action_url,
-        facts=facts, danger=danger, extra=extra,
-    )  # fmt: skip
-
-
-def action_page(request: HttpRequest, form: ActionForm, *, contact, title: str, submit: str,
-                action_url: str, facts=(), danger: bool = False, extra: dict | None = None,
-                ) -> HttpResponse:  # fmt: skip
-    """The action's form (in place for htmx), 422 when it holds errors."""
-    context = {
-        "form": form,
-        "contact": contact,
-        "title": title,
-        "submit": submit,
-        "action_url": action_url,
-        "danger": danger,
-        "facts": [(label, _shown(value, contact)) for label, value in facts],
-        **(extra or {}),
-    }
-    return render_screen(
-        request, "billing/action.html", "action-form", context, status=form_status(form)
-    )
-
-
-def _shown(value: Any, contact) -> str:
-    return format_money(value, contact.locale) if isinstance(value, Money) else str(value)
-
-
-def action_done(request: HttpRequest, contact, *, panel: str, message: str) -> HttpResponse:
-    if not request.htmx:
-        messages.success(request, message)
-        return redirect(contact)  # post/redirect/get: a reload does not repeat the action
-    return announce_change(render_panel(request, contact, panel), panel, message)
+    """core's run_action, answering with the contact record's `panel` refreshed."""
+    done = action_views.record_done(request, contact, panel)
+    return action_views.run_action(request, form, call, contact=contact, done=done, **page)

@@ -15,12 +15,12 @@ from billing.actions import (
 from billing.forms import (
     DiscountForm,
     MarkPaidForm,
-    ReasonForm,
     RetryForm,
     SendForm,
     local_datetime,
 )
 from billing.views.common import invoice_for, run_action
+from core.forms import ReasonForm
 from core.htmx import form_data
 
 

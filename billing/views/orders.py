@@ -16,7 +16,6 @@ from billing.actions import (
     resume_order,
     set_order_card,
 )
-from billing.forms import ActionForm
 from billing.forms.orders import (
     CancelOrderForm,
     OrderCardForm,
@@ -27,8 +26,10 @@ from billing.forms.orders import (
     ResumeOrderForm,
 )
 from billing.models import Order
-from billing.views.common import action_page, require_perm, run_action
+from billing.views.common import run_action
 from billing.views.order_previews import cancel_preview, terms_preview
+from core.action_views import action_page, require_perm
+from core.forms import ActionForm
 from core.htmx import form_data
 
 
@@ -77,7 +78,7 @@ def _order_action(
         if request.method == "POST" and request.POST.get("intent") == "preview":
             if request.htmx:
                 context = {**extra, "contact": order.contact}
-                return render(request, "billing/action.html#action-preview", context)
+                return render(request, "core/action.html#action-preview", context)
             # The reason is asked for when acting, not to look: don't flag it while previewing.
             form.is_valid()
             form.errors.pop("reason", None)

@@ -8,12 +8,14 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from billing.actions import add_card, refund_payment, set_default_card
 from billing.errors import GatewayRefused
-from billing.forms import ActionForm, CardForm, RefundForm
+from billing.forms import CardForm, RefundForm
 from billing.gateways.base import GatewayError
 from billing.gateways.sandbox import tokenize_test_card
 from billing.models import Payment, PaymentMethod
-from billing.views.common import require_perm, run_action
+from billing.views.common import run_action
 from contacts.models import Contact
+from core.action_views import require_perm
+from core.forms import ActionForm
 from core.htmx import form_data
 
 

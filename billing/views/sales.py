@@ -9,20 +9,22 @@ from django_htmx.http import HttpResponseClientRedirect
 from djmoney.money import Money
 
 from billing.actions import BillingError, charge_sale, record_sale, replace_voided_invoice
-from billing.forms import LineFormSet, ReasonForm, SaleForm, line_initial, local_datetime
-from billing.lines import SaleLine
-from billing.views.common import invoice_for, require_perm
+from billing.forms import SaleForm, local_datetime
+from billing.views.common import invoice_for
 from contacts.models import Contact
 from contacts.selectors import search_contacts
 from core import money
+from core.action_views import require_perm
+from core.forms import ReasonForm
 from core.htmx import form_data, form_status
-from offers.forms import store_offer
+from offers.forms import LineFormSet, line_initial, store_offer
+from offers.lines import SaleLine
 from offers.models import Offer
 
 
 def _place(exc: BillingError, form, lines) -> None:
-    if exc.field in form.fields or not lines.add_billing_error(exc):
-        form.add_billing_error(exc)
+    if exc.field in form.fields or not lines.add_action_error(exc):
+        form.add_action_error(exc)
 
 
 def due_now(line: SaleLine) -> Money:
