@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "offers",
     "billing",
     "dunning",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -142,9 +143,9 @@ CURRENCIES = (
 )
 DEFAULT_CURRENCY = "USD"
 
-# The contact record answers actions started from it with its refreshed panel through this
-# name (core.action_views), so the apps below it need not import its views.
-PAYDESK_RECORD_PANEL = "contacts.views.render_panel"
+# The contact record is the workspace's page, above every app: actions started from it answer
+# with its refreshed panel through this name (core.action_views), so no app imports desk.
+PAYDESK_RECORD_PANEL = "desk.views.render_panel"
 
 # Gateways: the embedded sandbox by default; Stripe through dj-stripe.
 PAYDESK_GATEWAY = env_choice("PAYDESK_GATEWAY", "sandbox", ("sandbox", "stripe"))

@@ -11,5 +11,6 @@ urlpatterns = [
     path("offers/", include("offers.urls")),
     path("collections/", include("dunning.urls")),
     path("core/", include("core.urls")),
+    path("", include("desk.urls")),
     path("", include("contacts.urls")),
 ]

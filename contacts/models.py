@@ -70,4 +70,4 @@ class Contact(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
     def get_absolute_url(self) -> str:
-        return reverse("contacts:contact-detail", args=[self.pk])
+        return reverse("desk:contact-detail", args=[self.pk])

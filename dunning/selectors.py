@@ -14,8 +14,8 @@ from djmoney.money import Money
 from billing.gateways.base import HARD_DECLINE_CODES
 from billing.models import Invoice
 from billing.selectors import with_amounts
-from contacts.selectors import keyset_page
 from core import clock
+from core.pagination import keyset_page
 from dunning.models import DunningCase, DunningPolicy
 
 OPEN = (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED)

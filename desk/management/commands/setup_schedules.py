@@ -3,7 +3,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 # name -> (function, minutes between runs). Each function is an idempotent sweep. The command
-# lives in dunning, the top of the app chain, because it names every app's sweeps.
+# lives in the workspace app, above every other, because it names every app's sweeps.
 SCHEDULES = {
     "charge due orders": ("billing.tasks.charge_due_orders", 15),
     "reconcile pending gateway calls": ("billing.tasks.reconcile_pending", 5),

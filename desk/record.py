@@ -1,0 +1,109 @@
+"""The contact record: every app's panels about one contact, composed for the rep's page.
+
+It runs a fixed number of queries however many invoices the contact has; the invoices panel is
+keyset-paginated on (issued_at, id).
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from djmoney.money import Money
+
+from billing.models import Commission, Invoice, Order, OrderChange, Payment
+from billing.selectors import contact_balances, with_amounts
+from contacts.models import Contact
+from core.models import AuditEvent
+from core.pagination import PAGE, keyset_page
+from desk.presenters import change_label, changed_fields, describe, invoice_badge
+
+HISTORY = 100
+CHANGES = 5  # an order's latest changes shown under it; the full story is in the history
+ENDED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
+
+
+@dataclass
+class ContactRecord:
+    """The contact record's panels; each loads on first use, so a panel refresh loads one."""
+
+    contact: Contact
+    before: str | None = None
+
+    @cached_property
+    def balances(self) -> list[Money]:
+        return [b for b in contact_balances(self.contact).values() if b.amount]
+
+    @cached_property
+    def cards(self) -> list:
+        return list(self.contact.payment_methods.filter(active=True))
+
+    @cached_property
+    def _invoice_page(self) -> tuple[list[Invoice], str | None]:
+        payments = Payment.objects.order_by("-created_at", "-pk").prefetch_related("refunds")
+        qs = with_amounts(
+            Invoice.objects.filter(contact=self.contact)
+            .select_related("replaced_by", "dunning_case")
+            .prefetch_related(Prefetch("payments", queryset=payments))
+        )
+        invoices, cursor = keyset_page(qs, "issued_at", self.before)
+        for inv in invoices:
+            inv.total = Money(inv.total_amount, inv.currency)
+            inv.due = Money(inv.due_amount, inv.currency)
+            inv.paid = Money(inv.paid_amount, inv.currency)
+            inv.refunded = Money(inv.refunded_amount, inv.currency)
+            inv.badge, inv.badge_label = invoice_badge(inv)
+            inv.is_replaced = hasattr(inv, "replaced_by")
+        return invoices, cursor
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        return self._invoice_page[0]
+
+    @property
+    def next_invoices(self) -> str | None:
+        return self._invoice_page[1]
+
+    @cached_property
+    def payments(self) -> list[Payment]:
+        return list(
+            Payment.objects.filter(contact=self.contact)
+            .select_related("invoice", "payment_method")
+            .prefetch_related("refunds")
+            .order_by("-created_at", "-pk")[:PAGE]
+        )
+
+    @cached_property
+    def orders(self) -> list[Order]:
+        """Open orders first, then ended ones; each with its latest changes (one query)."""
+        changes = OrderChange.objects.select_related("actor").order_by("-created_at", "-pk")
+        orders = list(
+            Order.objects.filter(contact=self.contact)
+            .select_related("product", "payment_method")
+            .prefetch_related(Prefetch("changes", changes[:CHANGES], to_attr="recent_changes"))
+            .alias(ended=ExpressionWrapper(Q(status__in=ENDED), output_field=BooleanField()))
+            .order_by("ended", "-created_at", "-pk")[:PAGE]
+        )
+        for order in orders:
+            order.price_total = order.unit_price * order.quantity
+            order.is_open = order.status not in ENDED
+            for change in order.recent_changes:
+                change.label = change_label(change.kind)
+                change.detail = changed_fields(change.before, change.after)
+        return orders
+
+    @cached_property
+    def commissions(self) -> list[Commission]:
+        return list(
+            Commission.objects.filter(invoice__contact=self.contact)
+            .select_related("partner", "invoice")
+            .order_by("-created_at", "-pk")[:PAGE]
+        )
+
+    @cached_property
+    def history(self) -> list[AuditEvent]:
+        events = list(
+            AuditEvent.objects.filter(contact_id=self.contact.pk).select_related("actor")[:HISTORY]
+        )
+        for event in events:
+            describe(event)
+        return events

@@ -1,0 +1,40 @@
+"""The rep's workspace: the contact record, whose panels show every app's side of one contact.
+Money changes through the apps' action pages; this page only reads."""
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django_htmx.http import reswap, retarget
+
+from contacts.models import Contact
+from desk.record import ContactRecord
+
+# The contact record's panels: each is an inline partial whose name is its DOM id.
+PANELS = ("contact-header", "orders", "invoices", "commissions", "payments", "history")
+
+
+@permission_required("contacts.view_contact", raise_exception=True)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.select_related("referred_by"), pk=pk)
+    panel = request.GET.get("panel")
+    if request.htmx and panel in PANELS:
+        return render_panel(request, contact, panel)
+    record = ContactRecord(contact, before=request.GET.get("before"))
+    return render(request, "desk/contact_detail.html", _context(contact, record))
+
+
+def render_panel(request: HttpRequest, contact: Contact, panel: str) -> HttpResponse:
+    """One panel of the record, replacing its element whatever the request targeted."""
+    record = ContactRecord(contact, before=request.GET.get("before"))
+    response = render(request, f"desk/contact_detail.html#{panel}", _context(contact, record))
+    return reswap(retarget(response, f"#{panel}"), "outerHTML")
+
+
+def _context(contact: Contact, record: ContactRecord) -> dict:
+    return {
+        "contact": contact,
+        "record": record,
+        "locale": contact.locale,
+        "panel_url": reverse("desk:contact-detail", args=[contact.pk]),
+    }
