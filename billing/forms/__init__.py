@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.actions.sales import RECORD_METHODS
-from billing.gateways.sandbox import TEST_CARDS
+from billing.gateways import get_gateway
 from billing.models import Payment, PaymentMethod, Refund
 from core.forms import ActionForm, AmountField, reason_field
 
@@ -67,12 +67,9 @@ class SendForm(ActionForm):
     to = forms.CharField(required=False, label="Send to", help_text="Empty: the contact's email.")
 
 
-TOKEN_CHOICES = [("", "Type a test card number instead")] + [(t, t) for t in TEST_CARDS]
-
-
 class CardForm(ActionForm):
-    """The sandbox's test-card form. The number is turned into a token by the view and then
-    dropped: it is never saved, logged or echoed back (widget renders empty)."""
+    """The test-card form. The number is turned into a token by the configured gateway (the view
+    asks it) and then dropped: it is never saved, logged or echoed back (widget renders empty)."""
 
     number = forms.CharField(
         required=False,
@@ -80,8 +77,13 @@ class CardForm(ActionForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         help_text="Sandbox: a published test number such as 4242 4242 4242 4242.",
     )
-    token = forms.ChoiceField(required=False, choices=TOKEN_CHOICES, label="Or a test token")
+    token = forms.ChoiceField(required=False, label="Or a test token")
     make_default = forms.BooleanField(required=False, initial=True, label="Make it the default")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        tokens = [(t, t) for t in get_gateway().test_tokens()]
+        self.fields["token"].choices = [("", "Type a test card number instead"), *tokens]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -149,6 +149,12 @@ class SandboxGateway:
         )
         return CardDetails(stored.token, stored.brand, stored.last4, 12, 2034)
 
+    def test_tokens(self) -> list[str]:
+        return list(TEST_CARDS)
+
+    def tokenize_test_card(self, number: str) -> str:
+        return tokenize_test_card(number)
+
     def set_card_behaviour(self, token: str, behaviour: str) -> None:
         """Tests: make a stored card behave like another test card from now on."""
         assert behaviour in TEST_CARDS

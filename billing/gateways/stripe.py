@@ -61,6 +61,7 @@ UNSUPPORTED_CURRENCY = "Stripe does not take payments in {currency} here."
 AMOUNT_NOT_POSITIVE = "The amount must be positive."
 LAST_DIGIT_NOT_ZERO = "Stripe needs {currency} amounts to end in 0 (a multiple of 0.010)."
 NOT_A_CARD = "That payment method is not a card."
+TYPED_NUMBER = "With Stripe, card numbers are typed into Stripe Elements only, never into Paydesk."
 STILL_OPEN = "Stripe has not finished this {what} yet ({status})."
 NOT_PROVEN = "Stripe's recent {what}s do not include this key; its outcome stays unknown."
 
@@ -164,6 +165,13 @@ class StripeGateway:
         params = {field: value for field, value in (("email", email), ("name", name)) if value}
         with _translated():
             return self._stripe.v1.customers.create(params).id
+
+    def test_tokens(self) -> list[str]:
+        return []
+
+    def tokenize_test_card(self, number: str) -> str:
+        # A card number never reaches this server with Stripe: Elements turns it into a token.
+        raise GatewayError(TYPED_NUMBER)
 
     def attach_card(self, *, customer: str, token: str) -> CardDetails:
         # Test tokens like "pm_card_visa" come back as a new PaymentMethod: keep its id.

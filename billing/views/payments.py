@@ -9,8 +9,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from billing.actions import add_card, refund_payment, set_default_card
 from billing.errors import GatewayRefused
 from billing.forms import CardForm, RefundForm
+from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError
-from billing.gateways.sandbox import tokenize_test_card
 from billing.models import Payment, PaymentMethod
 from billing.views.common import run_action
 from contacts.models import Contact
@@ -64,7 +64,7 @@ def card_add(request: HttpRequest, pk: int) -> HttpResponse:
         if data["number"]:
             # The number lives only in this request: tokenised here, then forgotten.
             try:
-                token = tokenize_test_card(data["number"])
+                token = get_gateway().tokenize_test_card(data["number"])
             except GatewayError as exc:
                 raise GatewayRefused(str(exc), field="number") from None
         return add_card(contact, token=token, actor=request.user, make_default=data["make_default"])
