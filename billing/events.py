@@ -8,7 +8,7 @@ from django.db import transaction
 from django.dispatch import Signal
 
 payment_succeeded = Signal()  # payment
-payment_failed = Signal()  # payment
+payment_failed = Signal()  # payment, hard (a decline no retry can fix: dunning stops on it)
 invoice_paid = Signal()  # invoice
 invoice_voided = Signal()  # invoice
 invoice_written_off = Signal()  # invoice

@@ -7,9 +7,8 @@ import logging
 from django.db import transaction
 from django_q.tasks import async_task
 
-from billing import actions
+from billing import actions, declines
 from billing.errors import BillingError
-from billing.gateways.base import HARD_DECLINE_CODES
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.selectors import amount_due
 from core import audit, clock
@@ -44,8 +43,9 @@ def order_of(invoice: Invoice) -> Order | None:
     return Order.objects.filter(source_invoice=invoice).order_by("pk").first()
 
 
-def open_case(payment: Payment) -> DunningCase | None:
-    """Start collecting an order's invoice after its charge was declined (once per invoice)."""
+def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
+    """Start collecting an order's invoice after its charge was declined (once per invoice);
+    `hard`: the decline was one no retry can fix."""
     invoice = payment.invoice
     order = order_of(invoice)
     if order is None:
@@ -69,13 +69,13 @@ def open_case(payment: Payment) -> DunningCase | None:
                      amount=case.amount, after={"policy": policy.name,
                      "decline_code": payment.decline_code})  # fmt: skip
         notify(case, NoticeTemplate.Kind.FIRST)
-        if _hopeless(case, payment.decline_code) or case.next_attempt_at is None:
+        if _hopeless(case, hard) or case.next_attempt_at is None:
             transaction.on_commit(lambda: finish(case.pk))
     return case
 
 
-def _hopeless(case: DunningCase, decline_code: str) -> bool:
-    if not (case.policy.stop_on_hard_decline and decline_code in HARD_DECLINE_CODES):
+def _hopeless(case: DunningCase, hard: bool) -> bool:
+    if not (case.policy.stop_on_hard_decline and hard):
         return False
     return not (case.policy.try_other_cards and _cards(case)[1:])
 
@@ -123,7 +123,7 @@ def charge_attempt(
         attempt.save(update_fields=["payment", "outcome", "decline_code"])
         if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.UNKNOWN):
             return True
-        hard.append(payment.decline_code in HARD_DECLINE_CODES)
+        hard.append(declines.is_hard(payment.decline_code))
         DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)
     if number and hard and all(hard) and case.policy.stop_on_hard_decline:
         finish(case.pk)

@@ -12,7 +12,7 @@ from dunning.models import DunningCase
 
 @receiver(events.payment_failed)
 def start_collecting(sender, payment, hard: bool = False, **kwargs) -> None:
-    open_case(payment)
+    open_case(payment, hard=hard)
 
 
 @receiver(events.invoice_paid)

@@ -11,7 +11,7 @@ import datetime as dt
 from django.db.models import Count, Prefetch, Q
 from djmoney.money import Money
 
-from billing.gateways.base import HARD_DECLINE_CODES
+from billing import declines
 from billing.models import Invoice
 from billing.selectors import with_amounts
 from core import clock
@@ -19,24 +19,6 @@ from core.pagination import keyset_page
 from dunning.models import DunningCase, DunningPolicy
 
 OPEN = (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED)
-
-# What a rep can tell the customer; other codes are shown as written, underscores dropped.
-DECLINES = {
-    "generic_decline": "Declined by the bank",
-    "insufficient_funds": "Insufficient funds",
-    "expired_card": "Card expired",
-    "processing_error": "Processing error at the bank",
-    "lost_card": "Card reported lost",
-    "stolen_card": "Card reported stolen",
-    "fraudulent": "Suspected fraud",
-    "incorrect_cvc": "Wrong security code",
-}
-
-
-def decline_label(code: str) -> str:
-    if not code:
-        return ""
-    return DECLINES.get(code) or code.replace("_", " ").capitalize()
 
 
 def collections_queue(status: str, cursor: str | None) -> tuple[list[DunningCase], str | None]:
@@ -51,8 +33,8 @@ def collections_queue(status: str, cursor: str | None) -> tuple[list[DunningCase
     page, next_cursor = keyset_page(cases, "failed_at", cursor)
     for case in page:
         case.due = Money(case.invoice.due_amount, case.invoice.currency)
-        case.decline = decline_label(case.last_decline_code)
-        case.hard = case.last_decline_code in HARD_DECLINE_CODES
+        case.decline = declines.label(case.last_decline_code)
+        case.hard = declines.is_hard(case.last_decline_code)
     return page, next_cursor
 
 

@@ -8,13 +8,6 @@ money-moving call carries an idempotency key, so asking twice never moves money 
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-# Declines no retry can fix (Stripe's "do not try again" codes): dunning stops on these.
-HARD_DECLINE_CODES = frozenset(
-    {"lost_card", "stolen_card", "fraudulent", "pickup_card", "restricted_card",
-     "revocation_of_all_authorizations", "revocation_of_authorization", "security_violation",
-     "service_not_allowed", "stop_payment_order", "invalid_account", "invalid_number"}
-)  # fmt: skip
-
 
 class GatewayTimeout(Exception):
     """The call's outcome is unknown: it may or may not have happened at the gateway."""

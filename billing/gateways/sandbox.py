@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
+from billing import declines
 from billing.gateways.base import (
-    HARD_DECLINE_CODES,
     CardDetails,
     ChargeResult,
     GatewayError,
@@ -49,15 +49,6 @@ TEST_CARDS = {
     "pm_card_chargeDeclinedFraudulent": TestCard("4100000000000019", "visa", "fraudulent"),
 }
 _BY_NUMBER = {card.number: token for token, card in TEST_CARDS.items()}
-_MESSAGES = {
-    "generic_decline": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-    "expired_card": "Your card has expired.",
-    "processing_error": "An error occurred while processing your card. Try again.",
-    "lost_card": "Your card was declined (reported lost).",
-    "stolen_card": "Your card was declined (reported stolen).",
-    "fraudulent": "Your card was declined (suspected fraud).",
-}
 CURRENCIES = frozenset(
     [
         "USD",
@@ -122,8 +113,8 @@ def _charge_result(txn: SandboxTransaction) -> ChargeResult:
         status=txn.status,
         ref=txn.ref,
         decline_code=txn.decline_code,
-        message=_MESSAGES.get(txn.decline_code, ""),
-        hard_decline=txn.decline_code in HARD_DECLINE_CODES,
+        message=declines.customer_words(txn.decline_code),
+        hard_decline=declines.is_hard(txn.decline_code),
     )
 
 

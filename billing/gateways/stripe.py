@@ -39,8 +39,8 @@ from itertools import islice
 import stripe
 from django.conf import settings
 
+from billing import declines
 from billing.gateways.base import (
-    HARD_DECLINE_CODES,
     CardDetails,
     ChargeResult,
     GatewayError,
@@ -115,7 +115,7 @@ def _failed(ref: str, code: str, message: str) -> ChargeResult:
         ref=ref,
         decline_code=code,
         message=message,
-        hard_decline=code in HARD_DECLINE_CODES,
+        hard_decline=declines.is_hard(code),
     )
 
 
