@@ -14,3 +14,9 @@ class ActionError(Exception):
         self.message = message
         if field:
             self.field = field
+
+
+class NotAllowed(ActionError):
+    """For apps below billing (offers); billing's actions raise billing.errors.NotAllowed."""
+
+    code = "not_allowed"

@@ -1,7 +1,8 @@
-"""Rep actions that hold or end a collection. Charging, writing off and marking paid are
-billing's actions; their events end the case."""
+"""Rep actions that hold or end a collection, and saving a dunning policy. Charging, writing off
+and marking paid are billing's actions; their events end the case."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -9,7 +10,7 @@ from billing.errors import InvalidRequest, InvalidTransition, NotAllowed
 from billing.models import Invoice
 from billing.permissions import require_reason
 from core import audit, clock
-from dunning.models import DunningCase
+from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 
 
 def _require(actor, what: str) -> None:
@@ -58,3 +59,38 @@ def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str
         audit.record("collection.paused", case, actor=actor, reason=reason,
                      contact_id=case.contact_id, after={"until": until.isoformat()})  # fmt: skip
     return case
+
+
+def save_policy(
+    policy: DunningPolicy,
+    *,
+    changes: dict,
+    notices: Iterable[NoticeTemplate] = (),
+    actor,
+) -> DunningPolicy:
+    """Save a new or edited policy and its notices together, with one audit event.
+
+    `changes` maps each changed field to its old value (None for a new policy). Not durable:
+    the admin saves a policy inside its own transaction, and must write this event too."""
+    created = policy.pk is None
+    perm = "dunning.add_dunningpolicy" if created else "dunning.change_dunningpolicy"
+    if actor is None or not actor.has_perm(perm):
+        raise NotAllowed("You do not have permission to change dunning policies.")
+    with transaction.atomic():
+        if policy.is_default:
+            # One default at a time (a unique constraint): hand the flag over in one step.
+            DunningPolicy.objects.filter(is_default=True).exclude(pk=policy.pk).update(
+                is_default=False
+            )
+        policy.save()
+        for notice in notices:
+            notice.policy = policy
+            notice.save()
+        audit.record(
+            "dunning_policy.created" if created else "dunning_policy.changed",
+            policy,
+            actor=actor,
+            before={} if created else {k: str(v) for k, v in changes.items()},
+            after={k: str(getattr(policy, k)) for k in changes},
+        )
+    return policy

@@ -6,10 +6,10 @@ List pages select the foreign keys they show, so a page's query count does not g
 """
 
 from django.contrib import admin
-from django.db import transaction
 
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
-from dunning.forms import DunningPolicyForm
+from dunning.actions import save_policy
+from dunning.forms import DunningPolicyForm, policy_changes
 from dunning.models import DunningAttempt, DunningCase, DunningPolicy, NoticeSent, NoticeTemplate
 
 
@@ -30,13 +30,9 @@ class DunningPolicyAdmin(admin.ModelAdmin):
     form = DunningPolicyForm
 
     def save_model(self, request, obj: DunningPolicy, form, change: bool) -> None:
-        with transaction.atomic():
-            if obj.is_default:
-                # One default at a time (a unique constraint): hand the flag over in one step.
-                DunningPolicy.objects.filter(is_default=True).exclude(pk=obj.pk).update(
-                    is_default=False
-                )
-            super().save_model(request, obj, form, change)
+        # The settings page's action, so an admin edit hands over the default and is audited
+        # alike (the notice inlines are saved after it, by the admin).
+        save_policy(obj, changes=policy_changes(form), actor=request.user)
 
 
 class DunningAttemptInline(ViewOnlyInline):

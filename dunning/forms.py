@@ -5,11 +5,9 @@ import re
 
 from django import forms
 from django.core.validators import MinValueValidator
-from django.db import transaction
 from django.template import Template, TemplateSyntaxError
 from django.utils import timezone
 
-from core import audit
 from core.forms import ActionForm, reason_field
 from dunning.models import DunningPolicy, NoticeTemplate
 from dunning.policies import DEFAULT_NOTICES
@@ -78,8 +76,9 @@ class DunningPolicyForm(forms.ModelForm):
             self.fields[name].widget.attrs["min"] = 1
 
     def _get_validation_exclusions(self):
-        # "One default policy" is kept by save_policy, which hands the flag over in the same
-        # transaction; checking the constraint here would refuse every change of default.
+        # "One default policy" is kept by dunning.actions.save_policy, which hands the flag over
+        # in the same transaction; checking the constraint here would refuse every change of
+        # default.
         return {*super()._get_validation_exclusions(), "is_default"}
 
 
@@ -125,26 +124,8 @@ def notice_forms(data, policy: DunningPolicy | None) -> list[NoticeForm]:
     return found
 
 
-def save_policy(form: DunningPolicyForm, notices: list[NoticeForm], *, actor) -> DunningPolicy:
-    """Save the policy and its notices together, with one audit event."""
-    created = form.instance.pk is None
-    before = {} if created else {k: form.initial.get(k) for k in form.changed_data}
-    with transaction.atomic():
-        if form.cleaned_data["is_default"]:
-            # One default at a time (a unique constraint): hand the flag over in one step.
-            others = DunningPolicy.objects.filter(is_default=True)
-            if not created:
-                others = others.exclude(pk=form.instance.pk)
-            others.update(is_default=False)
-        policy = form.save()
-        for notice in notices:
-            notice.instance.policy = policy
-            notice.save()
-        audit.record(
-            "dunning_policy.created" if created else "dunning_policy.changed",
-            policy,
-            actor=actor,
-            before={k: str(v) for k, v in before.items()},
-            after={k: str(form.cleaned_data[k]) for k in form.changed_data},
-        )
-    return policy
+def policy_changes(form: DunningPolicyForm) -> dict:
+    """The fields the form changed, each with its old value (None on a new policy)."""
+    if form.instance.pk is None:
+        return dict.fromkeys(form.changed_data)
+    return {k: form.initial.get(k) for k in form.changed_data}

@@ -20,13 +20,13 @@ from billing.selectors import with_amounts
 from core.action_views import require_perm, run_action
 from core.forms import ReasonForm
 from core.htmx import announce_change, form_data, render_screen
-from dunning.actions import pause_collection, stop_collection
+from dunning.actions import pause_collection, save_policy, stop_collection
 from dunning.forms import (
     DunningPolicyForm,
     PauseCollectionForm,
     StopCollectionForm,
     notice_forms,
-    save_policy,
+    policy_changes,
 )
 from dunning.models import DunningCase, DunningPolicy
 from dunning.selectors import OPEN, attempt_dates, collections_queue, policies, queue_counts
@@ -189,7 +189,12 @@ def _policy_form(request: HttpRequest, policy: DunningPolicy) -> HttpResponse:
     if request.method == "POST" and request.POST.get("intent") != "preview":
         valid = all([form.is_valid(), *(n.is_valid() for n in notices)])
         if valid:
-            saved = save_policy(form, notices, actor=request.user)
+            saved = save_policy(
+                form.save(commit=False),
+                changes=policy_changes(form),
+                notices=[n.save(commit=False) for n in notices],
+                actor=request.user,
+            )
             messages.success(request, f"Policy “{saved}” saved.")
             return redirect("dunning:policy-list")
     bad = form.is_bound and not (form.is_valid() and all(n.is_valid() for n in notices))

@@ -1,51 +1,20 @@
 """Forms for the catalogue, and the sale-line grid (the rows of a sale, an offer or a
-replacement invoice), and how an offer is stored: a new version per edit, never rewritten,
-so whatever was sold from the old version keeps the lines it was sold with."""
-
-import uuid
+replacement invoice). Storing an offer is an action: offers.actions.store_offer."""
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
 
 from core import money
 from core.errors import ActionError
 from core.forms import AmountField
 from offers.lines import SaleLine
-from offers.models import Coupon, Offer, OfferLine, Product
+from offers.models import Coupon, Product
 from offers.terms import UNITS, PaymentTerms
 
 
 class OfferForm(forms.Form):
     name = forms.CharField(max_length=200)
     currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
-
-
-def store_offer(name: str, currency: str, lines: list[SaleLine], *, replaces=None) -> Offer:
-    """Save sale lines as an offer; with `replaces`, as its next version (the old is archived)."""
-    with transaction.atomic():
-        if replaces is not None:
-            # Lock the family's newest row so two editors cannot both create version N+1.
-            old = Offer.objects.select_for_update().get(pk=replaces.pk)
-            family = old.family
-            version = Offer.objects.filter(family=family).order_by("-version")[0].version + 1
-            Offer.objects.filter(family=family, archived=False).update(archived=True)
-        else:
-            family, version = uuid.uuid4(), 1
-        offer = Offer.objects.create(family=family, version=version, name=name, currency=currency)
-        OfferLine.objects.bulk_create(
-            OfferLine(
-                offer=offer,
-                product=line.product,
-                quantity=line.quantity,
-                unit_price=line.price,
-                discount=line.discount,
-                terms=line.payment_terms.to_json(),
-                position=position,
-            )
-            for position, line in enumerate(lines)
-        )
-    return offer
 
 
 class ProductForm(forms.ModelForm):

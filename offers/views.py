@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.htmx import form_data, form_status
+from offers.actions import store_offer
 from offers.forms import (
     CouponForm,
     LineFormSet,
     OfferForm,
     ProductForm,
     line_initial,
-    store_offer,
 )
 from offers.models import Coupon, Offer, Product
 
@@ -43,7 +43,9 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
         sale = lines.sale_lines()
         if sale:
             data = form.cleaned_data
-            new = store_offer(data["name"], data["currency"], sale, replaces=offer)
+            new = store_offer(
+                data["name"], data["currency"], sale, actor=request.user, replaces=offer
+            )
             messages.success(request, f"Saved {new}.")
             return redirect("offers:offer-list")
         form.add_error(None, "Add at least one line.")

@@ -15,14 +15,16 @@ from contacts.models import Contact
 from contacts.selectors import search_contacts
 from core import money
 from core.action_views import require_perm
+from core.errors import ActionError
 from core.forms import ReasonForm
 from core.htmx import form_data, form_status
-from offers.forms import LineFormSet, line_initial, store_offer
+from offers.actions import store_offer
+from offers.forms import LineFormSet, line_initial
 from offers.lines import SaleLine
 from offers.models import Offer
 
 
-def _place(exc: BillingError, form, lines) -> None:
+def _place(exc: ActionError, form, lines) -> None:
     if exc.field in form.fields or not lines.add_action_error(exc):
         form.add_action_error(exc)
 
@@ -81,7 +83,7 @@ def sale_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         try:
             return _complete(request, contact, form, lines)
-        except BillingError as exc:
+        except ActionError as exc:
             _place(exc, form, lines)
     status = max(form_status(form), form_status(lines))
     context = {
@@ -105,7 +107,7 @@ def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpRespon
             raise BillingError("Name the offer.", field="offer_name")
         if not sale:
             raise BillingError("Add at least one line.", field="lines")
-        offer = store_offer(data["offer_name"], data["currency"], sale)
+        offer = store_offer(data["offer_name"], data["currency"], sale, actor=request.user)
         messages.success(request, f"Saved as offer {offer}.")
         return _go(request, f"{reverse('billing:sale-new')}?contact={contact.pk}&offer={offer.pk}")
     common = {"lines": sale, "actor": request.user, "reason": data["reason"]}

@@ -301,3 +301,18 @@ def test_a_manager_edits_a_policys_notice(manager_client, case):
 def test_the_admin_lists_dunning_rows(admin_client, case, model):
     response = admin_client.get(reverse(f"admin:dunning_{model}_changelist"))
     assert response.status_code == 200
+
+
+def test_an_admin_edit_of_a_policy_is_audited_and_hands_the_default_over(admin_client, case):
+    old = DunningPolicy.objects.get(is_default=True)
+    data = policy_data(is_default="on", days="7, 14, 21")
+    data.update({"notices-TOTAL_FORMS": "0", "notices-INITIAL_FORMS": "0"})
+    response = admin_client.post(reverse("admin:dunning_dunningpolicy_add"), data)
+
+    assert response.status_code == 302
+    old.refresh_from_db()
+    assert not old.is_default
+    new = DunningPolicy.objects.get(name="Gentle")
+    assert new.is_default
+    event = AuditEvent.objects.get(action="dunning_policy.created")
+    assert event.actor.is_superuser and event.subject_id == new.pk

@@ -12,7 +12,7 @@ from billing.gateways.sandbox import SandboxGateway
 from billing.models import Order
 from billing.tasks import charge_due_orders
 from core import clock
-from offers.forms import store_offer
+from offers.actions import store_offer
 from offers.terms import PaymentTerms
 from tests.conftest import usd
 from tests.e2e.conftest import log_in, snap
@@ -34,11 +34,14 @@ def pause_order(page: Page, reason: str) -> None:
 
 
 def test_a_rep_sells_a_payment_plan_refunds_part_pauses_and_sees_each_step(
-    page, rep, contact, card, product
+    page, rep, manager, contact, card, product
 ):
     plan = PaymentTerms.payment_plan(usd("100.00"), 3)
     store_offer(
-        "Course in 4 payments", "USD", [SaleLine(product, unit_price=usd("400.00"), terms=plan)]
+        "Course in 4 payments",
+        "USD",
+        [SaleLine(product, unit_price=usd("400.00"), terms=plan)],
+        actor=manager,
     )
 
     log_in(page, rep)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from billing import errors
 from billing.actions import SaleLine, add_card, charge_sale
-from offers.forms import store_offer
+from offers.actions import store_offer
 from tests.conftest import usd
 from tests.e2e.conftest import log_in, settle, snap
 
@@ -49,8 +49,11 @@ def refund_part(page: Page, amount: str, reason: str) -> None:
     expect(page.locator("#invoices")).to_contain_text("Partly refunded")
 
 
-def test_a_rep_sells_an_offer_refunds_part_and_sees_the_history(page, rep, contact, card, product):
-    store_offer("Starter bundle", "USD", [SaleLine(product, quantity=2, unit_price=usd("90.00"))])
+def test_a_rep_sells_an_offer_refunds_part_and_sees_the_history(
+    page, rep, manager, contact, card, product
+):
+    lines = [SaleLine(product, quantity=2, unit_price=usd("90.00"))]
+    store_offer("Starter bundle", "USD", lines, actor=manager)
 
     page.goto("/login/")
     snap(page, "login")

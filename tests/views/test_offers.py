@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from billing.actions import SaleLine
-from offers.forms import store_offer
+from offers.actions import store_offer
 from offers.models import Coupon, Offer, Product
 from tests.conftest import usd
 from tests.views.conftest import text
@@ -50,8 +50,8 @@ def test_an_offer_without_lines_is_refused(manager_client, product):
     assert not Offer.objects.exists()
 
 
-def test_editing_an_offer_stores_a_new_version(manager_client, product):
-    old = store_offer("Bundle", "USD", [SaleLine(product, unit_price=usd("90.00"))])
+def test_editing_an_offer_stores_a_new_version(manager_client, manager, product):
+    old = store_offer("Bundle", "USD", [SaleLine(product, unit_price=usd("90.00"))], actor=manager)
     manager_client.post(
         reverse("offers:offer-edit", args=[old.pk]), _offer_data(product, price="95.00")
     )
@@ -63,8 +63,8 @@ def test_editing_an_offer_stores_a_new_version(manager_client, product):
     assert new.lines.get().unit_price == usd("95.00")
 
 
-def test_a_manager_archives_an_offer(manager_client, product):
-    offer = store_offer("Bundle", "USD", [SaleLine(product)])
+def test_a_manager_archives_an_offer(manager_client, manager, product):
+    offer = store_offer("Bundle", "USD", [SaleLine(product)], actor=manager)
     manager_client.post(reverse("offers:offer-archive", args=[offer.pk]))
     offer.refresh_from_db()
     assert offer.archived

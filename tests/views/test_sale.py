@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Invoice, Payment
-from offers.forms import store_offer
+from offers.actions import store_offer
 from offers.models import Offer
 from offers.terms import PaymentTerms
 from tests.conftest import usd
@@ -134,10 +134,11 @@ def test_the_preview_of_a_plan_shows_the_first_payment(rep_client, contact, prod
     assert "then 2 payments every month" in text(response)
 
 
-def test_a_stored_offer_prefills_the_grid(rep_client, contact, product):
+def test_a_stored_offer_prefills_the_grid(rep_client, manager, contact, product):
     from billing.actions import SaleLine
 
-    offer = store_offer("Bundle", "USD", [SaleLine(product, quantity=3, unit_price=usd("90.00"))])
+    lines = [SaleLine(product, quantity=3, unit_price=usd("90.00"))]
+    offer = store_offer("Bundle", "USD", lines, actor=manager)
     response = rep_client.get(URL, {"contact": contact.pk, "offer": offer.pk})
     form = response.context["lines"].forms[0]
     assert form.initial["quantity"] == 3
@@ -162,7 +163,7 @@ def test_a_rep_cannot_save_offers(rep_client, contact, product):
 
 
 @pytest.mark.parametrize("kind", ["subscription", "payment_plan"])
-def test_offer_lines_keep_their_terms(kind, product):
+def test_offer_lines_keep_their_terms(kind, manager, product):
     from billing.actions import SaleLine
 
     terms = (
@@ -170,5 +171,5 @@ def test_offer_lines_keep_their_terms(kind, product):
         if kind == "subscription"
         else PaymentTerms.payment_plan(usd("10.00"), 3)
     )
-    offer = store_offer("T", "USD", [SaleLine(product, terms=terms)])
+    offer = store_offer("T", "USD", [SaleLine(product, terms=terms)], actor=manager)
     assert offer.lines_for_sale()[0].payment_terms == terms
