@@ -35,7 +35,7 @@ def next_attempt_after(case: DunningCase, moment: dt.datetime) -> dt.datetime | 
 
 
 def notify(case: DunningCase, kind: str, attempt: int = 0) -> None:
-    transaction.on_commit(lambda: async_task("dunning.notices.send_notice", case.pk, kind, attempt))
+    transaction.on_commit(lambda: async_task("dunning.tasks.send_notice", case.pk, kind, attempt))
 
 
 def order_of(invoice: Invoice) -> Order | None:

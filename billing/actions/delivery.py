@@ -37,7 +37,7 @@ def send_invoice(
                 after={"to": recipient},
             )
             transaction.on_commit(
-                lambda: async_task("billing.emails.send_invoice_email", invoice.pk, recipient)
+                lambda: async_task("billing.tasks.send_invoice_email", invoice.pk, recipient)
             )
             remember(event)
         return event

@@ -7,31 +7,16 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, ledger
-from billing.actions import charging, locks
+from billing import errors, events, followups, ledger
 from billing.actions.idempotent import once
-from billing.actions.sales import RECORD_METHODS, receive_outside
+from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
 from billing.permissions import require, require_discount_within_limit, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
+from billing.steps import charging, invoicing, locks
+from billing.steps.amounts import checked_amount
 from billing.transitions import check, move
 from core import audit, clock, money
-
-
-def checked_amount(amount: Money, currency: str, *, subject: str = "invoice") -> Money:
-    """Validate a rep-entered amount for a record in `currency`: right currency, positive,
-    no more decimals than the currency has (never rounded)."""
-    if str(amount.currency) != currency:
-        raise errors.CurrencyMismatch(
-            errors.WRONG_CURRENCY.format(subject=subject, expected=currency, got=amount.currency)
-        )
-    try:
-        amount = money.validate(amount)
-    except money.MoneyError as exc:
-        raise errors.InvalidAmount(str(exc)) from None
-    if amount.amount <= 0:
-        raise errors.InvalidAmount(errors.AMOUNT_NOT_POSITIVE)
-    return amount
 
 
 def _within_due(amount: Money, due: Money) -> None:
@@ -142,7 +127,7 @@ def mark_invoice_paid(
                 raise errors.InvalidTransition(errors.NOTHING_DUE)
             paying = amount or due
             _within_due(paying, due)
-            payment = receive_outside(
+            payment = charging.receive_outside(
                 locked,
                 amount=paying,
                 method=method,
@@ -218,7 +203,7 @@ def void_invoice(
             charging.refuse_if_charge_in_progress(locked)
             if _money_kept(payments):
                 raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
-            _void(locked, actor=actor, reason=reason)
+            invoicing.void(locked, actor=actor, reason=reason)
             remember(locked)
         return locked
 
@@ -235,32 +220,6 @@ def _money_kept(payments: list[Payment]) -> bool:
     )
     captured = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
     return any(p.amount_refunded < p.amount for p in captured) or in_flight.exists()
-
-
-def _void(invoice: Invoice, *, actor, reason: str) -> None:
-    due = amount_due(invoice)
-    old = move(invoice, Invoice.Status.VOID, what="void this invoice")
-    invoice.closed_at = clock.now()
-    invoice.save(update_fields=["status", "closed_at"])
-    ledger.post(
-        "invoice_voided",
-        [ledger.debit(Account.REVENUE, due), ledger.credit(Account.RECEIVABLE, due)],
-        contact=invoice.contact,
-        invoice=invoice,
-        actor=actor,
-        memo=reason,
-    )
-    audit.record(
-        "invoice.voided",
-        invoice,
-        actor=actor,
-        reason=reason,
-        contact_id=invoice.contact_id,
-        amount=due,
-        before={"status": old},
-        after={"status": invoice.status},
-    )
-    events.announce(events.invoice_voided, invoice=invoice)
 
 
 def write_off_invoice(
@@ -299,6 +258,7 @@ def write_off_invoice(
                 before={"status": old},
                 after={"status": locked.status},
             )
+            followups.invoice_written_off(locked)
             events.announce(events.invoice_written_off, invoice=locked)
             remember(locked)
         return locked

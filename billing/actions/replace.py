@@ -3,15 +3,13 @@
 from django.db import transaction
 
 from billing import errors, ledger
-from billing.actions import charging, locks
 from billing.actions.idempotent import once
-from billing.actions.invoices import _void
-from billing.actions.invoicing import issue_invoice
-from billing.actions.opening import plan_sale
 from billing.lines import SaleLine, validate_lines
 from billing.models import Account, Invoice, Payment
 from billing.permissions import require, require_reason
 from billing.selectors import amount_due
+from billing.steps import charging, invoicing, locks
+from billing.steps.opening import plan_sale
 from core import audit, clock, money
 
 
@@ -59,7 +57,7 @@ def replace_voided_invoice(
             charging.refuse_if_charge_in_progress(old)
             carried = [p for p in payments if p.status == Payment.Status.SUCCEEDED]
             paid = money.sum_money((p.amount for p in carried), currency)
-            new = issue_invoice(
+            new = invoicing.issue_invoice(
                 old.contact,
                 specs,
                 currency=currency,
@@ -91,7 +89,7 @@ def replace_voided_invoice(
                 )
                 Payment.objects.filter(pk__in=[p.pk for p in carried]).update(invoice=new)
             if old.status != Invoice.Status.VOID:
-                _void(old, actor=actor, reason=f"Replaced by {new.number}: {reason}")
+                invoicing.void(old, actor=actor, reason=f"Replaced by {new.number}: {reason}")
             audit.record(
                 "invoice.payments_moved",
                 new,

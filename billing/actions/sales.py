@@ -5,15 +5,15 @@ import datetime as dt
 from django.db import transaction
 
 from billing import errors
-from billing.actions import charging
 from billing.actions.idempotent import once
-from billing.actions.invoicing import issue_invoice
-from billing.actions.opening import open_orders, plan_sale
 from billing.lines import SaleLine, validate_lines
-from billing.models import Account, Invoice, Payment, PaymentMethod
+from billing.models import Invoice, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amount_due
-from core import audit, clock, money
+from billing.steps import charging
+from billing.steps.invoicing import issue_invoice
+from billing.steps.opening import open_orders, plan_sale
+from core import clock
 
 SOURCES = ("phone", "event")
 RECORD_METHODS = tuple(m for m in Payment.Method.values if m != Payment.Method.CARD)
@@ -127,7 +127,7 @@ def record_sale(
             open_orders(invoice, plans, card=card, actor=actor, reason=reason)
             due = amount_due(invoice)
             if due.amount > 0:
-                receive_outside(
+                charging.receive_outside(
                     invoice,
                     amount=due,
                     method=method,
@@ -141,32 +141,3 @@ def record_sale(
         return invoice
 
     return once(idempotency_key, "record_sale", params, run)
-
-
-def receive_outside(
-    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor, reason: str = ""
-) -> Payment:
-    """Record money received outside the gateway against a locked invoice."""
-    payment = Payment.objects.create(
-        contact=invoice.contact,
-        invoice=invoice,
-        amount=amount,
-        amount_refunded=money.zero(invoice.currency),
-        status=Payment.Status.SUCCEEDED,
-        method=method,
-        reference=reference,
-        paid_at=paid_at or clock.now(),
-        created_at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
-    charging.apply_payment(invoice, payment, Account.EXTERNAL, actor=actor, kind="payment_recorded")
-    audit.record(
-        "payment.recorded",
-        payment,
-        actor=actor,
-        reason=reason,
-        contact_id=invoice.contact_id,
-        amount=amount,
-        after={"method": method, "reference": reference},
-    )
-    return payment
