@@ -12,6 +12,7 @@ from core import audit, clock
 from dunning import notices
 from dunning.cases import charge_attempt, next_attempt_after, run_attempt
 from dunning.models import DunningAttempt, DunningCase
+from dunning.transitions import move
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -56,9 +57,10 @@ def _resume_paused(now: dt.datetime) -> int:
     with transaction.atomic():
         cases = DunningCase.objects.filter(
             status=DunningCase.Status.PAUSED, paused_until__lte=now
-        ).select_for_update(skip_locked=True)
+        ).select_for_update(skip_locked=True, of=("self",))
         for case in cases:
-            case.status, case.paused_until = DunningCase.Status.ACTIVE, None
+            move(case, DunningCase.Status.ACTIVE, what="resume this collection")
+            case.paused_until = None
             case.next_attempt_at = max(case.next_attempt_at or now, now)
             case.save()
             audit.record("collection.resumed", case, actor=None, contact_id=case.contact_id,
