@@ -12,9 +12,9 @@ from their next payout.
 from django.db import transaction
 
 from billing import ledger
-from billing.actions.idempotent import once
 from billing.models import Account, Commission, Invoice
 from billing.permissions import require
+from billing.steps import keys
 from billing.steps.commissions import recompute
 from billing.transitions import move
 from core import audit, clock
@@ -60,34 +60,34 @@ def pay_commission(
     require(actor, "manage_commissions", "pay commissions")
     reference = (reference or "").strip()
 
-    def run(remember) -> Commission:
-        with transaction.atomic(durable=True):
-            locked = _lock(commission.pk)
-            old = move(locked, Commission.Status.PAID, what="pay this commission")
-            locked.paid_at = clock.now()
-            locked.reference = reference[:200]
-            locked.save(update_fields=["status", "paid_at", "reference"])
-            ledger.post(
-                "commission_paid",
-                [
-                    ledger.debit(Account.COMMISSION_PAYABLE, locked.amount),
-                    ledger.credit(Account.CASH, locked.amount),
-                ],
-                contact=locked.invoice.contact,
-                invoice=locked.invoice,
-                actor=actor,
-                memo=reference or f"Commission to {locked.partner}",
-            )
-            audit.record(
-                "commission.paid",
-                locked,
-                actor=actor,
-                contact_id=locked.invoice.contact_id,
-                amount=locked.amount,
-                before={"status": old},
-                after={"status": locked.status, "reference": reference},
-            )
-            remember(locked)
-        return locked
-
-    return once(idempotency_key, "pay_commission", {"commission": commission.pk}, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "pay_commission", {"commission": commission.pk})
+        if slot.prior:
+            return slot.prior
+        locked = _lock(commission.pk)
+        old = move(locked, Commission.Status.PAID, what="pay this commission")
+        locked.paid_at = clock.now()
+        locked.reference = reference[:200]
+        locked.save(update_fields=["status", "paid_at", "reference"])
+        ledger.post(
+            "commission_paid",
+            [
+                ledger.debit(Account.COMMISSION_PAYABLE, locked.amount),
+                ledger.credit(Account.CASH, locked.amount),
+            ],
+            contact=locked.invoice.contact,
+            invoice=locked.invoice,
+            actor=actor,
+            memo=reference or f"Commission to {locked.partner}",
+        )
+        audit.record(
+            "commission.paid",
+            locked,
+            actor=actor,
+            contact_id=locked.invoice.contact_id,
+            amount=locked.amount,
+            before={"status": old},
+            after={"status": locked.status, "reference": reference},
+        )
+        slot.fill(locked)
+    return locked

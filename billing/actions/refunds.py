@@ -8,10 +8,9 @@ from django.db import transaction
 from djmoney.money import Money
 
 from billing import errors
-from billing.actions.idempotent import once
 from billing.models import Payment, Refund
 from billing.permissions import require, require_reason, require_refund_within_limit
-from billing.steps import locks, refunding
+from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
 from core import audit, clock
 
@@ -41,45 +40,45 @@ def refund_payment(
         amount = checked_amount(amount, str(payment.amount.currency), subject="payment")
     params = {"payment": payment.pk, "amount": str(amount), "settle": settle}
 
-    def run(remember) -> Refund:
-        with transaction.atomic(durable=True):
-            locks.lock_invoice(payment.invoice_id)
-            locked = locks.lock_payment(payment.pk)
-            if locked.status != Payment.Status.SUCCEEDED:
-                raise errors.InvalidTransition("Only a captured payment can be refunded.")
-            left = locked.refundable
-            if left.amount <= 0:
-                raise errors.InvalidAmount("This payment is already fully refunded.")
-            returning = amount or left
-            if returning > left:
-                raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
-            require_refund_within_limit(actor, returning)
-            refund = Refund.objects.create(
-                payment=locked,
-                amount=returning,
-                settle=settle,
-                reason=reason,
-                created_at=clock.now(),
-                actor=actor,
-            )
-            refund.idempotency_key = f"refund:{refund.pk}"
-            refund.save(update_fields=["idempotency_key"])
-            refunding.reserve(locked)
-            audit.record(
-                "refund.requested",
-                refund,
-                actor=actor,
-                reason=reason,
-                contact_id=locked.contact_id,
-                amount=returning,
-                after={"settle": settle},
-            )
-            if settle == Refund.Settle.OUTSIDE:
-                refunding.succeed(refund, locked, ref="", actor=actor)
-            remember(refund)
-        if settle == Refund.Settle.GATEWAY:
-            result = refunding.call_gateway(refund, locked)
-            refund = refunding.settle_refund(refund, result, actor=actor)
-        return refund
-
-    return once(idempotency_key, "refund_payment", params, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "refund_payment", params)
+        if slot.prior:
+            return slot.prior
+        locks.lock_invoice(payment.invoice_id)
+        locked = locks.lock_payment(payment.pk)
+        if locked.status != Payment.Status.SUCCEEDED:
+            raise errors.InvalidTransition("Only a captured payment can be refunded.")
+        left = locked.refundable
+        if left.amount <= 0:
+            raise errors.InvalidAmount("This payment is already fully refunded.")
+        returning = amount or left
+        if returning > left:
+            raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
+        require_refund_within_limit(actor, returning)
+        refund = Refund.objects.create(
+            payment=locked,
+            amount=returning,
+            settle=settle,
+            reason=reason,
+            created_at=clock.now(),
+            actor=actor,
+        )
+        refund.idempotency_key = f"refund:{refund.pk}"
+        refund.save(update_fields=["idempotency_key"])
+        refunding.reserve(locked)
+        audit.record(
+            "refund.requested",
+            refund,
+            actor=actor,
+            reason=reason,
+            contact_id=locked.contact_id,
+            amount=returning,
+            after={"settle": settle},
+        )
+        if settle == Refund.Settle.OUTSIDE:
+            refunding.succeed(refund, locked, ref="", actor=actor)
+        slot.fill(refund)
+    if settle == Refund.Settle.GATEWAY:
+        result = refunding.call_gateway(refund, locked)
+        refund = refunding.settle_refund(refund, result, actor=actor)
+    return refund

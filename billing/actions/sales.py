@@ -5,12 +5,11 @@ import datetime as dt
 from django.db import transaction
 
 from billing import errors
-from billing.actions.idempotent import once
 from billing.lines import SaleLine, validate_lines
 from billing.models import Invoice, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amount_due
-from billing.steps import charging
+from billing.steps import charging, keys
 from billing.steps.invoicing import issue_invoice
 from billing.steps.opening import open_orders, plan_sale
 from core import clock
@@ -47,33 +46,33 @@ def charge_sale(
         "source": source,
     }
 
-    def run(remember) -> Invoice:
-        specs, plans = plan_sale(lines, clock.today())
-        with transaction.atomic(durable=True):
-            invoice = issue_invoice(
-                contact,
-                specs,
-                currency=currency,
-                source=source,
-                actor=actor,
-                reason=reason,
-                event_name=event_name,
-                action="sale.charged",
-            )
-            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
-            due = amount_due(invoice)
-            payment = None
-            if due.amount > 0:
-                payment = charging.start_charge(invoice, amount=due, card=card, actor=actor)
-            else:
-                charging.close_if_settled(invoice)
-            remember(invoice)
-        if payment is not None:
-            charging.charge_now(payment, actor=actor)
-        invoice.refresh_from_db()
-        return invoice
-
-    return once(idempotency_key, "charge_sale", params, run)
+    specs, plans = plan_sale(lines, clock.today())
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "charge_sale", params)
+        if slot.prior:
+            return slot.prior
+        invoice = issue_invoice(
+            contact,
+            specs,
+            currency=currency,
+            source=source,
+            actor=actor,
+            reason=reason,
+            event_name=event_name,
+            action="sale.charged",
+        )
+        open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        due = amount_due(invoice)
+        payment = None
+        if due.amount > 0:
+            payment = charging.start_charge(invoice, amount=due, card=card, actor=actor)
+        else:
+            charging.close_if_settled(invoice)
+        slot.fill(invoice)
+    if payment is not None:
+        charging.charge_now(payment, actor=actor)
+    invoice.refresh_from_db()
+    return invoice
 
 
 def record_sale(
@@ -109,35 +108,35 @@ def record_sale(
         "reference": reference,
     }
 
-    def run(remember) -> Invoice:
-        specs, plans = plan_sale(lines, clock.today())
-        with transaction.atomic(durable=True):
-            source = "event" if method == Payment.Method.EVENT else "other_system"
-            invoice = issue_invoice(
-                contact,
-                specs,
-                currency=currency,
-                source=source,
+    specs, plans = plan_sale(lines, clock.today())
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "record_sale", params)
+        if slot.prior:
+            return slot.prior
+        source = "event" if method == Payment.Method.EVENT else "other_system"
+        invoice = issue_invoice(
+            contact,
+            specs,
+            currency=currency,
+            source=source,
+            actor=actor,
+            reason=reason,
+            event_name=event_name,
+            action="sale.recorded",
+        )
+        card = contact.payment_methods.filter(is_default=True, active=True).first()
+        open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        due = amount_due(invoice)
+        if due.amount > 0:
+            charging.receive_outside(
+                invoice,
+                amount=due,
+                method=method,
+                reference=reference,
+                paid_at=paid_at,
                 actor=actor,
-                reason=reason,
-                event_name=event_name,
-                action="sale.recorded",
             )
-            card = contact.payment_methods.filter(is_default=True, active=True).first()
-            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
-            due = amount_due(invoice)
-            if due.amount > 0:
-                charging.receive_outside(
-                    invoice,
-                    amount=due,
-                    method=method,
-                    reference=reference,
-                    paid_at=paid_at,
-                    actor=actor,
-                )
-            charging.close_if_settled(invoice)
-            remember(invoice)
-        invoice.refresh_from_db()
-        return invoice
-
-    return once(idempotency_key, "record_sale", params, run)
+        charging.close_if_settled(invoice)
+        slot.fill(invoice)
+    invoice.refresh_from_db()
+    return invoice
