@@ -7,7 +7,8 @@
 - refunding: settling a refund with the gateway;
 - periods: billing one period of an open order, and the sweep's status changes;
 - commissions: what partners are owed on an invoice, and posting the difference;
-- amounts: validating an amount a rep entered.
+- amounts: validating an amount a rep entered;
+- keys: claiming an action's idempotency key (core.idempotency, with billing's error).
 
 The rep actions (billing.actions) and the tasks (billing.tasks) import these; these never
 import the actions.
