@@ -1,10 +1,11 @@
 """Post-payment automation: delivery emails and membership access, per product.
 
-Billing announces payments, refunds, voids and ended orders (billing.events) after commit;
-the receivers below only enqueue django-q2 tasks, so a slow mail server or a failing task
-never reaches the rep who took the payment. The broker delivers at least once, so every task
-is idempotent on its own: one AccessGrant and one Delivery per (payment, product), enforced
-by unique constraints, and revocations are compare-and-set updates that change a row once.
+After a payment, refund, void or ended order commits, billing.followups enqueues the django-q2
+tasks (billing.tasks) that call the functions below, so a slow mail server or a failing task
+never reaches the rep who took the payment. The broker delivers at least once, so every
+function is idempotent on its own: one AccessGrant and one Delivery per (payment, product),
+enforced by unique constraints, and revocations are compare-and-set updates that change a row
+once.
 
 Access rules (Product.access):
 - term: until the paid order period ends (the invoice line's `period_end`, which is the next
@@ -25,13 +26,10 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
-from django.dispatch import receiver
+from django.db.models import Max, Q, QuerySet, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from billing import events
 from billing.models import AccessGrant, Delivery, Invoice, InvoiceLine, Order, Payment, Refund
 from core import audit, clock
 from offers.models import Product
@@ -41,7 +39,8 @@ log = logging.getLogger(__name__)
 TERM_GRACE = dt.timedelta(days=1)
 
 
-def _item_products(invoice_id: int) -> list[Product]:
+def products_of(invoice_id: int) -> list[Product]:
+    """The products an invoice sold as items: what its payments fulfil."""
     lines = InvoiceLine.objects.filter(
         invoice_id=invoice_id, kind=InvoiceLine.Kind.ITEM, product__isnull=False
     )
@@ -69,12 +68,10 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-# Tasks (run by django-q2; each safe to run twice or concurrently) -------------------------
+# Run by billing.tasks; each safe to run twice or concurrently ------------------------------
 
 
-def grant_access(payment_pk: int, product_pk: int) -> AccessGrant | None:
-    payment = Payment.objects.select_related("invoice").get(pk=payment_pk)
-    product = Product.objects.get(pk=product_pk)
+def grant_access(payment: Payment, product: Product) -> AccessGrant | None:
     if product.access == Product.Access.NONE or payment.status != Payment.Status.SUCCEEDED:
         return None
     # A task that runs late must not grant what a refund or void already took back.
@@ -124,19 +121,17 @@ def _ends_at(payment: Payment, product: Product, now: dt.datetime) -> dt.datetim
     return max(now, live or now) + dt.timedelta(days=product.access_days)
 
 
-def deliver(payment_pk: int, product_pk: int) -> Delivery | None:
+def deliver(payment: Payment, product: Product) -> Delivery | None:
     """Email the download link once per (payment, product).
 
     The row is inserted before sending, in the same transaction: a concurrent twin blocks on
     the unique index and then finds the row; a failed send rolls the row back for a retry.
     The one window left is a crash after the mail server accepted and before commit.
     """
-    payment = Payment.objects.select_related("contact").get(pk=payment_pk)
-    product = Product.objects.get(pk=product_pk)
     to = payment.contact.email
     if not (product.delivery_email and to) or payment.status != Payment.Status.SUCCEEDED:
         if not to:
-            log.warning("payment %s: no email address to deliver %s to", payment_pk, product_pk)
+            log.warning("payment %s: no email address to deliver %s to", payment.pk, product.pk)
         return None
     with transaction.atomic(durable=True):
         delivery, created = Delivery.objects.get_or_create(
@@ -169,8 +164,7 @@ def _send(payment: Payment, product: Product, to: str) -> None:
     message.send()
 
 
-def revoke_for_refund(payment_pk: int) -> int:
-    payment = Payment.objects.get(pk=payment_pk)
+def revoke_for_refund(payment: Payment) -> int:
     if not fully_refunded(payment):
         return 0
     grants = AccessGrant.objects.filter(payment=payment, product__revoke_on_refund=True)
@@ -182,7 +176,7 @@ def revoke_for_void(invoice_pk: int) -> int:
     return _revoke(AccessGrant.objects.filter(payment__invoice_id=invoice_pk), "voided")
 
 
-def _revoke(grants, reason: str) -> int:
+def _revoke(grants: QuerySet[AccessGrant], reason: str) -> int:
     now = clock.now()
     count = 0
     with transaction.atomic(durable=True):
@@ -199,8 +193,7 @@ def _revoke(grants, reason: str) -> int:
     return count
 
 
-def end_for_order(order_pk: int) -> int:
-    order = Order.objects.get(pk=order_pk)
+def end_for_order(order: Order) -> int:
     if order.current_period_end is None:
         return 0
     cutoff = _start_of(order.current_period_end)
@@ -233,30 +226,3 @@ def end_for_order(order_pk: int) -> int:
                     after={"ends_at": ends.isoformat(), "order": order.pk},
                 )
     return count
-
-
-# Receivers (connected by BillingConfig.ready) ---------------------------------------------
-
-
-@receiver(events.payment_succeeded, dispatch_uid="fulfilment.payment_succeeded")
-def on_payment_succeeded(sender, payment: Payment, **kwargs) -> None:
-    for product in _item_products(payment.invoice_id):
-        if product.access != Product.Access.NONE:
-            async_task("billing.fulfilment.grant_access", payment.pk, product.pk)
-        if product.delivery_email:
-            async_task("billing.fulfilment.deliver", payment.pk, product.pk)
-
-
-@receiver(events.refund_succeeded, dispatch_uid="fulfilment.refund_succeeded")
-def on_refund_succeeded(sender, refund: Refund, **kwargs) -> None:
-    async_task("billing.fulfilment.revoke_for_refund", refund.payment_id)
-
-
-@receiver(events.invoice_voided, dispatch_uid="fulfilment.invoice_voided")
-def on_invoice_voided(sender, invoice: Invoice, **kwargs) -> None:
-    async_task("billing.fulfilment.revoke_for_void", invoice.pk)
-
-
-@receiver(events.order_ended, dispatch_uid="fulfilment.order_ended")
-def on_order_ended(sender, order, **kwargs) -> None:
-    async_task("billing.fulfilment.end_for_order", order.pk)

@@ -1,17 +1,28 @@
-"""Scheduled sweeps. Each finds its work in database state and acts idempotently, so a lost
-or repeated django-q2 task is harmless."""
+"""Every django-q2 task of billing: the scheduled sweeps and the follow-ups of a change.
+
+Sweeps find their work in database state and act idempotently, so a lost or repeated task is
+harmless. Follow-ups are enqueued by billing.followups after a change commits; each takes ids
+(what the broker can carry), loads its rows, and is safe to run twice or concurrently.
+"""
 
 import datetime as dt
 import logging
 
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 
-from billing.actions.charging import charge_now, reconcile_charge
-from billing.actions.periods import bill_period, end_or_resume
-from billing.actions.refunds import reconcile_refund
-from billing.models import Order, Payment, Refund
+from billing import fulfilment
+from billing.documents import invoice_context
+from billing.models import AccessGrant, Commission, Delivery, Invoice, Order, Payment, Refund
+from billing.steps.charging import charge_now, reconcile_charge
+from billing.steps.commissions import recompute
+from billing.steps.periods import bill_period, end_or_resume
+from billing.steps.refunding import reconcile_refund
 from core import clock
+from offers.models import Product
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +90,47 @@ def charge_due_orders(now: dt.datetime | None = None) -> dict[str, int]:
             counts["charged"] += 1
     log.info("charge_due_orders %s", counts)
     return counts
+
+
+# Follow-ups (enqueued by billing.followups) ------------------------------------------------
+
+
+def grant_access(payment_pk: int, product_pk: int) -> AccessGrant | None:
+    payment = Payment.objects.select_related("invoice").get(pk=payment_pk)
+    return fulfilment.grant_access(payment, Product.objects.get(pk=product_pk))
+
+
+def deliver(payment_pk: int, product_pk: int) -> Delivery | None:
+    payment = Payment.objects.select_related("contact").get(pk=payment_pk)
+    return fulfilment.deliver(payment, Product.objects.get(pk=product_pk))
+
+
+def revoke_access_for_refund(payment_pk: int) -> int:
+    return fulfilment.revoke_for_refund(Payment.objects.get(pk=payment_pk))
+
+
+def revoke_access_for_void(invoice_pk: int) -> int:
+    return fulfilment.revoke_for_void(invoice_pk)
+
+
+def end_access_for_order(order_pk: int) -> int:
+    return fulfilment.end_for_order(Order.objects.get(pk=order_pk))
+
+
+def recompute_commissions(invoice_pk: int, payment_pk: int | None = None) -> list[Commission]:
+    """The second run finds nothing to post."""
+    return recompute(invoice_pk, actor=None, reason="automatic", payment_pk=payment_pk)
+
+
+def send_invoice_email(invoice_id: int, to: str) -> None:
+    """The invoice (HTML + text) a rep sent with `send_invoice`."""
+    invoice = Invoice.objects.select_related("contact").get(pk=invoice_id)
+    context = invoice_context(invoice)
+    message = EmailMultiAlternatives(
+        subject=f"Invoice {invoice.number} from Paydesk",
+        body=render_to_string("billing/email/invoice.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(render_to_string("billing/email/invoice.html", context), "text/html")
+    message.send()

@@ -1,16 +1,25 @@
-"""The allowed status changes of each billing record, in one table per model."""
+"""The allowed status changes of each billing record, in one table per model.
+
+Every status write goes through `move`, which refuses a change its table does not list, so a
+new code path cannot invent a transition (django-oscar's order pipeline). A record is created
+in its first status; only changes after that are listed here.
+"""
+
+from django.db import models
 
 from billing import errors
-from billing.models import Invoice, Payment, Refund
+from billing.models import Commission, Invoice, Order, Payment, Refund
 
-INVOICE = {
+Table = dict[str, set[str]]
+
+INVOICE: Table = {
     Invoice.Status.OPEN: {Invoice.Status.PAID, Invoice.Status.VOID, Invoice.Status.WRITTEN_OFF},
     # A paid invoice may be voided only once its money is refunded (checked by the action).
     Invoice.Status.PAID: {Invoice.Status.VOID},
     Invoice.Status.WRITTEN_OFF: {Invoice.Status.OPEN},
     Invoice.Status.VOID: set(),
 }
-PAYMENT = {
+PAYMENT: Table = {
     Payment.Status.PENDING: {
         Payment.Status.SUCCEEDED,
         Payment.Status.FAILED,
@@ -20,26 +29,73 @@ PAYMENT = {
     Payment.Status.SUCCEEDED: set(),
     Payment.Status.FAILED: set(),
 }
-REFUND = {
+REFUND: Table = {
     Refund.Status.PENDING: {Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.UNKNOWN},
     Refund.Status.UNKNOWN: {Refund.Status.SUCCEEDED, Refund.Status.FAILED},
     Refund.Status.SUCCEEDED: set(),
     Refund.Status.FAILED: set(),
 }
-_TABLES = {Invoice: INVOICE, Payment: PAYMENT, Refund: REFUND}
+ORDER: Table = {
+    # A trial ends when its first period is paid (active) or declined (past due).
+    Order.Status.TRIALING: {
+        Order.Status.ACTIVE,
+        Order.Status.PAST_DUE,
+        Order.Status.PAUSED,
+        Order.Status.CANCELLED,
+    },
+    # Completed: a payment plan whose last open invoice is paid.
+    Order.Status.ACTIVE: {
+        Order.Status.PAST_DUE,
+        Order.Status.PAUSED,
+        Order.Status.CANCELLED,
+        Order.Status.COMPLETED,
+    },
+    Order.Status.PAST_DUE: {
+        Order.Status.ACTIVE,
+        Order.Status.PAUSED,
+        Order.Status.CANCELLED,
+        Order.Status.COMPLETED,
+    },
+    Order.Status.PAUSED: {Order.Status.ACTIVE, Order.Status.CANCELLED, Order.Status.COMPLETED},
+    # A cancelled plan's invoices stay open and collectable; paying the last one completes it.
+    Order.Status.CANCELLED: {Order.Status.COMPLETED},
+    Order.Status.COMPLETED: set(),
+}
+# Only `rerun_commissions` cancels (a pending row, when less is owed).
+COMMISSION: Table = {
+    Commission.Status.PENDING: {Commission.Status.APPROVED, Commission.Status.CANCELLED},
+    Commission.Status.APPROVED: {Commission.Status.PAID},
+    Commission.Status.PAID: set(),
+    Commission.Status.CANCELLED: set(),
+}
+TABLES: dict[type[models.Model], Table] = {
+    Invoice: INVOICE,
+    Payment: PAYMENT,
+    Refund: REFUND,
+    Order: ORDER,
+    Commission: COMMISSION,
+}
 
 
-def check(obj: Invoice | Payment | Refund, new: str, *, what: str) -> None:
-    allowed = _TABLES[type(obj)][obj.status]
-    if new not in allowed:
+def check_in(table: Table, obj: models.Model, new: str, *, what: str, noun: str = "") -> None:
+    """Refuse `new` unless `table` allows it from the record's current status."""
+    if new not in table[obj.status]:
         label = type(obj).Status(obj.status).label.lower()
-        raise errors.InvalidTransition(
-            f"Cannot {what}: the {type(obj).__name__.lower()} is {label}."
-        )
+        noun = noun or type(obj).__name__.lower()
+        raise errors.InvalidTransition(f"Cannot {what}: the {noun} is {label}.")
 
 
-def move(obj: Invoice | Payment | Refund, new: str, *, what: str) -> str:
+def move_in(table: Table, obj: models.Model, new: str, *, what: str, noun: str = "") -> str:
     """Check and apply a transition in memory; returns the old status for the audit event."""
-    check(obj, new, what=what)
+    check_in(table, obj, new, what=what, noun=noun)
     old, obj.status = obj.status, new
     return old
+
+
+def check(obj: Invoice | Payment | Refund | Order | Commission, new: str, *, what: str) -> None:
+    check_in(TABLES[type(obj)], obj, new, what=what)
+
+
+def move(obj: Invoice | Payment | Refund | Order | Commission, new: str, *, what: str) -> str:
+    """Check and apply a transition in memory; returns the old status for the audit event."""
+    return move_in(TABLES[type(obj)], obj, new, what=what)

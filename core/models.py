@@ -45,14 +45,18 @@ class IdempotencyKey(models.Model):
 
     The unique key makes a double click or a retried request return the first result; the
     fingerprint of the parameters makes the same key with other parameters an error
-    (Stripe's idempotency_error, TigerBeetle's exists_with_different_*).
+    (Stripe's idempotency_error, TigerBeetle's exists_with_different_*). The result is empty
+    only between the claim and its fill, which happen in one transaction (core.idempotency),
+    so a committed row always names its result.
     """
 
     key = models.CharField(max_length=255, unique=True)
     action = models.CharField(max_length=64)
     fingerprint = models.CharField(max_length=64)
-    result_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    result_id = models.BigIntegerField()
+    result_type = models.ForeignKey(
+        ContentType, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_id = models.BigIntegerField(null=True)
     result = GenericForeignKey("result_type", "result_id")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,6 +11,7 @@ from billing.models import Invoice
 from billing.permissions import require_reason
 from core import audit, clock
 from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
+from dunning.transitions import OPEN, move
 
 
 def _require(actor, what: str) -> None:
@@ -18,9 +19,9 @@ def _require(actor, what: str) -> None:
         raise NotAllowed(f"You do not have permission to {what}.")
 
 
-def _locked_case(invoice: Invoice, actor, what: str) -> DunningCase:
-    case = DunningCase.objects.select_for_update().filter(invoice=invoice).first()
-    if case is None or case.status not in (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED):
+def _locked_case(invoice: Invoice, what: str) -> DunningCase:
+    case = DunningCase.objects.select_for_update(of=("self",)).filter(invoice=invoice).first()
+    if case is None or case.status not in OPEN:
         raise InvalidTransition(f"Cannot {what}: this invoice is not in collection.")
     return case
 
@@ -30,13 +31,9 @@ def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
     _require(actor, "stop this collection")
     reason = require_reason(reason)
     with transaction.atomic(durable=True):
-        case = _locked_case(invoice, actor, "stop this collection")
-        old = case.status
-        case.status, case.ended_at, case.end_reason = (
-            DunningCase.Status.STOPPED,
-            clock.now(),
-            reason,
-        )
+        case = _locked_case(invoice, "stop this collection")
+        old = move(case, DunningCase.Status.STOPPED, what="stop this collection")
+        case.ended_at, case.end_reason = clock.now(), reason
         case.next_attempt_at = None
         case.save()
         audit.record("collection.stopped", case, actor=actor, reason=reason,
@@ -51,10 +48,11 @@ def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str
     if until <= clock.now():
         raise InvalidRequest("Pause until a later time.", field="until")
     with transaction.atomic(durable=True):
-        case = _locked_case(invoice, actor, "pause this collection")
+        case = _locked_case(invoice, "pause this collection")
         if case.status != DunningCase.Status.ACTIVE:
             raise InvalidTransition("Cannot pause this collection: it is paused already.")
-        case.status, case.paused_until = DunningCase.Status.PAUSED, until
+        move(case, DunningCase.Status.PAUSED, what="pause this collection")
+        case.paused_until = until
         case.save()
         audit.record("collection.paused", case, actor=actor, reason=reason,
                      contact_id=case.contact_id, after={"until": until.isoformat()})  # fmt: skip

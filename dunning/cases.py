@@ -15,6 +15,7 @@ from core import audit, clock
 from core.roles import system_user
 from dunning.models import DunningAttempt, DunningCase, DunningPolicy, NoticeTemplate
 from dunning.policies import policy_for
+from dunning.transitions import OPEN, move
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def next_attempt_after(case: DunningCase, moment: dt.datetime) -> dt.datetime | 
 
 
 def notify(case: DunningCase, kind: str, attempt: int = 0) -> None:
-    transaction.on_commit(lambda: async_task("dunning.notices.send_notice", case.pk, kind, attempt))
+    transaction.on_commit(lambda: async_task("dunning.tasks.send_notice", case.pk, kind, attempt))
 
 
 def order_of(invoice: Invoice) -> Order | None:
@@ -51,7 +52,7 @@ def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
     if order is None:
         return None  # a declined one-time sale is the rep's to handle, not dunning's
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
         if (
             invoice.status != Invoice.Status.OPEN
             or DunningCase.objects.filter(invoice=invoice).exists()
@@ -151,10 +152,16 @@ def run_attempt(case_id: int, number: int) -> None:
 def finish(case_id: int) -> None:
     """Retries are spent: send the final notice and take the policy's final action."""
     with transaction.atomic():
-        case = DunningCase.objects.select_for_update().select_related("policy").get(pk=case_id)
-        if case.status not in (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED):
+        # of=("self",): the policy is read, not locked (other cases share it).
+        case = (
+            DunningCase.objects.select_for_update(of=("self",))
+            .select_related("policy")
+            .get(pk=case_id)
+        )
+        if case.status not in OPEN:
             return
-        case.status, case.ended_at = DunningCase.Status.EXHAUSTED, clock.now()
+        move(case, DunningCase.Status.EXHAUSTED, what="end this collection")
+        case.ended_at = clock.now()
         case.next_attempt_at = None
         case.end_reason = (
             f"retries exhausted; final action: {case.policy.get_final_action_display()}"
@@ -181,16 +188,14 @@ def _final_action(case: DunningCase) -> None:
         log.warning("dunning final action %s on case %s refused: %s", action, case.pk, exc)
 
 
-def end_case(invoice: Invoice, status: str, why: str, actor=None) -> None:
+def end_case(invoice: Invoice, *, status: str, why: str, actor=None) -> None:
+    """End the invoice's open case, if it has one, with `status` (recovered or stopped)."""
     with transaction.atomic():
-        case = DunningCase.objects.select_for_update().filter(invoice=invoice).first()
-        if case is None or case.status not in (
-            DunningCase.Status.ACTIVE,
-            DunningCase.Status.PAUSED,
-        ):
+        case = DunningCase.objects.select_for_update(of=("self",)).filter(invoice=invoice).first()
+        if case is None or case.status not in OPEN:
             return
-        old = case.status
-        case.status, case.ended_at, case.end_reason = status, clock.now(), why
+        old = move(case, status, what="end this collection")
+        case.ended_at, case.end_reason = clock.now(), why
         case.next_attempt_at = None
         case.save()
         audit.record(f"collection.{status}", case, actor=actor, contact_id=case.contact_id,

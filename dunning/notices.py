@@ -1,4 +1,5 @@
-"""Dunning notices: rendered from the policy's templates, sent once per (case, kind, attempt)."""
+"""Dunning notices: rendered from the policy's templates, sent once per (case, kind, attempt)
+by the `send_notice` task (dunning.tasks)."""
 
 import datetime as dt
 
@@ -14,9 +15,8 @@ from core.money import format_money
 from dunning.models import DunningCase, NoticeSent, NoticeTemplate
 
 
-def send_notice(case_id: int, kind: str, attempt: int = 0) -> bool:
+def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
     """Send the notice unless it was sent already; returns whether an email went out."""
-    case = DunningCase.objects.select_related("invoice", "contact", "policy").get(pk=case_id)
     template = NoticeTemplate.objects.filter(policy=case.policy, kind=kind).first()
     if template is None or not case.contact.email:
         return False

@@ -17,17 +17,17 @@ def start_collecting(sender, payment, hard: bool = False, **kwargs) -> None:
 
 @receiver(events.invoice_paid)
 def recovered(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, DunningCase.Status.RECOVERED, "invoice paid")
+    end_case(invoice, status=DunningCase.Status.RECOVERED, why="invoice paid")
 
 
 @receiver(events.invoice_voided)
 def voided(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, DunningCase.Status.STOPPED, "invoice voided")
+    end_case(invoice, status=DunningCase.Status.STOPPED, why="invoice voided")
 
 
 @receiver(events.invoice_written_off)
 def written_off(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, DunningCase.Status.STOPPED, "invoice written off")
+    end_case(invoice, status=DunningCase.Status.STOPPED, why="invoice written off")
 
 
 @receiver(events.card_added)

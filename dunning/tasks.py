@@ -1,4 +1,5 @@
-"""The dunning sweep: claims due cases, charges each attempt once, never floods the gateway."""
+"""Every django-q2 task of dunning: the sweep, which claims due cases, charges each attempt once
+and never floods the gateway; an extra attempt on a new card; a notice."""
 
 import datetime as dt
 import logging
@@ -8,8 +9,10 @@ from django.db import transaction
 
 from billing.models import PaymentMethod
 from core import audit, clock
+from dunning import notices
 from dunning.cases import charge_attempt, next_attempt_after, run_attempt
 from dunning.models import DunningAttempt, DunningCase
+from dunning.transitions import move
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -54,9 +57,10 @@ def _resume_paused(now: dt.datetime) -> int:
     with transaction.atomic():
         cases = DunningCase.objects.filter(
             status=DunningCase.Status.PAUSED, paused_until__lte=now
-        ).select_for_update(skip_locked=True)
+        ).select_for_update(skip_locked=True, of=("self",))
         for case in cases:
-            case.status, case.paused_until = DunningCase.Status.ACTIVE, None
+            move(case, DunningCase.Status.ACTIVE, what="resume this collection")
+            case.paused_until = None
             case.next_attempt_at = max(case.next_attempt_at or now, now)
             case.save()
             audit.record("collection.resumed", case, actor=None, contact_id=case.contact_id,
@@ -72,3 +76,9 @@ def retry_with_card(case_id: int, payment_method_id: int) -> bool:
     if case.status != DunningCase.Status.ACTIVE:
         return False
     return charge_attempt(case, 0, [PaymentMethod.objects.get(pk=payment_method_id)])
+
+
+def send_notice(case_id: int, kind: str, attempt: int = 0) -> bool:
+    """Enqueued by dunning.cases.notify after its change commits; sent once however often run."""
+    case = DunningCase.objects.select_related("invoice", "contact", "policy").get(pk=case_id)
+    return notices.send(case, kind, attempt)

@@ -1,12 +1,13 @@
 """The rep actions: the only way money or terms change in Paydesk (see DESIGN.md).
 
-Each action checks the actor's permission, locks rows in a fixed order (billing.actions.locks),
+Each action checks the actor's permission, locks rows in a fixed order (billing.steps.locks),
 checks the transition, posts one balanced journal, writes its audit event and announces side
-effects on commit. Gateway calls happen outside database transactions.
+effects on commit. Gateway calls happen outside database transactions. This package holds only
+modules that export rep actions; the internal steps they are built from are billing.steps.
 """
 
 from billing.actions.cards import add_card, set_default_card
-from billing.actions.commissions import rerun_commissions
+from billing.actions.commissions import approve_commission, pay_commission, rerun_commissions
 from billing.actions.delivery import send_invoice
 from billing.actions.invoices import (
     discount_invoice,
@@ -26,7 +27,6 @@ from billing.actions.orders import (
     resume_order,
     set_order_card,
 )
-from billing.actions.payouts import approve_commission, pay_commission
 from billing.actions.refunds import refund_payment
 from billing.actions.replace import replace_voided_invoice
 from billing.actions.sales import charge_sale, record_sale

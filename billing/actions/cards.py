@@ -3,11 +3,11 @@
 from django.db import transaction
 
 from billing import errors, events
-from billing.actions.idempotent import once
 from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError
 from billing.models import PaymentMethod
 from billing.permissions import require
+from billing.steps import keys
 from core import audit
 
 
@@ -30,19 +30,18 @@ def add_card(
     if not token:
         raise errors.InvalidRequest("Add a card first.", field="token")
     params = {"contact": contact.pk, "token": token, "default": make_default}
-    return once(
-        idempotency_key, "add_card", params,
-        lambda remember: _attach(contact, token, actor, make_default, remember),
-    )  # fmt: skip
-
-
-def _attach(contact, token: str, actor, make_default: bool, remember) -> PaymentMethod:
+    # A replay must not attach the card at the gateway again: ask before the gateway call.
+    if prior := keys.replay(idempotency_key, "add_card", params):
+        return prior
     gateway = get_gateway()
     try:
         details = gateway.attach_card(customer=_ensure_customer(contact), token=token)
     except GatewayError as exc:
         raise errors.GatewayRefused(str(exc), field="token") from None
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "add_card", params)
+        if slot.prior:
+            return slot.prior
         type(contact).objects.select_for_update().get(pk=contact.pk)
         first = not contact.payment_methods.filter(active=True).exists()
         if make_default or first:
@@ -65,7 +64,7 @@ def _attach(contact, token: str, actor, make_default: bool, remember) -> Payment
             after={"card": str(card), "default": card.is_default},
         )
         events.announce(events.card_added, payment_method=card, actor=actor)
-        remember(card)
+        slot.fill(card)
     return card
 
 

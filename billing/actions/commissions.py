@@ -1,106 +1,23 @@
-"""Referral commissions: what partners earn on the money an invoice actually collected.
+"""Referral commissions, the rep's side: re-run what an invoice owes its partners, approve
+what they earned, record paying it.
 
-Owed on an invoice = its net collected amount (succeeded payments minus succeeded refunds;
-nothing on a void invoice, nothing on the part written off) times the rate:
-- tier 1, the contact's `referred_by` partner: each product line's `commission_rate`, else
-  the partner's `default_rate`. The collected money is spread over the products in proportion
-  to their line amounts (their own discount lines included; invoice-wide discounts lower all
-  of them alike), and the blended rate is applied with one rounding per (partner, tier);
-- tier 2, that partner's `parent`, at the parent's `second_tier_rate`.
-The owed amount is a function of the invoice's state now, so `rerun_commissions` can be run
-any number of times: it posts only the difference from the partner's non-cancelled rows.
-An inactive partner earns no more, but still gives back what refunds take away.
-
-Every change posts one journal (Dr commission expense, Cr commissions payable; negative for
-reductions) and one audit event, in the transaction that holds the invoice's lock.
+What is owed, and posting the difference, is billing.steps.commissions. Lifecycle (the
+COMMISSION table in billing.transitions): pending -> approved -> paid, or pending ->
+cancelled (only a re-run cancels, when less is owed). Approving moves no money: the expense
+and the payable were booked when the row was created. Paying posts Dr commissions payable,
+Cr cash; a negative (clawback) row paid this way is money the partner gave back, or netted
+from their next payout.
 """
 
-from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
-
 from django.db import transaction
-from django.dispatch import receiver
-from django_q.tasks import async_task
-from djmoney.money import Money
 
-from billing import events, ledger
-from billing.actions import locks
-from billing.actions.payouts import move
-from billing.models import Account, Commission, Invoice, InvoiceLine, Payment, Refund
+from billing import ledger
+from billing.models import Account, Commission, Invoice
 from billing.permissions import require
-from contacts.models import Contact, Partner
-from core import audit, clock, money
-from offers.models import Product
-
-Key = tuple[int, int]  # (partner_id, tier)
-
-
-@dataclass(frozen=True)
-class Owed:
-    partner: Partner
-    tier: int
-    rate: Fraction  # share of the base: 1/10 for 10 %
-    base: Money
-    amount: Money
-
-
-def collected(invoice: Invoice) -> Money:
-    cur = invoice.currency
-    captured = Payment.objects.filter(invoice=invoice, status=Payment.Status.SUCCEEDED)
-    returned = Refund.objects.filter(payment__in=captured, status=Refund.Status.SUCCEEDED)
-    return money.sum_money((p.amount for p in captured), cur) - money.sum_money(
-        (r.amount for r in returned), cur
-    )
-
-
-def _direct_rate(invoice: Invoice, partner: Partner) -> Fraction:
-    """The tier-1 rate blended over the invoice's products, weighted by their line amounts."""
-    default = Fraction(partner.default_rate) / 100
-    weights: dict[int, Fraction] = {}
-    lines = InvoiceLine.objects.filter(invoice=invoice, product__isnull=False)
-    for product_id, amount in lines.values_list("product_id", "amount"):
-        weights[product_id] = weights.get(product_id, Fraction(0)) + Fraction(amount)
-    # A product credited below zero (a proration credit) earns nothing rather than less.
-    weights = {pk: w for pk, w in weights.items() if w > 0}
-    total = sum(weights.values(), Fraction(0))
-    if not total:
-        return default
-    rates = dict(Product.objects.filter(pk__in=weights).values_list("pk", "commission_rate"))
-    return (
-        sum(
-            (w * (Fraction(rates[pk]) / 100 if rates[pk] is not None else default))
-            for pk, w in weights.items()
-        )
-        / total
-    )
-
-
-def _share(base: Money, rate: Fraction) -> Money:
-    return money.prorate(base, rate.numerator, rate.denominator)
-
-
-def owed_detail(invoice: Invoice) -> dict[Key, Owed]:
-    partner = Contact.objects.select_related("referred_by__parent").get(pk=invoice.contact_id)
-    partner = partner.referred_by
-    base = collected(invoice)
-    if partner is None or invoice.status == Invoice.Status.VOID or base.amount <= 0:
-        return {}
-    rate = _direct_rate(invoice, partner)
-    found = {(partner.pk, 1): Owed(partner, 1, rate, base, _share(base, rate))}
-    parent = partner.parent
-    if parent is not None and parent.pk != partner.pk and parent.second_tier_rate > 0:
-        rate = Fraction(parent.second_tier_rate) / 100
-        found[(parent.pk, 2)] = Owed(parent, 2, rate, base, _share(base, rate))
-    return found
-
-
-def owed(invoice: Invoice) -> dict[Key, Money]:
-    return {key: o.amount for key, o in owed_detail(invoice).items()}
-
-
-def _percent(rate: Fraction) -> Decimal:
-    return (Decimal(rate.numerator * 100) / Decimal(rate.denominator)).quantize(Decimal("0.0001"))
+from billing.steps import keys
+from billing.steps.commissions import recompute
+from billing.transitions import move
+from core import audit, clock
 
 
 def rerun_commissions(invoice: Invoice, *, actor, reason: str = "") -> list[Commission]:
@@ -110,147 +27,67 @@ def rerun_commissions(invoice: Invoice, *, actor, reason: str = "") -> list[Comm
     return recompute(invoice.pk, actor=actor, reason=(reason or "").strip() or "re-run")
 
 
-def recompute(
-    invoice_pk: int, *, actor=None, reason: str, payment_pk: int | None = None
-) -> list[Commission]:
+def _lock(pk: int) -> Commission:
+    return (
+        Commission.objects.select_related("invoice__contact")
+        .select_for_update(of=("self",))
+        .get(pk=pk)
+    )
+
+
+def approve_commission(commission: Commission, *, actor) -> Commission:
+    require(actor, "manage_commissions", "approve commissions")
     with transaction.atomic(durable=True):
-        # The invoice lock serialises reruns: two concurrent ones cannot both post a difference.
-        invoice = locks.lock_invoice(invoice_pk)
-        rows = list(
-            Commission.objects.filter(invoice=invoice)
-            .exclude(status=Commission.Status.CANCELLED)
-            .order_by("pk")
-            .select_for_update(of=("self",))
-        )
-        detail = owed_detail(invoice)
-        keys = sorted(set(detail) | {(r.partner_id, r.tier) for r in rows})
-        partners = Partner.objects.in_bulk([pk for pk, _ in keys])
-        touched: list[Commission] = []
-        changes: list[Money] = []
-        for key in keys:
-            mine = [r for r in rows if (r.partner_id, r.tier) == key]
-            settled = _settle_key(
-                invoice, partners[key[0]], key, mine, detail.get(key), payment_pk, reason
-            )
-            if settled is not None:
-                changes.append(settled[0])
-                touched.extend(settled[1])
-        if not touched:
-            return []
-        entries = []
-        for change in changes:
-            entries += [
-                ledger.debit(Account.COMMISSION_EXPENSE, change),
-                ledger.credit(Account.COMMISSION_PAYABLE, change),
-            ]
-        net = money.sum_money(changes, invoice.currency)
-        ledger.post(
-            "commissions",
-            entries,
-            contact=invoice.contact,
-            invoice=invoice,
+        locked = _lock(commission.pk)
+        old = move(locked, Commission.Status.APPROVED, what="approve this commission")
+        locked.approved_at = clock.now()
+        locked.save(update_fields=["status", "approved_at"])
+        audit.record(
+            "commission.approved",
+            locked,
             actor=actor,
-            memo=reason,
+            contact_id=locked.invoice.contact_id,
+            amount=locked.amount,
+            before={"status": old},
+            after={"status": locked.status},
+        )
+    return locked
+
+
+def pay_commission(
+    commission: Commission, *, actor, reference: str = "", idempotency_key: str | None = None
+) -> Commission:
+    require(actor, "manage_commissions", "pay commissions")
+    reference = (reference or "").strip()
+
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "pay_commission", {"commission": commission.pk})
+        if slot.prior:
+            return slot.prior
+        locked = _lock(commission.pk)
+        old = move(locked, Commission.Status.PAID, what="pay this commission")
+        locked.paid_at = clock.now()
+        locked.reference = reference[:200]
+        locked.save(update_fields=["status", "paid_at", "reference"])
+        ledger.post(
+            "commission_paid",
+            [
+                ledger.debit(Account.COMMISSION_PAYABLE, locked.amount),
+                ledger.credit(Account.CASH, locked.amount),
+            ],
+            contact=locked.invoice.contact,
+            invoice=locked.invoice,
+            actor=actor,
+            memo=reference or f"Commission to {locked.partner}",
         )
         audit.record(
-            "commissions.rerun",
-            invoice,
+            "commission.paid",
+            locked,
             actor=actor,
-            reason=reason,
-            contact_id=invoice.contact_id,
-            amount=net,
-            after={
-                "rows": [[r.pk, r.partner_id, r.tier, str(r.amount), r.status] for r in touched]
-            },
+            contact_id=locked.invoice.contact_id,
+            amount=locked.amount,
+            before={"status": old},
+            after={"status": locked.status, "reference": reference},
         )
-    return touched
-
-
-def _settle_key(
-    invoice: Invoice,
-    partner: Partner,
-    key: Key,
-    mine: list[Commission],
-    target: Owed | None,
-    payment_pk: int | None,
-    reason: str,
-) -> tuple[Money, list[Commission]] | None:
-    """Rows that move (partner, tier) from what it holds to what it is owed, and the change."""
-    cur = invoice.currency
-    held = money.sum_money((r.amount for r in mine), cur)
-    diff = (target.amount if target else money.zero(cur)) - held
-    if diff.amount == 0 or (diff.amount > 0 and not partner.active):
-        return None
-    base_diff = (target.base if target else money.zero(cur)) - money.sum_money(
-        (r.base for r in mine), cur
-    )
-    rate = target.rate if target else Fraction(0)
-
-    def new(kind: str, amount: Money, base: Money) -> Commission:
-        return Commission.objects.create(
-            partner=partner,
-            invoice=invoice,
-            payment_id=payment_pk,
-            tier=key[1],
-            rate=_percent(rate),
-            base=base,
-            amount=amount,
-            kind=kind,
-            reason=reason[:300],
-            created_at=clock.now(),
-        )
-
-    if diff.amount > 0:
-        return diff, [new(Commission.Kind.EARNED, diff, base_diff)]
-    # Less is owed: take it from money not yet approved first, then claw back the rest.
-    pending = [r for r in mine if r.status == Commission.Status.PENDING and r.amount.amount > 0]
-    for row in pending:
-        move(row, Commission.Status.CANCELLED, what="cancel this commission")
-        row.save(update_fields=["status"])
-    keep = money.sum_money((r.amount for r in pending), cur) + diff
-    keep_base = money.sum_money((r.base for r in pending), cur) + base_diff
-    rows = list(pending)
-    if keep.amount > 0:
-        rows.append(new(Commission.Kind.ADJUSTMENT, keep, keep_base))
-    elif keep.amount < 0:
-        rows.append(new(Commission.Kind.CLAWBACK, keep, keep_base))
-    return diff, rows
-
-
-# Automation: commissions follow payments, refunds, voids and write-offs --------------------
-
-
-def rerun_automatic(invoice_pk: int, payment_pk: int | None = None) -> list[Commission]:
-    """django-q2 task: safe to run twice, the second run finds nothing to post."""
-    return recompute(invoice_pk, actor=None, reason="automatic", payment_pk=payment_pk)
-
-
-def _enqueue(invoice_id: int, payment_id: int | None = None) -> None:
-    # Skip the queue for the many invoices no partner has a stake in.
-    referred = Invoice.objects.filter(pk=invoice_id, contact__referred_by__isnull=False)
-    if referred.exists() or Commission.objects.filter(invoice_id=invoice_id).exists():
-        async_task("billing.actions.commissions.rerun_automatic", invoice_id, payment_id)
-
-
-@receiver(events.payment_succeeded, dispatch_uid="commissions.payment_succeeded")
-def on_payment_succeeded(sender, payment: Payment, **kwargs) -> None:
-    _enqueue(payment.invoice_id, payment.pk)
-
-
-@receiver(events.refund_succeeded, dispatch_uid="commissions.refund_succeeded")
-def on_refund_succeeded(sender, refund: Refund, **kwargs) -> None:
-    payment = Payment.objects.only("invoice_id").get(pk=refund.payment_id)
-    _enqueue(payment.invoice_id, payment.pk)
-
-
-@receiver(events.invoice_voided, dispatch_uid="commissions.invoice_voided")
-@receiver(events.invoice_written_off, dispatch_uid="commissions.invoice_written_off")
-def on_invoice_closed(sender, invoice: Invoice, **kwargs) -> None:
-    _enqueue(invoice.pk)
-
-
-@receiver(events.invoice_paid, dispatch_uid="commissions.invoice_paid")
-def on_invoice_paid(sender, invoice: Invoice, **kwargs) -> None:
-    # A replacement is paid by payments moved from the voided invoice: no payment event.
-    if invoice.replaces_id:
-        _enqueue(invoice.pk)
+        slot.fill(locked)
+    return locked

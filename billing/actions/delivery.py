@@ -6,9 +6,9 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from billing import errors
-from billing.actions.idempotent import once
 from billing.models import Invoice
 from billing.permissions import require
+from billing.steps import keys
 from core import audit
 from core.models import AuditEvent
 
@@ -27,19 +27,19 @@ def send_invoice(
     except ValidationError:
         raise errors.InvalidRequest("Enter a valid email address.", field="to") from None
 
-    def run(remember) -> AuditEvent:
-        with transaction.atomic(durable=True):
-            event = audit.record(
-                "invoice.sent",
-                invoice,
-                actor=actor,
-                contact_id=invoice.contact_id,
-                after={"to": recipient},
-            )
-            transaction.on_commit(
-                lambda: async_task("billing.emails.send_invoice_email", invoice.pk, recipient)
-            )
-            remember(event)
-        return event
-
-    return once(idempotency_key, "send_invoice", {"invoice": invoice.pk, "to": recipient}, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "send_invoice", {"invoice": invoice.pk, "to": recipient})
+        if slot.prior:
+            return slot.prior
+        event = audit.record(
+            "invoice.sent",
+            invoice,
+            actor=actor,
+            contact_id=invoice.contact_id,
+            after={"to": recipient},
+        )
+        transaction.on_commit(
+            lambda: async_task("billing.tasks.send_invoice_email", invoice.pk, recipient)
+        )
+        slot.fill(event)
+    return event

@@ -7,31 +7,15 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, ledger
-from billing.actions import charging, locks
-from billing.actions.idempotent import once
-from billing.actions.sales import RECORD_METHODS, receive_outside
+from billing import errors, events, followups, ledger
+from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
 from billing.permissions import require, require_discount_within_limit, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
+from billing.steps import charging, invoicing, keys, locks
+from billing.steps.amounts import checked_amount
 from billing.transitions import check, move
 from core import audit, clock, money
-
-
-def checked_amount(amount: Money, currency: str, *, subject: str = "invoice") -> Money:
-    """Validate a rep-entered amount for a record in `currency`: right currency, positive,
-    no more decimals than the currency has (never rounded)."""
-    if str(amount.currency) != currency:
-        raise errors.CurrencyMismatch(
-            errors.WRONG_CURRENCY.format(subject=subject, expected=currency, got=amount.currency)
-        )
-    try:
-        amount = money.validate(amount)
-    except money.MoneyError as exc:
-        raise errors.InvalidAmount(str(exc)) from None
-    if amount.amount <= 0:
-        raise errors.InvalidAmount(errors.AMOUNT_NOT_POSITIVE)
-    return amount
 
 
 def _within_due(amount: Money, due: Money) -> None:
@@ -64,50 +48,50 @@ def discount_invoice(
         amount = checked_amount(amount, invoice.currency)
     params = {"invoice": invoice.pk, "amount": str(amount), "percent": str(percent)}
 
-    def run(remember) -> InvoiceLine:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            check(locked, Invoice.Status.PAID, what="discount this invoice")
-            charging.refuse_if_charge_in_progress(locked)
-            total = invoice_total(locked)
-            off = amount
-            if percent is not None:
-                off = money.percent_of(total, percent)
-                if off.amount <= 0:
-                    raise errors.InvalidAmount("That percent is less than the smallest coin.")
-            share = (off.amount / total.amount * 100) if total.amount else Decimal(100)
-            require_discount_within_limit(actor, share)
-            _within_due(off, amount_due(locked))
-            line = InvoiceLine.objects.create(
-                invoice=locked,
-                kind=InvoiceLine.Kind.DISCOUNT,
-                description=f"Discount: {reason}",
-                quantity=1,
-                unit_price=-off,
-                amount=-off,
-            )
-            ledger.post(
-                "invoice_discounted",
-                [ledger.debit(Account.DISCOUNTS, off), ledger.credit(Account.RECEIVABLE, off)],
-                contact=locked.contact,
-                invoice=locked,
-                actor=actor,
-                memo=reason,
-            )
-            audit.record(
-                "invoice.discounted",
-                locked,
-                actor=actor,
-                reason=reason,
-                contact_id=locked.contact_id,
-                amount=off,
-                after={"percent": str(percent) if percent is not None else None},
-            )
-            charging.close_if_settled(locked)
-            remember(line)
-        return line
-
-    return once(idempotency_key, "discount_invoice", params, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "discount_invoice", params)
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        check(locked, Invoice.Status.PAID, what="discount this invoice")
+        charging.refuse_if_charge_in_progress(locked)
+        total = invoice_total(locked)
+        off = amount
+        if percent is not None:
+            off = money.percent_of(total, percent)
+            if off.amount <= 0:
+                raise errors.InvalidAmount("That percent is less than the smallest coin.")
+        share = (off.amount / total.amount * 100) if total.amount else Decimal(100)
+        require_discount_within_limit(actor, share)
+        _within_due(off, amount_due(locked))
+        line = InvoiceLine.objects.create(
+            invoice=locked,
+            kind=InvoiceLine.Kind.DISCOUNT,
+            description=f"Discount: {reason}",
+            quantity=1,
+            unit_price=-off,
+            amount=-off,
+        )
+        ledger.post(
+            "invoice_discounted",
+            [ledger.debit(Account.DISCOUNTS, off), ledger.credit(Account.RECEIVABLE, off)],
+            contact=locked.contact,
+            invoice=locked,
+            actor=actor,
+            memo=reason,
+        )
+        audit.record(
+            "invoice.discounted",
+            locked,
+            actor=actor,
+            reason=reason,
+            contact_id=locked.contact_id,
+            amount=off,
+            after={"percent": str(percent) if percent is not None else None},
+        )
+        charging.close_if_settled(locked)
+        slot.fill(line)
+    return line
 
 
 def mark_invoice_paid(
@@ -132,29 +116,29 @@ def mark_invoice_paid(
         raise errors.InvalidRequest("The payment date cannot be in the future.", field="paid_at")
     params = {"invoice": invoice.pk, "amount": str(amount), "method": method, "ref": reference}
 
-    def run(remember) -> Payment:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            check(locked, Invoice.Status.PAID, what="mark this invoice paid")
-            charging.refuse_if_charge_in_progress(locked)
-            due = amount_due(locked)
-            if due.amount <= 0:
-                raise errors.InvalidTransition(errors.NOTHING_DUE)
-            paying = amount or due
-            _within_due(paying, due)
-            payment = receive_outside(
-                locked,
-                amount=paying,
-                method=method,
-                reference=reference.strip(),
-                paid_at=paid_at,
-                actor=actor,
-                reason=reason,
-            )
-            remember(payment)
-        return payment
-
-    return once(idempotency_key, "mark_invoice_paid", params, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "mark_invoice_paid", params)
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        check(locked, Invoice.Status.PAID, what="mark this invoice paid")
+        charging.refuse_if_charge_in_progress(locked)
+        due = amount_due(locked)
+        if due.amount <= 0:
+            raise errors.InvalidTransition(errors.NOTHING_DUE)
+        paying = amount or due
+        _within_due(paying, due)
+        payment = charging.receive_outside(
+            locked,
+            amount=paying,
+            method=method,
+            reference=reference.strip(),
+            paid_at=paid_at,
+            actor=actor,
+            reason=reason,
+        )
+        slot.fill(payment)
+    return payment
 
 
 def retry_invoice(
@@ -170,28 +154,28 @@ def retry_invoice(
     card = charging.usable_card(invoice.contact, payment_method or default_card_for(invoice))
     params = {"invoice": invoice.pk, "card": card.pk}
 
-    def run(remember) -> Payment:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            check(locked, Invoice.Status.PAID, what="charge this invoice")
-            charging.refuse_if_charge_in_progress(locked)
-            due = amount_due(locked)
-            if due.amount <= 0:
-                raise errors.InvalidTransition(errors.NOTHING_DUE)
-            payment = charging.start_charge(locked, amount=due, card=card, actor=actor)
-            audit.record(
-                "invoice.charge_retried",
-                locked,
-                actor=actor,
-                reason=reason,
-                contact_id=locked.contact_id,
-                amount=due,
-                after={"card": str(card)},
-            )
-            remember(payment)
-        return charging.charge_now(payment, actor=actor)
-
-    return once(idempotency_key, "retry_invoice", params, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "retry_invoice", params)
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        check(locked, Invoice.Status.PAID, what="charge this invoice")
+        charging.refuse_if_charge_in_progress(locked)
+        due = amount_due(locked)
+        if due.amount <= 0:
+            raise errors.InvalidTransition(errors.NOTHING_DUE)
+        payment = charging.start_charge(locked, amount=due, card=card, actor=actor)
+        audit.record(
+            "invoice.charge_retried",
+            locked,
+            actor=actor,
+            reason=reason,
+            contact_id=locked.contact_id,
+            amount=due,
+            after={"card": str(card)},
+        )
+        slot.fill(payment)
+    return charging.charge_now(payment, actor=actor)
 
 
 def default_card_for(invoice: Invoice) -> PaymentMethod | None:
@@ -210,19 +194,19 @@ def void_invoice(
     require(actor, "void", "void invoices")
     reason = require_reason(reason)
 
-    def run(remember) -> Invoice:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            payments = locks.lock_payments(locked)
-            check(locked, Invoice.Status.VOID, what="void this invoice")
-            charging.refuse_if_charge_in_progress(locked)
-            if _money_kept(payments):
-                raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
-            _void(locked, actor=actor, reason=reason)
-            remember(locked)
-        return locked
-
-    return once(idempotency_key, "void_invoice", {"invoice": invoice.pk}, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "void_invoice", {"invoice": invoice.pk})
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        payments = locks.lock_payments(locked)
+        check(locked, Invoice.Status.VOID, what="void this invoice")
+        charging.refuse_if_charge_in_progress(locked)
+        if _money_kept(payments):
+            raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
+        invoicing.void(locked, actor=actor, reason=reason)
+        slot.fill(locked)
+    return locked
 
 
 def _money_kept(payments: list[Payment]) -> bool:
@@ -237,32 +221,6 @@ def _money_kept(payments: list[Payment]) -> bool:
     return any(p.amount_refunded < p.amount for p in captured) or in_flight.exists()
 
 
-def _void(invoice: Invoice, *, actor, reason: str) -> None:
-    due = amount_due(invoice)
-    old = move(invoice, Invoice.Status.VOID, what="void this invoice")
-    invoice.closed_at = clock.now()
-    invoice.save(update_fields=["status", "closed_at"])
-    ledger.post(
-        "invoice_voided",
-        [ledger.debit(Account.REVENUE, due), ledger.credit(Account.RECEIVABLE, due)],
-        contact=invoice.contact,
-        invoice=invoice,
-        actor=actor,
-        memo=reason,
-    )
-    audit.record(
-        "invoice.voided",
-        invoice,
-        actor=actor,
-        reason=reason,
-        contact_id=invoice.contact_id,
-        amount=due,
-        before={"status": old},
-        after={"status": invoice.status},
-    )
-    events.announce(events.invoice_voided, invoice=invoice)
-
-
 def write_off_invoice(
     invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
 ) -> Invoice:
@@ -270,40 +228,41 @@ def write_off_invoice(
     require(actor, "write_off", "write off invoices")
     reason = require_reason(reason)
 
-    def run(remember) -> Invoice:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            check(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
-            charging.refuse_if_charge_in_progress(locked)
-            due = amount_due(locked)
-            if due.amount <= 0:
-                raise errors.InvalidTransition(errors.NOTHING_DUE)
-            old = move(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
-            locked.closed_at = clock.now()
-            locked.save(update_fields=["status", "closed_at"])
-            ledger.post(
-                "invoice_written_off",
-                [ledger.debit(Account.BAD_DEBT, due), ledger.credit(Account.RECEIVABLE, due)],
-                contact=locked.contact,
-                invoice=locked,
-                actor=actor,
-                memo=reason,
-            )
-            audit.record(
-                "invoice.written_off",
-                locked,
-                actor=actor,
-                reason=reason,
-                contact_id=locked.contact_id,
-                amount=due,
-                before={"status": old},
-                after={"status": locked.status},
-            )
-            events.announce(events.invoice_written_off, invoice=locked)
-            remember(locked)
-        return locked
-
-    return once(idempotency_key, "write_off_invoice", {"invoice": invoice.pk}, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "write_off_invoice", {"invoice": invoice.pk})
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        check(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
+        charging.refuse_if_charge_in_progress(locked)
+        due = amount_due(locked)
+        if due.amount <= 0:
+            raise errors.InvalidTransition(errors.NOTHING_DUE)
+        old = move(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
+        locked.closed_at = clock.now()
+        locked.save(update_fields=["status", "closed_at"])
+        ledger.post(
+            "invoice_written_off",
+            [ledger.debit(Account.BAD_DEBT, due), ledger.credit(Account.RECEIVABLE, due)],
+            contact=locked.contact,
+            invoice=locked,
+            actor=actor,
+            memo=reason,
+        )
+        audit.record(
+            "invoice.written_off",
+            locked,
+            actor=actor,
+            reason=reason,
+            contact_id=locked.contact_id,
+            amount=due,
+            before={"status": old},
+            after={"status": locked.status},
+        )
+        followups.invoice_written_off(locked)
+        events.announce(events.invoice_written_off, invoice=locked)
+        slot.fill(locked)
+    return locked
 
 
 def reverse_write_off(
@@ -314,36 +273,36 @@ def reverse_write_off(
     require(actor, "write_off", "reverse write-offs")
     reason = require_reason(reason)
 
-    def run(remember) -> Invoice:
-        with transaction.atomic(durable=True):
-            locked = locks.lock_invoice(invoice.pk)
-            old = move(locked, Invoice.Status.OPEN, what="reverse the write-off")
-            written = account_balance(locked, Account.BAD_DEBT)
-            locked.closed_at = None
-            locked.save(update_fields=["status", "closed_at"])
-            ledger.post(
-                "write_off_reversed",
-                [
-                    ledger.debit(Account.RECEIVABLE, written),
-                    ledger.credit(Account.BAD_DEBT, written),
-                ],
-                contact=locked.contact,
-                invoice=locked,
-                actor=actor,
-                memo=reason,
-            )
-            audit.record(
-                "invoice.write_off_reversed",
-                locked,
-                actor=actor,
-                reason=reason,
-                contact_id=locked.contact_id,
-                amount=written,
-                before={"status": old},
-                after={"status": locked.status},
-            )
-            events.announce(events.invoice_reopened, invoice=locked)
-            remember(locked)
-        return locked
-
-    return once(idempotency_key, "reverse_write_off", {"invoice": invoice.pk}, run)
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "reverse_write_off", {"invoice": invoice.pk})
+        if slot.prior:
+            return slot.prior
+        locked = locks.lock_invoice(invoice.pk)
+        old = move(locked, Invoice.Status.OPEN, what="reverse the write-off")
+        written = account_balance(locked, Account.BAD_DEBT)
+        locked.closed_at = None
+        locked.save(update_fields=["status", "closed_at"])
+        ledger.post(
+            "write_off_reversed",
+            [
+                ledger.debit(Account.RECEIVABLE, written),
+                ledger.credit(Account.BAD_DEBT, written),
+            ],
+            contact=locked.contact,
+            invoice=locked,
+            actor=actor,
+            memo=reason,
+        )
+        audit.record(
+            "invoice.write_off_reversed",
+            locked,
+            actor=actor,
+            reason=reason,
+            contact_id=locked.contact_id,
+            amount=written,
+            before={"status": old},
+            after={"status": locked.status},
+        )
+        events.announce(events.invoice_reopened, invoice=locked)
+        slot.fill(locked)
+    return locked

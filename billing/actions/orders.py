@@ -10,14 +10,16 @@ from decimal import Decimal
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events
-from billing.actions import charging, locks
-from billing.actions.invoices import checked_amount, retry_invoice
-from billing.actions.invoicing import LineSpec, issue_invoice
+from billing import errors, events, followups
+from billing.actions.invoices import retry_invoice
 from billing.actions.refunds import refund_payment
 from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
 from billing.permissions import require, require_discount_within_limit, require_reason
 from billing.schedule import period_start
+from billing.steps import charging, locks
+from billing.steps.amounts import checked_amount
+from billing.steps.invoicing import LineSpec, issue_invoice
+from billing.transitions import move
 from core import audit, clock, money
 
 LIVE = (Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE)
@@ -186,7 +188,8 @@ def pause_order(order: Order, *, resume_on: dt.date | None = None, actor, reason
         order = locks.lock_order(order.pk)
         _require_live(order, "pause this order")
         before = {"status": order.status}
-        order.status, order.pause_until = Order.Status.PAUSED, resume_on
+        move(order, Order.Status.PAUSED, what="pause this order")
+        order.pause_until = resume_on
         order.save()
         _change(order, "paused", before, {"status": order.status, "resume_on": str(resume_on)},
                 actor=actor, reason=reason)  # fmt: skip
@@ -203,7 +206,8 @@ def resume_order(order: Order, *, next_charge_on: dt.date | None = None, actor,
         order = locks.lock_order(order.pk)
         _require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
-        order.status, order.pause_until = Order.Status.ACTIVE, None
+        move(order, Order.Status.ACTIVE, what="resume this order")
+        order.pause_until = None
         start = next_charge_on or (order.next_charge_on if order.next_charge_on and
                                    order.next_charge_on >= today else today)  # fmt: skip
         if start != order.next_charge_on:
@@ -232,10 +236,11 @@ def cancel_order(order: Order, *, at: str = "now", refund_unused: bool = False, 
             order.cancel_at = order.current_period_end or order.next_charge_on or clock.today()
             order.next_charge_on = None
         else:
-            order.status, order.next_charge_on = Order.Status.CANCELLED, None
+            move(order, Order.Status.CANCELLED, what="cancel this order")
+            order.next_charge_on = None
             if refund_unused:
                 refund = _unused_part(order)
-            events.announce(events.order_ended, order=order)
+            followups.order_ended(order)
         order.save()
         _change(order, "cancelled", before,
                 {"at": at, "cancel_at": str(order.cancel_at),

@@ -5,15 +5,14 @@ import datetime as dt
 from django.db import transaction
 
 from billing import errors
-from billing.actions import charging
-from billing.actions.idempotent import once
-from billing.actions.invoicing import issue_invoice
-from billing.actions.opening import open_orders, plan_sale
 from billing.lines import validate_lines
-from billing.models import Account, Invoice, Payment, PaymentMethod
+from billing.models import Invoice, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amount_due
-from core import audit, clock, money
+from billing.steps import charging, keys
+from billing.steps.invoicing import issue_invoice
+from billing.steps.opening import open_orders, plan_sale
+from core import clock
 from offers.lines import SaleLine
 
 SOURCES = ("phone", "event")
@@ -48,33 +47,33 @@ def charge_sale(
         "source": source,
     }
 
-    def run(remember) -> Invoice:
-        specs, plans = plan_sale(lines, clock.today())
-        with transaction.atomic(durable=True):
-            invoice = issue_invoice(
-                contact,
-                specs,
-                currency=currency,
-                source=source,
-                actor=actor,
-                reason=reason,
-                event_name=event_name,
-                action="sale.charged",
-            )
-            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
-            due = amount_due(invoice)
-            payment = None
-            if due.amount > 0:
-                payment = charging.start_charge(invoice, amount=due, card=card, actor=actor)
-            else:
-                charging.close_if_settled(invoice)
-            remember(invoice)
-        if payment is not None:
-            charging.charge_now(payment, actor=actor)
-        invoice.refresh_from_db()
-        return invoice
-
-    return once(idempotency_key, "charge_sale", params, run)
+    specs, plans = plan_sale(lines, clock.today())
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "charge_sale", params)
+        if slot.prior:
+            return slot.prior
+        invoice = issue_invoice(
+            contact,
+            specs,
+            currency=currency,
+            source=source,
+            actor=actor,
+            reason=reason,
+            event_name=event_name,
+            action="sale.charged",
+        )
+        open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        due = amount_due(invoice)
+        payment = None
+        if due.amount > 0:
+            payment = charging.start_charge(invoice, amount=due, card=card, actor=actor)
+        else:
+            charging.close_if_settled(invoice)
+        slot.fill(invoice)
+    if payment is not None:
+        charging.charge_now(payment, actor=actor)
+    invoice.refresh_from_db()
+    return invoice
 
 
 def record_sale(
@@ -110,64 +109,35 @@ def record_sale(
         "reference": reference,
     }
 
-    def run(remember) -> Invoice:
-        specs, plans = plan_sale(lines, clock.today())
-        with transaction.atomic(durable=True):
-            source = "event" if method == Payment.Method.EVENT else "other_system"
-            invoice = issue_invoice(
-                contact,
-                specs,
-                currency=currency,
-                source=source,
+    specs, plans = plan_sale(lines, clock.today())
+    with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "record_sale", params)
+        if slot.prior:
+            return slot.prior
+        source = "event" if method == Payment.Method.EVENT else "other_system"
+        invoice = issue_invoice(
+            contact,
+            specs,
+            currency=currency,
+            source=source,
+            actor=actor,
+            reason=reason,
+            event_name=event_name,
+            action="sale.recorded",
+        )
+        card = contact.payment_methods.filter(is_default=True, active=True).first()
+        open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        due = amount_due(invoice)
+        if due.amount > 0:
+            charging.receive_outside(
+                invoice,
+                amount=due,
+                method=method,
+                reference=reference,
+                paid_at=paid_at,
                 actor=actor,
-                reason=reason,
-                event_name=event_name,
-                action="sale.recorded",
             )
-            card = contact.payment_methods.filter(is_default=True, active=True).first()
-            open_orders(invoice, plans, card=card, actor=actor, reason=reason)
-            due = amount_due(invoice)
-            if due.amount > 0:
-                receive_outside(
-                    invoice,
-                    amount=due,
-                    method=method,
-                    reference=reference,
-                    paid_at=paid_at,
-                    actor=actor,
-                )
-            charging.close_if_settled(invoice)
-            remember(invoice)
-        invoice.refresh_from_db()
-        return invoice
-
-    return once(idempotency_key, "record_sale", params, run)
-
-
-def receive_outside(
-    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor, reason: str = ""
-) -> Payment:
-    """Record money received outside the gateway against a locked invoice."""
-    payment = Payment.objects.create(
-        contact=invoice.contact,
-        invoice=invoice,
-        amount=amount,
-        amount_refunded=money.zero(invoice.currency),
-        status=Payment.Status.SUCCEEDED,
-        method=method,
-        reference=reference,
-        paid_at=paid_at or clock.now(),
-        created_at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
-    charging.apply_payment(invoice, payment, Account.EXTERNAL, actor=actor, kind="payment_recorded")
-    audit.record(
-        "payment.recorded",
-        payment,
-        actor=actor,
-        reason=reason,
-        contact_id=invoice.contact_id,
-        amount=amount,
-        after={"method": method, "reference": reference},
-    )
-    return payment
+        charging.close_if_settled(invoice)
+        slot.fill(invoice)
+    invoice.refresh_from_db()
+    return invoice

@@ -4,20 +4,22 @@ import pytest
 from django.db.models import Sum
 from djmoney.money import Money
 
-from billing import errors
+from billing import errors, tasks
 from billing.actions import (
     SaleLine,
     add_card,
+    approve_commission,
     charge_sale,
-    commissions,
     mark_invoice_paid,
+    pay_commission,
     refund_payment,
+    rerun_commissions,
     void_invoice,
     write_off_invoice,
 )
-from billing.actions.payouts import approve_commission, pay_commission
 from billing.invariants import breaches
 from billing.models import Account, Commission, Journal, LedgerEntry
+from billing.steps import commissions
 from core.models import AuditEvent
 from tests.conftest import usd
 from tests.factories import PartnerFactory, ProductFactory
@@ -147,7 +149,7 @@ def test_a_write_off_keeps_the_commission_on_what_was_collected(
     assert live() == [("Bob's Blog", 1, usd("4.00"), P.PENDING, "earned")]
     act(write_off_invoice, invoice, actor=manager, reason="gone quiet")
     assert live() == [("Bob's Blog", 1, usd("4.00"), P.PENDING, "earned")]
-    assert commissions.rerun_commissions(invoice, actor=manager) == []
+    assert rerun_commissions(invoice, actor=manager) == []
     assert breaches() == []
 
 
@@ -177,14 +179,14 @@ def test_jpy_commissions_round_once_to_whole_yen(act, contact, card, partner, re
 def test_rerun_posts_only_the_difference_and_a_second_run_nothing(sell, partner, product, manager):
     invoice = sell(product)
     journals = Journal.objects.count()
-    assert commissions.rerun_commissions(invoice, actor=manager, reason="check") == []
-    assert commissions.rerun_automatic(invoice.pk) == []
+    assert rerun_commissions(invoice, actor=manager, reason="check") == []
+    assert tasks.recompute_commissions(invoice.pk) == []
     assert Journal.objects.count() == journals
     partner.default_rate = Decimal("12")
     partner.save()
-    (top_up,) = commissions.rerun_commissions(invoice, actor=manager, reason="rate agreed")
+    (top_up,) = rerun_commissions(invoice, actor=manager, reason="rate agreed")
     assert (top_up.amount, top_up.kind, top_up.reason) == (usd("2.00"), "earned", "rate agreed")
-    assert commissions.rerun_commissions(invoice, actor=manager) == []
+    assert rerun_commissions(invoice, actor=manager) == []
     assert Journal.objects.count() == journals + 1
     assert breaches() == []
 
@@ -194,7 +196,7 @@ def test_moving_a_referral_moves_the_commission(sell, contact, partner, product,
     approve_commission(Commission.objects.get(), actor=manager)
     contact.referred_by = PartnerFactory(name="Carol", default_rate=Decimal("20"))
     contact.save()
-    commissions.rerun_commissions(invoice, actor=manager, reason="wrong partner")
+    rerun_commissions(invoice, actor=manager, reason="wrong partner")
     assert live() == [
         ("Bob's Blog", 1, usd("10.00"), P.APPROVED, "earned"),
         ("Bob's Blog", 1, usd("-10.00"), P.PENDING, "clawback"),
@@ -207,7 +209,7 @@ def test_only_managers_rerun_approve_and_pay(sell, partner, product, rep, manage
     invoice = sell(product)
     row = Commission.objects.get()
     with pytest.raises(errors.NotAllowed):
-        commissions.rerun_commissions(invoice, actor=rep)
+        rerun_commissions(invoice, actor=rep)
     with pytest.raises(errors.NotAllowed):
         approve_commission(row, actor=rep)
     with pytest.raises(errors.NotAllowed):
@@ -236,7 +238,7 @@ def test_reruns_racing_on_one_invoice_post_once(contact, card, product, rep):
     invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     contact.referred_by = PartnerFactory(default_rate=Decimal("10"))
     contact.save()
-    results = _race(8, lambda i: commissions.rerun_automatic(invoice.pk))
+    results = _race(8, lambda i: tasks.recompute_commissions(invoice.pk))
     assert sorted(len(r) for r in results) == [0] * 7 + [1], results
     assert live() == [(contact.referred_by.name, 1, usd("10.00"), P.PENDING, "earned")]
     assert Journal.objects.filter(kind="commissions").count() == 1

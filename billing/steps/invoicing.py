@@ -1,11 +1,14 @@
-"""Issuing an invoice from sale lines: the lines, and the journal that makes them owed."""
+"""Issuing an invoice from sale lines (the lines, and the journal that makes them owed), and
+voiding one (the journal that reverses what was still owed)."""
 
 from dataclasses import dataclass
 
 from djmoney.money import Money
 
-from billing import ledger
+from billing import events, followups, ledger
 from billing.models import Account, Invoice, InvoiceLine
+from billing.selectors import amount_due
+from billing.transitions import move
 from core import audit, clock, money
 from offers.models import Product
 
@@ -82,3 +85,31 @@ def issue_invoice(
         after={"lines": [f"{s.quantity} x {s.description} = {s.amount}" for s in specs]},
     )
     return invoice
+
+
+def void(invoice: Invoice, *, actor, reason: str) -> None:
+    """Void a locked invoice the caller has checked may be voided."""
+    due = amount_due(invoice)
+    old = move(invoice, Invoice.Status.VOID, what="void this invoice")
+    invoice.closed_at = clock.now()
+    invoice.save(update_fields=["status", "closed_at"])
+    ledger.post(
+        "invoice_voided",
+        [ledger.debit(Account.REVENUE, due), ledger.credit(Account.RECEIVABLE, due)],
+        contact=invoice.contact,
+        invoice=invoice,
+        actor=actor,
+        memo=reason,
+    )
+    audit.record(
+        "invoice.voided",
+        invoice,
+        actor=actor,
+        reason=reason,
+        contact_id=invoice.contact_id,
+        amount=due,
+        before={"status": old},
+        after={"status": invoice.status},
+    )
+    followups.invoice_voided(invoice)
+    events.announce(events.invoice_voided, invoice=invoice)

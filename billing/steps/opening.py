@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from djmoney.money import Money
 
 from billing import errors
-from billing.actions.invoicing import LineSpec
 from billing.models import Invoice, Order
 from billing.schedule import add_interval, period_start
+from billing.steps.invoicing import LineSpec
 from core import audit, clock, money
 from offers.lines import SaleLine
 

@@ -1,13 +1,15 @@
-"""Billing one period of an open order: its invoice, and the pending charge keyed by period."""
+"""Billing one period of an open order: its invoice, and the pending charge keyed by period;
+and the sweep's own status changes (a pause that ended, a cancellation at the end of term)."""
 
 import datetime as dt
 
-from billing import events
-from billing.actions import charging
-from billing.actions.invoicing import LineSpec, issue_invoice
+from billing import followups
 from billing.models import Invoice, Order, Payment
 from billing.schedule import period_start
 from billing.selectors import amount_due
+from billing.steps import charging
+from billing.steps.invoicing import LineSpec, issue_invoice
+from billing.transitions import move
 from core import audit, money
 
 
@@ -75,7 +77,7 @@ def end_or_resume(order: Order, today: dt.date) -> None:
     """Sweep-time status changes: a paused order whose pause ended resumes, a cancellation
     scheduled for the end of the term takes effect."""
     if order.status == Order.Status.PAUSED and order.pause_until and order.pause_until <= today:
-        order.status = Order.Status.ACTIVE
+        move(order, Order.Status.ACTIVE, what="resume this order")
         order.pause_until = None
         if order.next_charge_on is None or order.next_charge_on < today:
             order.anchor_on, order.anchor_period = today, order.periods_billed
@@ -84,10 +86,9 @@ def end_or_resume(order: Order, today: dt.date) -> None:
         audit.record("order.resumed", order, actor=None, contact_id=order.contact_id,
                      reason="pause ended")  # fmt: skip
     if order.cancel_at and order.cancel_at <= today and order.status != Order.Status.CANCELLED:
-        old = order.status
-        order.status = Order.Status.CANCELLED
+        old = move(order, Order.Status.CANCELLED, what="cancel this order")
         order.next_charge_on = None
         order.save()
         audit.record("order.cancelled", order, actor=None, contact_id=order.contact_id,
                      reason="end of term", before={"status": old})  # fmt: skip
-        events.announce(events.order_ended, order=order)
+        followups.order_ended(order)

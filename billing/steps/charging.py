@@ -6,17 +6,19 @@
 3. `settle_charge` (its own transaction) records the outcome under the invoice and payment locks.
 A lost answer leaves the payment `unknown`; `reconcile_charge` asks the gateway by key later.
 Asking again with the same key can never charge twice.
+
+Money received outside the gateway (`receive_outside`) is posted by the same `apply_payment`.
 """
 
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, ledger
-from billing.actions import locks
+from billing import errors, events, followups, ledger
 from billing.gateways import get_gateway
 from billing.gateways.base import ChargeResult, GatewayError, GatewayTimeout
 from billing.models import Account, Invoice, Order, Payment, PaymentMethod
 from billing.selectors import amount_due
+from billing.steps import locks
 from billing.transitions import move
 from core import audit, clock, money
 from core.txn import in_transaction
@@ -123,24 +125,25 @@ def settle_charge(payment: Payment, result: ChargeResult | None, *, actor=None) 
 def follow_orders(orders: list[Order], invoice: Invoice, *, succeeded: bool) -> None:
     """A paid period makes its order current again; a declined one makes it past due."""
     for order in orders:
-        old = order.status
+        old = new = order.status
         # A paid trial price (on the sale's invoice) does not end the trial; a paid period does.
         if succeeded and (
             old == Order.Status.PAST_DUE
             or (old == Order.Status.TRIALING and invoice.order_id == order.pk)
         ):
-            order.status = Order.Status.ACTIVE
+            new = Order.Status.ACTIVE
         if succeeded and order.kind == Order.Kind.PAYMENT_PLAN and order.next_charge_on is None:
             if (
                 not order.invoices.filter(status=Invoice.Status.OPEN)
                 .exclude(pk=invoice.pk)
                 .exists()
             ):
-                order.status = Order.Status.COMPLETED
-                events.announce(events.order_ended, order=order)
+                new = Order.Status.COMPLETED
+                followups.order_ended(order)
         if not succeeded and old in (Order.Status.ACTIVE, Order.Status.TRIALING):
-            order.status = Order.Status.PAST_DUE
-        if order.status != old:
+            new = Order.Status.PAST_DUE
+        if new != old:
+            move(order, new, what="record the charge on this order")
             order.save(update_fields=["status"])
             audit.record(
                 f"order.{order.status}", order, actor=None, contact_id=order.contact_id,
@@ -174,7 +177,7 @@ def apply_payment(
         invoice=invoice,
         actor=actor,
     )
-    events.announce(events.payment_succeeded, payment=payment)
+    followups.payment_received(payment)
     close_if_settled(invoice)
 
 
@@ -183,6 +186,7 @@ def close_if_settled(invoice: Invoice) -> None:
         move(invoice, Invoice.Status.PAID, what="mark the invoice paid")
         invoice.closed_at = clock.now()
         invoice.save(update_fields=["status", "closed_at"])
+        followups.invoice_paid(invoice)
         events.announce(events.invoice_paid, invoice=invoice)
 
 
@@ -205,3 +209,32 @@ def reconcile_charge(payment: Payment) -> Payment:
             message="The charge never reached the gateway.",
         )
     return settle_charge(payment, result)
+
+
+def receive_outside(
+    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor, reason: str = ""
+) -> Payment:
+    """Record money received outside the gateway against a locked invoice."""
+    payment = Payment.objects.create(
+        contact=invoice.contact,
+        invoice=invoice,
+        amount=amount,
+        amount_refunded=money.zero(invoice.currency),
+        status=Payment.Status.SUCCEEDED,
+        method=method,
+        reference=reference,
+        paid_at=paid_at or clock.now(),
+        created_at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+    apply_payment(invoice, payment, Account.EXTERNAL, actor=actor, kind="payment_recorded")
+    audit.record(
+        "payment.recorded",
+        payment,
+        actor=actor,
+        reason=reason,
+        contact_id=invoice.contact_id,
+        amount=amount,
+        after={"method": method, "reference": reference},
+    )
+    return payment

@@ -1,0 +1,73 @@
+"""Billing's own follow-ups of a change: fulfilment (delivery, access) and commissions.
+
+The step that makes the change calls these; each enqueues django-q2 tasks (billing.tasks) once
+the change commits, so a rolled-back change enqueues nothing and a slow mail server or a
+failing task never reaches the rep. They are called, not signalled: signals
+(billing.events) are only for dunning, the app above billing. A step calls its follow-up
+before it announces the same change to dunning, so billing's own work runs first.
+"""
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from billing import fulfilment
+from billing.models import Commission, Invoice, Order, Payment, Refund
+from offers.models import Product
+
+
+def payment_received(payment: Payment) -> None:
+    transaction.on_commit(lambda: _payment_received(payment))
+
+
+def refund_succeeded(refund: Refund) -> None:
+    transaction.on_commit(lambda: _refund_succeeded(refund))
+
+
+def invoice_paid(invoice: Invoice) -> None:
+    transaction.on_commit(lambda: _invoice_paid(invoice))
+
+
+def invoice_voided(invoice: Invoice) -> None:
+    transaction.on_commit(lambda: _invoice_voided(invoice))
+
+
+def invoice_written_off(invoice: Invoice) -> None:
+    transaction.on_commit(lambda: _commissions(invoice.pk))
+
+
+def order_ended(order: Order) -> None:
+    """Cancelled and its paid term is over, or a plan completed."""
+    transaction.on_commit(lambda: async_task("billing.tasks.end_access_for_order", order.pk))
+
+
+def _payment_received(payment: Payment) -> None:
+    for product in fulfilment.products_of(payment.invoice_id):
+        if product.access != Product.Access.NONE:
+            async_task("billing.tasks.grant_access", payment.pk, product.pk)
+        if product.delivery_email:
+            async_task("billing.tasks.deliver", payment.pk, product.pk)
+    _commissions(payment.invoice_id, payment.pk)
+
+
+def _refund_succeeded(refund: Refund) -> None:
+    async_task("billing.tasks.revoke_access_for_refund", refund.payment_id)
+    payment = Payment.objects.only("invoice_id").get(pk=refund.payment_id)
+    _commissions(payment.invoice_id, payment.pk)
+
+
+def _invoice_paid(invoice: Invoice) -> None:
+    # A replacement is paid by payments moved from the voided invoice: no payment follow-up.
+    if invoice.replaces_id:
+        _commissions(invoice.pk)
+
+
+def _invoice_voided(invoice: Invoice) -> None:
+    async_task("billing.tasks.revoke_access_for_void", invoice.pk)
+    _commissions(invoice.pk)
+
+
+def _commissions(invoice_id: int, payment_id: int | None = None) -> None:
+    # Skip the queue for the many invoices no partner has a stake in.
+    referred = Invoice.objects.filter(pk=invoice_id, contact__referred_by__isnull=False)
+    if referred.exists() or Commission.objects.filter(invoice_id=invoice_id).exists():
+        async_task("billing.tasks.recompute_commissions", invoice_id, payment_id)

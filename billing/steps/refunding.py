@@ -1,0 +1,116 @@
+"""Refunds with the gateway: reserve the amount, call the gateway outside any transaction,
+settle the outcome under the locks; `reconcile_refund` asks the gateway by key later.
+
+The amount is reserved on the payment (`amount_refunded`, under the payment's lock) before the
+gateway is called, so concurrent refunds cannot together exceed the captured amount; a failed
+refund releases its reservation.
+"""
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from djmoney.money import Money
+
+from billing import followups, ledger
+from billing.gateways import get_gateway
+from billing.gateways.base import GatewayError, GatewayTimeout, RefundResult
+from billing.models import Account, Payment, Refund
+from billing.steps import locks
+from billing.transitions import move
+from core import audit, money
+from core.txn import in_transaction
+
+
+def reserve(payment: Payment) -> None:
+    """Recompute what is refunded or being refunded, under the payment's lock."""
+    held = payment.refunds.filter(~Q(status=Refund.Status.FAILED)).aggregate(s=Sum("amount"))["s"]
+    payment.amount_refunded = Money(held or 0, payment.amount.currency)
+    payment.save(update_fields=["amount_refunded"])
+
+
+def call_gateway(refund: Refund, payment: Payment) -> RefundResult | None:
+    assert not in_transaction(), "never call a gateway inside a transaction"
+    try:
+        return get_gateway(payment.gateway).refund(
+            charge_ref=payment.gateway_ref,
+            amount_minor=money.to_minor_units(refund.amount),
+            currency=str(refund.amount.currency),
+            idempotency_key=refund.idempotency_key,
+        )
+    except GatewayTimeout:
+        return None
+    except GatewayError as exc:
+        return RefundResult(status="failed", ref="", message=str(exc))
+
+
+def settle_refund(refund: Refund, result: RefundResult | None, *, actor=None) -> Refund:
+    with transaction.atomic():
+        payment = Payment.objects.get(pk=refund.payment_id)
+        locks.lock_invoice(payment.invoice_id)
+        payment = locks.lock_payment(payment.pk)
+        refund = locks.lock_refund(refund.pk)
+        if refund.status not in (Refund.Status.PENDING, Refund.Status.UNKNOWN):
+            return refund
+        if result is None:
+            if refund.status == Refund.Status.PENDING:
+                move(refund, Refund.Status.UNKNOWN, what="mark the refund unknown")
+                refund.save(update_fields=["status"])
+                audit.record(
+                    "refund.unknown",
+                    refund,
+                    actor=actor,
+                    contact_id=payment.contact_id,
+                    amount=refund.amount,
+                )
+        elif result.status == "succeeded":
+            succeed(refund, payment, ref=result.ref, actor=actor)
+        else:
+            move(refund, Refund.Status.FAILED, what="record the failed refund")
+            refund.message = result.message[:300]
+            refund.save(update_fields=["status", "message"])
+            reserve(payment)
+            audit.record(
+                "refund.failed",
+                refund,
+                actor=actor,
+                contact_id=payment.contact_id,
+                amount=refund.amount,
+                after={"message": result.message},
+            )
+    return refund
+
+
+def succeed(refund: Refund, payment: Payment, *, ref: str, actor) -> None:
+    move(refund, Refund.Status.SUCCEEDED, what="record the refund")
+    refund.gateway_ref = ref
+    refund.save(update_fields=["status", "gateway_ref"])
+    paid_from = Account.CASH if refund.settle == Refund.Settle.GATEWAY else Account.EXTERNAL
+    ledger.post(
+        "refund",
+        [ledger.debit(Account.REFUNDS, refund.amount), ledger.credit(paid_from, refund.amount)],
+        contact=payment.contact,
+        invoice=payment.invoice,
+        actor=actor,
+        memo=refund.reason,
+    )
+    audit.record(
+        "refund.succeeded",
+        refund,
+        actor=actor,
+        reason=refund.reason,
+        contact_id=payment.contact_id,
+        amount=refund.amount,
+    )
+    followups.refund_succeeded(refund)
+
+
+def reconcile_refund(refund: Refund) -> Refund:
+    payment = refund.payment
+    try:
+        result = get_gateway(payment.gateway).find_refund(refund.idempotency_key)
+    except GatewayTimeout:
+        return refund
+    if result is None:
+        result = RefundResult(
+            status="failed", ref="", message="The refund never reached the gateway."
+        )
+    return settle_refund(refund, result)
