@@ -9,6 +9,9 @@ from billing.invariants import _CANDIDATE, card_numbers, luhn
 from core import roles
 from tests import factories
 
+# The shared state (invoices, orders, the cast's logged-in clients) for every test directory.
+pytest_plugins = ["tests.fixtures"]
+
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -65,7 +68,3 @@ def card(contact, manager):
 @pytest.fixture
 def product(db):
     return factories.ProductFactory(name="Masterclass", price=Money("100.00", "USD"))
-
-
-def usd(amount: str) -> Money:
-    return Money(amount, "USD")

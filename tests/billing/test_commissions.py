@@ -21,22 +21,14 @@ from billing.invariants import breaches
 from billing.models import Account, Commission, Journal, LedgerEntry
 from billing.steps import commissions
 from core.models import AuditEvent
-from tests.conftest import usd
 from tests.factories import PartnerFactory, ProductFactory
+from tests.helpers import usd
 
 P = Commission.Status
 
 
 def jpy(amount: int) -> Money:
     return Money(amount, "JPY")
-
-
-@pytest.fixture
-def partner(contact):
-    partner = PartnerFactory(name="Bob's Blog", default_rate=Decimal("10"))
-    contact.referred_by = partner
-    contact.save()
-    return partner
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from billing.models import AccessGrant, Delivery, Order
 from core import clock
 from offers.models import Product
 from offers.terms import PaymentTerms
-from tests.conftest import usd
 from tests.factories import ProductFactory
+from tests.helpers import usd
 
 NOW = dt.datetime(2025, 3, 10, 15, 0, tzinfo=dt.UTC)
 URL = "https://files.example.com/masterclass.zip"

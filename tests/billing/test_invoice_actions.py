@@ -23,7 +23,7 @@ from billing.invariants import breaches
 from billing.models import Invoice, Journal, LedgerEntry, Payment
 from billing.selectors import amount_due, contact_balances
 from core.models import AuditEvent
-from tests.conftest import usd
+from tests.helpers import usd
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from billing.models import Invoice, Order, Payment, SandboxTransaction
 from billing.tasks import charge_due_orders
 from core import clock, money
 from offers.terms import PaymentTerms
-from tests.conftest import usd
+from tests.helpers import usd
 
 JAN31 = dt.datetime(2027, 1, 31, 9, tzinfo=dt.UTC)
 

@@ -9,7 +9,7 @@ from billing.actions import SaleLine, charge_sale, record_sale, refund_payment
 from billing.invariants import breaches
 from billing.models import Payment, Refund, SandboxTransaction
 from billing.selectors import amount_due
-from tests.conftest import usd
+from tests.helpers import usd
 
 
 @pytest.fixture

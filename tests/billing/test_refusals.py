@@ -9,7 +9,7 @@ from billing import actions, errors
 from billing.actions import SaleLine
 from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment, Refund
 from core.models import AuditEvent, IdempotencyKey
-from tests.conftest import usd
+from tests.helpers import usd
 
 TABLES = (Invoice, InvoiceLine, Journal, LedgerEntry, Payment, Refund, AuditEvent, IdempotencyKey)
 

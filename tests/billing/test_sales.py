@@ -10,8 +10,8 @@ from billing.models import Invoice, Journal, Payment, SandboxTransaction
 from billing.selectors import amount_due
 from core.models import AuditEvent
 from offers.terms import PaymentTerms
-from tests.conftest import usd
 from tests.factories import ProductFactory
+from tests.helpers import usd
 
 
 def counts():

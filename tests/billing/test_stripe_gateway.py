@@ -25,7 +25,7 @@ from billing.invariants import breaches
 from billing.models import Invoice, Payment, Refund
 from billing.tasks import reconcile_pending
 from core import clock
-from tests.conftest import usd
+from tests.helpers import usd
 
 SHIM = Path(__file__).with_name("localstripe_shim.py")
 SECRET = "sk_test_" + "0" * 24

@@ -7,16 +7,16 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from billing.actions import SaleLine, charge_sale
+from billing.actions import SaleLine
 from billing.gateways.sandbox import SandboxGateway
 from billing.models import Order
 from billing.tasks import charge_due_orders
 from core import clock
 from offers.actions import store_offer
 from offers.terms import PaymentTerms
-from tests.conftest import usd
-from tests.e2e.conftest import log_in, snap
+from tests.e2e.helpers import log_in, snap
 from tests.e2e.test_rep_workspace import find_contact, refund_part, sell_offer_charging_card
+from tests.helpers import usd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -62,13 +62,6 @@ def test_a_rep_sells_a_payment_plan_refunds_part_pauses_and_sees_each_step(
     expect(history).to_contain_text("Customer travelling")
     expect(orders).to_contain_text("Customer travelling")  # the order's own change rows
     snap(page, "contact-record-orders")
-
-
-@pytest.fixture
-def subscription(contact, card, product, rep) -> Order:
-    line = SaleLine(product, terms=PaymentTerms.subscription())
-    invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
-    return Order.objects.get(source_invoice=invoice)
 
 
 def test_a_rep_previews_a_proration_then_changes_the_price(page, rep, subscription):

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from billing import errors
 from billing.actions import SaleLine, add_card, charge_sale
 from offers.actions import store_offer
-from tests.conftest import usd
-from tests.e2e.conftest import log_in, settle, snap
+from tests.e2e.helpers import log_in, settle, snap
+from tests.helpers import usd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

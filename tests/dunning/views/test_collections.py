@@ -18,29 +18,10 @@ from dunning.forms import DAYS_FORMAT
 from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 from offers.terms import PaymentTerms
 from tests.factories import ContactFactory
-from tests.views.conftest import HTMX, counts, text
+from tests.helpers import HTMX, counts, text
 
 SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 FAILED = SOLD + dt.timedelta(days=31)
-
-
-@pytest.fixture
-def rep_client(client, rep):
-    client.force_login(rep)
-    return client
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def outsider_client(client, outsider):
-    outsider.save()  # the factory's password hash is set after its last save
-    client.force_login(outsider)
-    return client
 
 
 @pytest.fixture

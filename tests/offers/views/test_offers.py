@@ -5,8 +5,7 @@ from django.urls import reverse
 from billing.actions import SaleLine
 from offers.actions import store_offer
 from offers.models import Coupon, Offer, Product
-from tests.conftest import usd
-from tests.views.conftest import text
+from tests.helpers import text, usd
 
 
 def _offer_data(product, name="Bundle", price="90.00") -> dict:

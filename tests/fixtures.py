@@ -1,34 +1,15 @@
-import html
+"""State many test directories share: paid and declined invoices, a subscription, a payment plan,
+a referring partner, and the cast's logged-in clients. tests/conftest.py loads it everywhere."""
+
+from decimal import Decimal
 
 import pytest
 
 from billing.actions import SaleLine, add_card, charge_sale
-from billing.models import (
-    Commission,
-    Invoice,
-    Journal,
-    Order,
-    OrderChange,
-    Payment,
-    PaymentMethod,
-    Refund,
-)
-from core.models import AuditEvent
+from billing.models import Order
 from offers.terms import PaymentTerms
-from tests.conftest import usd
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def text(response) -> str:
-    """The page as a reader sees it (entities decoded), for asserting on messages."""
-    return html.unescape(response.content.decode())
-
-
-def counts() -> dict:
-    """Rows every money action may write; a refused request changes none of them."""
-    models = (Invoice, Payment, Refund, Journal, AuditEvent, PaymentMethod, OrderChange, Commission)
-    return {m.__name__: m.objects.count() for m in models}
+from tests.factories import PartnerFactory
+from tests.helpers import usd
 
 
 @pytest.fixture
@@ -57,6 +38,14 @@ def plan(contact, card, product, rep) -> Order:
     line = SaleLine(product, unit_price=usd("400.00"), terms=terms)
     invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
     return Order.objects.get(source_invoice=invoice)
+
+
+@pytest.fixture
+def partner(contact):
+    partner = PartnerFactory(name="Bob's Blog", default_rate=Decimal("10"))
+    contact.referred_by = partner
+    contact.save()
+    return partner
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from billing import errors
 from billing.actions import add_card
 from billing.models import Invoice, Order, OrderChange, Refund
 from core import clock
-from tests.conftest import usd
-from tests.views.conftest import HTMX, counts, text
+from tests.helpers import HTMX, counts, text, usd
 
 ACTIONS = [
     "order-change-terms",

@@ -7,8 +7,7 @@ from billing.models import Invoice, Payment
 from offers.actions import store_offer
 from offers.models import Offer
 from offers.terms import PaymentTerms
-from tests.conftest import usd
-from tests.views.conftest import counts, text
+from tests.helpers import counts, text, usd
 
 URL = reverse("billing:sale-new")
 

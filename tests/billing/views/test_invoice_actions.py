@@ -7,8 +7,7 @@ from billing import errors
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.selectors import amount_due
 from core.models import AuditEvent
-from tests.conftest import usd
-from tests.views.conftest import HTMX, counts, text
+from tests.helpers import HTMX, counts, text, usd
 
 ACTIONS = [
     "invoice-discount",

@@ -7,8 +7,7 @@ from django.urls import reverse
 
 from billing import errors
 from billing.models import PaymentMethod, Refund
-from tests.conftest import usd
-from tests.views.conftest import HTMX, counts, text
+from tests.helpers import HTMX, counts, text, usd
 
 
 def _refund_url(invoice) -> str:

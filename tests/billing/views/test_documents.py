@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from tests.views.conftest import text
+from tests.helpers import text
 
 
 def test_the_printable_invoice_shows_lines_and_totals(rep_client, paid_invoice):

@@ -7,17 +7,7 @@ from django.urls import reverse
 
 from billing.actions import SaleLine, charge_sale, refund_payment
 from billing.models import Commission
-from tests.conftest import usd
-from tests.factories import PartnerFactory
-from tests.views.conftest import HTMX, counts, text
-
-
-@pytest.fixture
-def partner(contact):
-    partner = PartnerFactory(name="Bob's Blog", default_rate=Decimal("10"))
-    contact.referred_by = partner
-    contact.save()
-    return partner
+from tests.helpers import HTMX, counts, text, usd
 
 
 @pytest.fixture

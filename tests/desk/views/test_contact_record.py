@@ -1,0 +1,70 @@
+"""The contact record: its panels, what each role sees there, and its cost as invoices pile up."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from billing.actions import SaleLine, record_sale, refund_payment
+from tests.helpers import HTMX, text, usd
+
+
+def test_the_record_shows_cards_balance_invoices_payments_and_history(
+    rep_client, declined_invoice, paid_invoice, card
+):
+    refund_payment(
+        paid_invoice.payments.get(),
+        amount=usd("30.00"),
+        actor=paid_invoice.created_by,
+        reason="Damaged box",
+    )
+    response = rep_client.get(paid_invoice.contact.get_absolute_url())
+    page = text(response)
+
+    assert "Visa •••• 4242" in page
+    assert "$100.00" in page  # the declined invoice is still owed
+    assert "Declined" in page and "Partly refunded" in page
+    assert "Damaged box" in page  # the refund's reason in the history
+    assert "Write off" not in page  # a rep may not write off
+
+
+def test_a_manager_sees_manager_actions(manager_client, declined_invoice):
+    page = text(manager_client.get(declined_invoice.contact.get_absolute_url()))
+    assert "Write off" in page
+
+
+def test_each_panel_refreshes_on_its_own(rep_client, paid_invoice):
+    url = paid_invoice.contact.get_absolute_url()
+    for panel in ("contact-header", "invoices", "payments", "history"):
+        response = rep_client.get(url, {"panel": panel}, **HTMX)
+        assert response.content.lstrip().startswith(f'<section id="{panel}"'.encode())
+        assert response["HX-Retarget"] == f"#{panel}"
+
+
+def _sell(contact, product, rep, n: int) -> None:
+    for i in range(n):
+        record_sale(contact, lines=[SaleLine(product)], reference=f"R-{i}", actor=rep)
+
+
+def test_the_record_costs_the_same_queries_with_10_or_1000_invoices(
+    rep_client, contact, product, rep, django_assert_num_queries
+):
+    _sell(contact, product, rep, 10)
+    url = contact.get_absolute_url()
+    rep_client.get(url)  # warm the session and permission caches like any later request
+    with CaptureQueriesContext(connection) as ten:
+        rep_client.get(url)
+
+    _sell(contact, product, rep, 990)
+    with django_assert_num_queries(len(ten.captured_queries)):
+        response = rep_client.get(url)
+    assert len(response.context["record"].invoices) == 50
+    assert response.context["record"].next_invoices
+
+
+def test_older_invoices_page_by_keyset(rep_client, contact, product, rep):
+    _sell(contact, product, rep, 55)
+    first = rep_client.get(contact.get_absolute_url())
+    cursor = first.context["record"].next_invoices
+    second = rep_client.get(contact.get_absolute_url(), {"before": cursor})
+
+    pks = [i.pk for i in first.context["record"].invoices + second.context["record"].invoices]
+    assert len(pks) == 55 == len(set(pks))
