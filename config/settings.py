@@ -76,6 +76,10 @@ except ValueError as exc:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# `migrate` and `create_app_role` connect as this role, the schema's owner; the app connects as
+# DATABASE_URL's role, which owns nothing, so it cannot drop or disable the ledger's guards
+# (core.db_roles). Unset: one role does both (the SQLite demo).
+MIGRATION_DATABASE_URL = env_str("MIGRATION_DATABASE_URL", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
