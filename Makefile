@@ -17,13 +17,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 	touch $@
 
 # The demo: SQLite under var/, demo data, the web server and a django-q2 cluster together.
+# Unset DEBUG means production, so the demo says it is one.
+run: export DEBUG ?= true
 run: $(VENV)/.installed-runtime
 	mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
-	@echo "Paydesk on http://127.0.0.1:8000  (Ctrl-C stops the web server and the job cluster)"
-	$(PY) manage.py serve 127.0.0.1:8000
+	@echo "Paydesk on http://$${BIND:-127.0.0.1:8000}  (Ctrl-C stops the web server and the job cluster)"
+	$(PY) manage.py serve $${BIND:-127.0.0.1:8000}
 
 # The whole suite on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/paydesk).
 # The test database is kept between runs: dj-stripe's migrations cost about a minute when new.

@@ -1,6 +1,8 @@
-"""Paydesk settings: every value comes from the environment, with safe development defaults.
+"""Paydesk settings: every value comes from the environment.
 
-A bad value stops the process at start with a message naming the variable (config.env).
+Unset means production: DEBUG off, HTTPS only, secure cookies. `make run` and the test settings
+set their demo and test values explicitly. A bad value stops the process at start with a message
+naming the variable (config.env).
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ from config.env import env_bool, env_choice, env_int, env_limits, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key" if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -88,6 +90,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# HTTPS, on unless DEBUG. Behind a proxy that terminates TLS, name the header it sets
+# (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto; only if the proxy always sets or overwrites it), and
+# turn SECURE_SSL_REDIRECT off if the proxy already redirects.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+if _proxy_header := env_str("SECURE_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

@@ -12,6 +12,12 @@ from urllib.parse import urlsplit
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paydesk")
 os.environ.setdefault("PAYDESK_ALLOW_TEST_CLOCK", "false")
 os.environ.setdefault("PAYDESK_GATEWAY", "sandbox")
+# Production settings, except that the test client and the live server speak plain HTTP.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-only-" + "x" * 40)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from config.settings import *  # noqa: E402,F403
 
