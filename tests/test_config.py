@@ -40,6 +40,7 @@ def _settings(env: dict[str, str], *names: str) -> dict:
         ({"PAYDESK_REP_MAX_REFUND": "USD lots"}, "PAYDESK_REP_MAX_REFUND: 'lots' is not an amount"),
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"EMAIL_PORT": "x"}, "EMAIL_PORT must be a whole number"),
+        ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES must be at least 1"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_a_clear_message(env, message):
