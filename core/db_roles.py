@@ -19,6 +19,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
 
 # Rows here are never updated or deleted (billing 0002); the app role gets no UPDATE or DELETE.
+# Default privileges grant both on tables that later migrations create: a new append-only table
+# goes here, and create_app_role runs again after its migration.
 APPEND_ONLY_TABLES = ("billing_journal", "billing_ledgerentry", "core_auditevent")
 
 
