@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/paydesk.sqlite3
 
-.PHONY: run test bench lint migrate-check clean
+.PHONY: run serve test bench lint migrate-check clean
 
 $(VENV)/.installed-runtime: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Paydesk needs Python 3.11+"; exit 1; }
@@ -17,13 +17,22 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 	touch $@
 
 # The demo: SQLite under var/, demo data, the web server and a django-q2 cluster together.
+# Unset DEBUG means production, so the demo says it is one.
+run: export DEBUG ?= true
 run: $(VENV)/.installed-runtime
 	mkdir -p var
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
-	@echo "Paydesk on http://127.0.0.1:8000  (Ctrl-C stops the web server and the job cluster)"
-	$(PY) manage.py serve 127.0.0.1:8000
+	@echo "Paydesk on http://$${BIND:-127.0.0.1:8000}  (Ctrl-C stops the web server and the job cluster)"
+	$(PY) manage.py serve $${BIND:-127.0.0.1:8000}
+
+# Production: gunicorn (WEB_CONCURRENCY workers, default 1) serves the app and, through
+# whitenoise, the collected static files; the django-q2 cluster runs beside it. Needs the
+# production environment (README: Deploying); migrations are run apart, as the owner role.
+serve: $(VENV)/.installed-runtime
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py serve --gunicorn $${BIND:-127.0.0.1:8000}
 
 # The whole suite on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/paydesk).
 # The test database is kept between runs: dj-stripe's migrations cost about a minute when new.

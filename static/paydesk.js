@@ -1,4 +1,5 @@
-// Paydesk's only script: htmx settings, the time zone, and closing in-place forms.
+// Paydesk's only script: htmx settings, the time zone, closing in-place forms, panel refreshes,
+// printing. No inline script anywhere: the Content-Security-Policy would block it.
 (function () {
   // Swap 422 (invalid input) like 200 so field errors appear in place; keep htmx 2's defaults
   // for everything else (204 = nothing to swap, other 4xx/5xx = error, not swapped).
@@ -26,6 +27,7 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
     var close = event.target.closest("[data-close]");
     if (close) {
       event.preventDefault();
@@ -56,7 +58,17 @@
   // Say what happened after an action, for everyone (aria-live) and not only sighted users.
   document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener("money-changed", showMessage);
+    document.body.addEventListener("money-changed", refreshOtherPanels);
   });
+
+  // The panel that acted has already swapped in its answer; the others refresh. Done here and
+  // not with an hx-trigger filter, because filters need eval, which the CSP forbids.
+  function refreshOtherPanels(event) {
+    var origin = event.detail && event.detail.panel;
+    document.querySelectorAll("[data-refresh-on-money]").forEach(function (panel) {
+      if (panel.id !== origin) htmx.trigger(panel, "money-changed-elsewhere");
+    });
+  }
   function showMessage(event) {
     var flash = document.getElementById("flash");
     if (flash && event.detail && event.detail.message) {

@@ -1,12 +1,15 @@
+import io
 import os
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from djmoney.money import Money
 
 from billing.actions import add_card
 from billing.gateways import sandbox
 from billing.invariants import _CANDIDATE, card_numbers, luhn
-from core import roles
+from core import db_roles, roles
 from tests import factories
 
 # The shared state (invoices, orders, the cast's logged-in clients) for every test directory.
@@ -14,6 +17,37 @@ pytest_plugins = ["tests.fixtures"]
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """Create and migrate the test database as the owner (MIGRATION_DATABASE_URL)."""
+    with db_roles.as_owner():
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Then the tests run as the app role, which owns nothing (core.db_roles), like production.
+
+    Flushing after a transactional test truncates every table, the guarded ones too: only the
+    owner may, with triggers off for that session."""
+    with django_db_blocker.unblock():
+        call_command("create_app_role", stdout=io.StringIO())
+    flush = type(connection.ops).execute_sql_flush
+
+    def flush_as_owner(ops, sql_list):
+        with db_roles.as_owner():
+            with ops.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = replica")
+            flush(ops, sql_list)
+
+    with (
+        db_roles.connected_as(db_roles.app_credentials()),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr(type(connection.ops), "execute_sql_flush", flush_as_owner)
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,35 @@
+import json
+import secrets
 import subprocess
 import sys
 
 import pytest
+
+# What an operator sets in production; everything else keeps its default.
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "paydesk.example.com",
+}
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def _settings(env: dict[str, str], *names: str) -> dict:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}))"
+    )
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize(
@@ -10,19 +38,56 @@ import pytest
         ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
         ({"PAYDESK_GATEWAY": "paypal"}, "PAYDESK_GATEWAY must be one of sandbox, stripe"),
         ({"PAYDESK_REP_MAX_REFUND": "USD lots"}, "PAYDESK_REP_MAX_REFUND: 'lots' is not an amount"),
-        ({"DEBUG": "false", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"EMAIL_PORT": "x"}, "EMAIL_PORT must be a whole number"),
+        ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES must be at least 1"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_a_clear_message(env, message):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-    )
+    result = _run(["manage.py", "check"], {"SECRET_KEY": "k" * 50, **env})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_unset_debug_means_production():
+    values = _settings(
+        {"SECRET_KEY": "k" * 50},
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "PAYDESK_ALLOW_TEST_CLOCK",
+    )
+    assert values == {
+        "DEBUG": False,
+        "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 365 * 24 * 3600,
+        "PAYDESK_ALLOW_TEST_CLOCK": False,
+    }
+
+
+def test_unset_debug_needs_a_secret_key():
+    result = _run(["manage.py", "check"], {})
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_behind_a_tls_proxy_the_https_settings_are_switchable():
+    env = {**PRODUCTION, "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}
+    env["SECURE_SSL_REDIRECT"] = "false"  # the proxy redirects
+    values = _settings(env, "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT")
+    assert values == {
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SECURE_SSL_REDIRECT": False,
+    }
 
 
 def test_setup_schedules_is_idempotent(db):

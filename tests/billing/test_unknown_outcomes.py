@@ -3,11 +3,12 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from djmoney.money import Money
 
 from billing.actions import SaleLine, charge_sale, refund_payment
 from billing.gateways import sandbox
 from billing.invariants import breaches
-from billing.models import Invoice, LedgerEntry, Payment, Refund, SandboxTransaction
+from billing.models import Account, Invoice, LedgerEntry, Payment, Refund, SandboxTransaction
 from billing.tasks import reconcile_pending
 from core import clock
 
@@ -88,22 +89,13 @@ def test_verify_ledger_passes_on_clean_books_and_names_a_broken_journal(
     charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     call_command("verify_ledger")
 
-    # Break the books the way only raw SQL could, bypassing the posting function.
+    # Break the books the way only code bypassing ledger.post could: the database refuses an
+    # unbalanced journal at commit, and this test never commits.
     entry = LedgerEntry.objects.first()
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE billing_ledgerentry SET amount = amount + 1 WHERE id = %s", [entry.pk]
-        )
-        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+    stray = {"journal_id": entry.journal_id, "account": Account.CASH}
+    LedgerEntry.objects.create(**stray, amount=Money("1", "USD"))
     with pytest.raises(CommandError):
         call_command("verify_ledger")
     assert any(f"journal {entry.journal_id}" in b for b in breaches())
-    with connection.cursor() as cursor:  # mend it, or the teardown's constraint check fails
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE billing_ledgerentry SET amount = amount - 1 WHERE id = %s", [entry.pk]
-        )
-        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+    # Mend it, or the teardown's constraint check fails.
+    LedgerEntry.objects.create(**stray, amount=Money("-1", "USD"))

@@ -11,13 +11,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--gunicorn", action="store_true", help="serve with gunicorn (production)"
+        )
 
-    def handle(self, *args, addrport: str, **options) -> None:
+    def handle(self, *args, addrport: str, gunicorn: bool, **options) -> None:
         manage = [sys.executable, "manage.py"]
-        children = [
-            subprocess.Popen([*manage, "qcluster"]),
-            subprocess.Popen([*manage, "runserver", addrport]),
-        ]
+        if gunicorn:
+            # Workers: WEB_CONCURRENCY, which gunicorn reads itself.
+            web = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", addrport]
+            web += ["--access-logfile", "-"]
+        else:
+            web = [*manage, "runserver", addrport]
+        children = [subprocess.Popen([*manage, "qcluster"]), subprocess.Popen(web)]
 
         def stop(*_) -> None:
             raise KeyboardInterrupt
