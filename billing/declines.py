@@ -4,10 +4,21 @@ report a decline code; everything else (dunning's retries, the pages) asks this 
 
 # Declines no retry can fix (Stripe's "do not try again" codes): dunning stops on these.
 HARD = frozenset(
-    {"lost_card", "stolen_card", "fraudulent", "pickup_card", "restricted_card",
-     "revocation_of_all_authorizations", "revocation_of_authorization", "security_violation",
-     "service_not_allowed", "stop_payment_order", "invalid_account", "invalid_number"}
-)  # fmt: skip
+    {
+        "lost_card",
+        "stolen_card",
+        "fraudulent",
+        "pickup_card",
+        "restricted_card",
+        "revocation_of_all_authorizations",
+        "revocation_of_authorization",
+        "security_violation",
+        "service_not_allowed",
+        "stop_payment_order",
+        "invalid_account",
+        "invalid_number",
+    }
+)
 
 
 def is_hard(code: str) -> bool:

@@ -9,11 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from djmoney.money import Money
 
 from billing.models import Account, Invoice, Journal, LedgerEntry
 from core import clock, money
-from core.txn import in_transaction
+from core.txn import require_transaction
 
 
 class UnbalancedJournal(AssertionError):
@@ -41,10 +42,10 @@ def post(
     *,
     contact=None,
     invoice: Invoice | None = None,
-    actor=None,
+    actor: User | None = None,
     memo: str = "",
 ) -> Journal:
-    assert in_transaction(), "post inside the action's transaction"
+    require_transaction("post inside the action's transaction")
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for entry in entries:
         money.validate(entry.amount)

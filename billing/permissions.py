@@ -3,17 +3,18 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from djmoney.money import Money
 
 from billing import errors
 
 
-def require(actor, perm: str, what: str) -> None:
+def require(actor: User | None, perm: str, what: str) -> None:
     if actor is None or not actor.is_active or not actor.has_perm(f"billing.{perm}"):
         raise errors.NotAllowed(errors.NOT_ALLOWED.format(what=what))
 
 
-def require_refund_within_limit(actor, amount: Money) -> None:
+def require_refund_within_limit(actor: User, amount: Money) -> None:
     if actor.has_perm("billing.exceed_rep_limits"):
         return
     limit = settings.PAYDESK_REP_MAX_REFUND.get(str(amount.currency))
@@ -25,7 +26,7 @@ def require_refund_within_limit(actor, amount: Money) -> None:
         )
 
 
-def require_discount_within_limit(actor, percent: Decimal) -> None:
+def require_discount_within_limit(actor: User, percent: Decimal) -> None:
     limit = settings.PAYDESK_REP_MAX_DISCOUNT_PERCENT
     if percent > limit and not actor.has_perm("billing.exceed_rep_limits"):
         raise errors.AboveRepLimit(

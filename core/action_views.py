@@ -51,14 +51,30 @@ def run_action(
         else:
             return done(message(result) if callable(message) else message)
     return action_page(
-        request, form, contact=contact, title=title, submit=submit, action_url=action_url,
-        facts=facts, danger=danger, extra=extra,
-    )  # fmt: skip
+        request,
+        form,
+        contact=contact,
+        title=title,
+        submit=submit,
+        action_url=action_url,
+        facts=facts,
+        danger=danger,
+        extra=extra,
+    )
 
 
-def action_page(request: HttpRequest, form: ActionForm, *, contact, title: str, submit: str,
-                action_url: str, facts=(), danger: bool = False, extra: dict | None = None,
-                ) -> HttpResponse:  # fmt: skip
+def action_page(
+    request: HttpRequest,
+    form: ActionForm,
+    *,
+    contact,
+    title: str,
+    submit: str,
+    action_url: str,
+    facts=(),
+    danger: bool = False,
+    extra: dict | None = None,
+) -> HttpResponse:
     """The action's form (in place for htmx), 422 when it holds errors."""
     context = {
         "form": form,

@@ -8,7 +8,7 @@ from djmoney.money import Money
 
 from core import clock
 from core.models import AuditEvent
-from core.txn import in_transaction
+from core.txn import require_transaction
 
 
 def record(
@@ -23,7 +23,7 @@ def record(
     after: dict | None = None,
 ) -> AuditEvent:
     # An event outside a transaction could outlive a rolled-back change.
-    assert in_transaction(), "audit events belong in the change's transaction"
+    require_transaction("audit events belong in the change's transaction")
     return AuditEvent.objects.create(
         created_at=clock.now(),
         actor=actor if getattr(actor, "pk", None) else None,

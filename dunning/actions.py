@@ -4,6 +4,7 @@ and marking paid are billing's actions; their events end the case."""
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing.errors import InvalidRequest, InvalidTransition, NotAllowed
@@ -14,7 +15,7 @@ from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 from dunning.transitions import OPEN, move
 
 
-def _require(actor, what: str) -> None:
+def _require(actor: User, what: str) -> None:
     if actor is None or not actor.has_perm("dunning.work_collections"):
         raise NotAllowed(f"You do not have permission to {what}.")
 
@@ -26,7 +27,7 @@ def _locked_case(invoice: Invoice, what: str) -> DunningCase:
     return case
 
 
-def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
+def stop_collection(invoice: Invoice, *, actor: User, reason: str) -> DunningCase:
     """No more retries or notices; the invoice stays open for the rep to settle."""
     _require(actor, "stop this collection")
     reason = require_reason(reason)
@@ -36,12 +37,20 @@ def stop_collection(invoice: Invoice, *, actor, reason: str) -> DunningCase:
         case.ended_at, case.end_reason = clock.now(), reason
         case.next_attempt_at = None
         case.save()
-        audit.record("collection.stopped", case, actor=actor, reason=reason,
-                     contact_id=case.contact_id, before={"status": old})  # fmt: skip
+        audit.record(
+            "collection.stopped",
+            case,
+            actor=actor,
+            reason=reason,
+            contact_id=case.contact_id,
+            before={"status": old},
+        )
     return case
 
 
-def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str) -> DunningCase:
+def pause_collection(
+    invoice: Invoice, *, until: dt.datetime, actor: User, reason: str
+) -> DunningCase:
     """Hold retries until `until`; attempts that fall due meanwhile run when it ends."""
     _require(actor, "pause this collection")
     reason = require_reason(reason)
@@ -54,8 +63,14 @@ def pause_collection(invoice: Invoice, *, until: dt.datetime, actor, reason: str
         move(case, DunningCase.Status.PAUSED, what="pause this collection")
         case.paused_until = until
         case.save()
-        audit.record("collection.paused", case, actor=actor, reason=reason,
-                     contact_id=case.contact_id, after={"until": until.isoformat()})  # fmt: skip
+        audit.record(
+            "collection.paused",
+            case,
+            actor=actor,
+            reason=reason,
+            contact_id=case.contact_id,
+            after={"until": until.isoformat()},
+        )
     return case
 
 
@@ -64,7 +79,7 @@ def save_policy(
     *,
     changes: dict,
     notices: Iterable[NoticeTemplate] = (),
-    actor,
+    actor: User,
 ) -> DunningPolicy:
     """Save a new or edited policy and its notices together, with one audit event.
 

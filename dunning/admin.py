@@ -21,8 +21,16 @@ class NoticeTemplateInline(admin.StackedInline):
 
 @admin.register(DunningPolicy)
 class DunningPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_default", "interval_days", "window_days", "max_attempts",
-                    "stop_on_hard_decline", "try_other_cards", "final_action"]  # fmt: skip
+    list_display = [
+        "name",
+        "is_default",
+        "interval_days",
+        "window_days",
+        "max_attempts",
+        "stop_on_hard_decline",
+        "try_other_cards",
+        "final_action",
+    ]
     list_filter = ["is_default", "final_action", "stop_on_hard_decline", "try_other_cards"]
     search_fields = ["name"]
     inlines = [NoticeTemplateInline]
@@ -43,8 +51,17 @@ class DunningAttemptInline(ViewOnlyInline):
 
 @admin.register(DunningCase)
 class DunningCaseAdmin(ViewOnlyAdmin):
-    list_display = ["pk", "contact", "invoice", "status", "amount", "attempts_made",
-                    "next_attempt_at", "last_decline_code", "policy"]  # fmt: skip
+    list_display = [
+        "pk",
+        "contact",
+        "invoice",
+        "status",
+        "amount",
+        "attempts_made",
+        "next_attempt_at",
+        "last_decline_code",
+        "policy",
+    ]
     list_filter = ["status", "policy", "last_decline_code"]
     list_select_related = ["contact", "invoice", "policy"]
     search_fields = ["contact__first_name", "contact__last_name", "contact__email"]

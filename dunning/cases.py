@@ -4,6 +4,7 @@ paid, exhausted (then the policy's final action) or stopped."""
 import datetime as dt
 import logging
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django_q.tasks import async_task
 
@@ -60,15 +61,24 @@ def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
             return None
         policy = policy_for(order)
         case = DunningCase.objects.create(
-            invoice=invoice, order=order, contact=invoice.contact, policy=policy,
-            amount=amount_due(invoice), failed_at=clock.now(),
+            invoice=invoice,
+            order=order,
+            contact=invoice.contact,
+            policy=policy,
+            amount=amount_due(invoice),
+            failed_at=clock.now(),
             last_decline_code=payment.decline_code,
-        )  # fmt: skip
+        )
         case.next_attempt_at = next_attempt_after(case, case.failed_at)
         case.save(update_fields=["next_attempt_at"])
-        audit.record("collection.started", case, actor=None, contact_id=case.contact_id,
-                     amount=case.amount, after={"policy": policy.name,
-                     "decline_code": payment.decline_code})  # fmt: skip
+        audit.record(
+            "collection.started",
+            case,
+            actor=None,
+            contact_id=case.contact_id,
+            amount=case.amount,
+            after={"policy": policy.name, "decline_code": payment.decline_code},
+        )
         notify(case, NoticeTemplate.Kind.FIRST)
         if _hopeless(case, hard) or case.next_attempt_at is None:
             transaction.on_commit(lambda: finish(case.pk))
@@ -108,10 +118,12 @@ def charge_attempt(
         )
         try:
             payment = actions.retry_invoice(
-                case.invoice, payment_method=card, actor=system,
+                case.invoice,
+                payment_method=card,
+                actor=system,
                 reason=f"Collection attempt {number}" if number else "Card updated",
                 idempotency_key=f"dunning:{case.pk}:{number}:{card.pk}",
-            )  # fmt: skip
+            )
         except BillingError as exc:
             attempt.outcome, attempt.decline_code = "skipped", exc.code
             attempt.save(update_fields=["outcome", "decline_code"])
@@ -167,8 +179,14 @@ def finish(case_id: int) -> None:
             f"retries exhausted; final action: {case.policy.get_final_action_display()}"
         )
         case.save()
-        audit.record("collection.exhausted", case, actor=None, contact_id=case.contact_id,
-                     amount=case.amount, reason=case.end_reason)  # fmt: skip
+        audit.record(
+            "collection.exhausted",
+            case,
+            actor=None,
+            contact_id=case.contact_id,
+            amount=case.amount,
+            reason=case.end_reason,
+        )
         notify(case, NoticeTemplate.Kind.FINAL)
     _final_action(case)
 
@@ -188,7 +206,7 @@ def _final_action(case: DunningCase) -> None:
         log.warning("dunning final action %s on case %s refused: %s", action, case.pk, exc)
 
 
-def end_case(invoice: Invoice, *, status: str, why: str, actor=None) -> None:
+def end_case(invoice: Invoice, *, status: str, why: str, actor: User | None = None) -> None:
     """End the invoice's open case, if it has one, with `status` (recovered or stopped)."""
     with transaction.atomic():
         case = DunningCase.objects.select_for_update(of=("self",)).filter(invoice=invoice).first()
@@ -198,5 +216,12 @@ def end_case(invoice: Invoice, *, status: str, why: str, actor=None) -> None:
         case.ended_at, case.end_reason = clock.now(), why
         case.next_attempt_at = None
         case.save()
-        audit.record(f"collection.{status}", case, actor=actor, contact_id=case.contact_id,
-                     reason=why, before={"status": old}, after={"status": status})  # fmt: skip
+        audit.record(
+            f"collection.{status}",
+            case,
+            actor=actor,
+            contact_id=case.contact_id,
+            reason=why,
+            before={"status": old},
+            after={"status": status},
+        )

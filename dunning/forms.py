@@ -17,9 +17,10 @@ DAYS_FORMAT = "Enter whole days after the failure, like 1, 3, 7."
 
 class PauseCollectionForm(ActionForm):
     until = forms.DateField(
-        label="Pause until", widget=forms.DateInput(attrs={"type": "date"}),
+        label="Pause until",
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Retries start again that day.",
-    )  # fmt: skip
+    )
     reason = reason_field()
 
     def clean_until(self) -> dt.datetime:
@@ -49,16 +50,25 @@ class DaysField(forms.CharField):
 
 class DunningPolicyForm(forms.ModelForm):
     days = DaysField(
-        required=False, label="Or these days after the failure",
+        required=False,
+        label="Or these days after the failure",
         help_text="Empty: every interval up to the window, e.g. days 3, 6, …, 90.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = DunningPolicy
         fields = [
-            "name", "is_default", "interval_days", "window_days", "days", "max_attempts",
-            "stop_on_hard_decline", "try_other_cards", "retry_on_card_update", "final_action",
-        ]  # fmt: skip
+            "name",
+            "is_default",
+            "interval_days",
+            "window_days",
+            "days",
+            "max_attempts",
+            "stop_on_hard_decline",
+            "try_other_cards",
+            "retry_on_card_update",
+            "final_action",
+        ]
         labels = {
             "is_default": "Default policy (for orders that name none)",
             "interval_days": "Retry every (days)",

@@ -63,8 +63,13 @@ def _resume_paused(now: dt.datetime) -> int:
             case.paused_until = None
             case.next_attempt_at = max(case.next_attempt_at or now, now)
             case.save()
-            audit.record("collection.resumed", case, actor=None, contact_id=case.contact_id,
-                         reason="pause ended")  # fmt: skip
+            audit.record(
+                "collection.resumed",
+                case,
+                actor=None,
+                contact_id=case.contact_id,
+                reason="pause ended",
+            )
         return len(cases)
 
 

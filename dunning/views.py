@@ -82,7 +82,9 @@ def _done(request: HttpRequest):
     return done
 
 
-def _case_action(request, case: DunningCase, form, call, *, name, title, submit, message, danger=False):  # fmt: skip
+def _case_action(
+    request, case: DunningCase, form, call, *, name, title, submit, message, danger=False
+):
     return run_action(
         request,
         form,
@@ -105,9 +107,12 @@ def case_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data: dict):
         return retry_invoice(
-            case.invoice, payment_method=data["payment_method"], actor=request.user,
-            reason=data["reason"], idempotency_key=data["key"],
-        )  # fmt: skip
+            case.invoice,
+            payment_method=data["payment_method"],
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
 
     def message(payment) -> str:
         if payment.status == "succeeded":
@@ -115,9 +120,15 @@ def case_retry(request: HttpRequest, pk: int) -> HttpResponse:
         return f"The charge on {case.invoice.number} did not go through: {payment.message}"
 
     return _case_action(
-        request, case, form, call, name="case-retry", title="Charge", submit="Charge now",
+        request,
+        case,
+        form,
+        call,
+        name="case-retry",
+        title="Charge",
+        submit="Charge now",
         message=message,
-    )  # fmt: skip
+    )
 
 
 def case_pause(request: HttpRequest, pk: int) -> HttpResponse:
@@ -130,9 +141,15 @@ def case_pause(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _case_action(
-        request, case, form, call, name="case-pause", title="Pause collecting",
-        submit="Pause", message=f"Collection of {case.invoice.number} paused.",
-    )  # fmt: skip
+        request,
+        case,
+        form,
+        call,
+        name="case-pause",
+        title="Pause collecting",
+        submit="Pause",
+        message=f"Collection of {case.invoice.number} paused.",
+    )
 
 
 def case_stop(request: HttpRequest, pk: int) -> HttpResponse:
@@ -143,10 +160,16 @@ def case_stop(request: HttpRequest, pk: int) -> HttpResponse:
         return stop_collection(case.invoice, actor=request.user, reason=data["reason"])
 
     return _case_action(
-        request, case, form, call, name="case-stop", title="Stop collecting",
-        submit="Stop collection", message=f"Collection of {case.invoice.number} stopped.",
+        request,
+        case,
+        form,
+        call,
+        name="case-stop",
+        title="Stop collecting",
+        submit="Stop collection",
+        message=f"Collection of {case.invoice.number} stopped.",
         danger=True,
-    )  # fmt: skip
+    )
 
 
 def case_write_off(request: HttpRequest, pk: int) -> HttpResponse:
@@ -159,9 +182,16 @@ def case_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _case_action(
-        request, case, form, call, name="case-write-off", title="Write off", submit="Write off",
-        message=f"{case.invoice.number} written off.", danger=True,
-    )  # fmt: skip
+        request,
+        case,
+        form,
+        call,
+        name="case-write-off",
+        title="Write off",
+        submit="Write off",
+        message=f"{case.invoice.number} written off.",
+        danger=True,
+    )
 
 
 # Policy settings ---------------------------------------------------------------------------

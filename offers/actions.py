@@ -3,6 +3,7 @@ whatever was sold from the old version keeps the lines it was sold with."""
 
 import uuid
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from core import audit
@@ -12,7 +13,7 @@ from offers.models import Offer, OfferLine
 
 
 def store_offer(
-    name: str, currency: str, lines: list[SaleLine], *, actor, replaces: Offer | None = None
+    name: str, currency: str, lines: list[SaleLine], *, actor: User, replaces: Offer | None = None
 ) -> Offer:
     """Save sale lines as an offer; with `replaces`, as its next version (the old is archived)."""
     if actor is None or not actor.is_active or not actor.has_perm("offers.add_offer"):

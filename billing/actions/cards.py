@@ -1,5 +1,6 @@
 """Cards on file: the gateway keeps the card, we keep its token and how to recognise it."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing import errors, events
@@ -22,7 +23,12 @@ def _ensure_customer(contact) -> str:
 
 
 def add_card(
-    contact, *, token: str, actor, make_default: bool = True, idempotency_key: str | None = None
+    contact,
+    *,
+    token: str,
+    actor: User,
+    make_default: bool = True,
+    idempotency_key: str | None = None,
 ) -> PaymentMethod:
     """Attach a gateway card token (never a card number) to the contact."""
     require(actor, "manage_cards", "change cards on file")
@@ -68,7 +74,7 @@ def add_card(
     return card
 
 
-def set_default_card(payment_method: PaymentMethod, *, actor) -> PaymentMethod:
+def set_default_card(payment_method: PaymentMethod, *, actor: User) -> PaymentMethod:
     require(actor, "manage_cards", "change cards on file")
     with transaction.atomic(durable=True):
         contact = (

@@ -9,6 +9,7 @@ Cr cash; a negative (clawback) row paid this way is money the partner gave back,
 from their next payout.
 """
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing import ledger
@@ -20,7 +21,7 @@ from billing.transitions import move
 from core import audit, clock
 
 
-def rerun_commissions(invoice: Invoice, *, actor, reason: str = "") -> list[Commission]:
+def rerun_commissions(invoice: Invoice, *, actor: User, reason: str = "") -> list[Commission]:
     """Bring the invoice's commissions to what is owed now; returns the rows it created or
     cancelled (none when nothing changed, so a second run posts nothing)."""
     require(actor, "rerun_commissions", "re-run commissions")
@@ -35,7 +36,7 @@ def _lock(pk: int) -> Commission:
     )
 
 
-def approve_commission(commission: Commission, *, actor) -> Commission:
+def approve_commission(commission: Commission, *, actor: User) -> Commission:
     require(actor, "manage_commissions", "approve commissions")
     with transaction.atomic(durable=True):
         locked = _lock(commission.pk)
@@ -55,7 +56,7 @@ def approve_commission(commission: Commission, *, actor) -> Commission:
 
 
 def pay_commission(
-    commission: Commission, *, actor, reference: str = "", idempotency_key: str | None = None
+    commission: Commission, *, actor: User, reference: str = "", idempotency_key: str | None = None
 ) -> Commission:
     require(actor, "manage_commissions", "pay commissions")
     reference = (reference or "").strip()

@@ -1,5 +1,6 @@
 """Sending an invoice by email. Money is untouched; the delivery is recorded."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -14,7 +15,7 @@ from core.models import AuditEvent
 
 
 def send_invoice(
-    invoice: Invoice, *, actor, to: str | None = None, idempotency_key: str | None = None
+    invoice: Invoice, *, actor: User, to: str | None = None, idempotency_key: str | None = None
 ) -> AuditEvent:
     """Email the invoice (HTML + text) after commit; the returned audit event records the
     delivery (recipient, actor, time). Money is untouched."""

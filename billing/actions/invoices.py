@@ -4,6 +4,7 @@ reverse a write-off, send."""
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
@@ -28,7 +29,7 @@ def discount_invoice(
     *,
     amount: Money | None = None,
     percent: Decimal | None = None,
-    actor,
+    actor: User,
     reason: str,
     idempotency_key: str | None = None,
 ) -> InvoiceLine:
@@ -101,7 +102,7 @@ def mark_invoice_paid(
     method: str,
     reference: str = "",
     paid_at: dt.datetime | None = None,
-    actor,
+    actor: User,
     reason: str,
     idempotency_key: str | None = None,
 ) -> Payment:
@@ -145,7 +146,7 @@ def retry_invoice(
     invoice: Invoice,
     *,
     payment_method: PaymentMethod | None = None,
-    actor,
+    actor: User,
     reason: str = "",
     idempotency_key: str | None = None,
 ) -> Payment:
@@ -187,7 +188,7 @@ def default_card_for(invoice: Invoice) -> PaymentMethod | None:
 
 
 def void_invoice(
-    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+    invoice: Invoice, *, actor: User, reason: str, idempotency_key: str | None = None
 ) -> Invoice:
     """Cancel an invoice that should never have existed. Allowed only while no money is
     captured on it (refund first); what was still due is reversed out of revenue."""
@@ -222,7 +223,7 @@ def _money_kept(payments: list[Payment]) -> bool:
 
 
 def write_off_invoice(
-    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+    invoice: Invoice, *, actor: User, reason: str, idempotency_key: str | None = None
 ) -> Invoice:
     """Stop collecting what is due and book it as bad debt (reversible)."""
     require(actor, "write_off", "write off invoices")
@@ -266,7 +267,7 @@ def write_off_invoice(
 
 
 def reverse_write_off(
-    invoice: Invoice, *, actor, reason: str, idempotency_key: str | None = None
+    invoice: Invoice, *, actor: User, reason: str, idempotency_key: str | None = None
 ) -> Invoice:
     """Put a written-off amount back in receivable; the invoice is open again (not back in
     automatic collection unless a rep charges it)."""

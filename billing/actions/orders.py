@@ -7,6 +7,7 @@ money follows when a period is billed. Prorations and refunds post their own jou
 import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
@@ -25,15 +26,37 @@ from core import audit, clock, money
 LIVE = (Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE)
 
 
-def _change(order: Order, kind: str, before: dict, after: dict, *, actor, reason: str,
-            effective_on: dt.date | None = None, prorate: bool = False) -> OrderChange:  # fmt: skip
+def _change(
+    order: Order,
+    kind: str,
+    before: dict,
+    after: dict,
+    *,
+    actor: User,
+    reason: str,
+    effective_on: dt.date | None = None,
+    prorate: bool = False,
+) -> OrderChange:
     change = OrderChange.objects.create(
-        order=order, kind=kind, before=before, after=after, prorate=prorate,
-        effective_on=effective_on or clock.today(), actor=actor, reason=reason,
+        order=order,
+        kind=kind,
+        before=before,
+        after=after,
+        prorate=prorate,
+        effective_on=effective_on or clock.today(),
+        actor=actor,
+        reason=reason,
         created_at=clock.now(),
-    )  # fmt: skip
-    audit.record(f"order.{kind}", order, actor=actor, reason=reason, contact_id=order.contact_id,
-                 before=before, after=after)  # fmt: skip
+    )
+    audit.record(
+        f"order.{kind}",
+        order,
+        actor=actor,
+        reason=reason,
+        contact_id=order.contact_id,
+        before=before,
+        after=after,
+    )
     return change
 
 
@@ -44,8 +67,15 @@ def _require_live(order: Order, what: str, statuses=LIVE) -> None:
         )
 
 
-def discount_order(order: Order, *, amount: Money | None = None, percent: Decimal | None = None,
-                   charges: int = 1, actor, reason: str) -> Order:  # fmt: skip
+def discount_order(
+    order: Order,
+    *,
+    amount: Money | None = None,
+    percent: Decimal | None = None,
+    charges: int = 1,
+    actor: User,
+    reason: str,
+) -> Order:
     """Take an amount or a percent off each of the order's next `charges` charges."""
     require(actor, "discount", "discount orders")
     reason = require_reason(reason)
@@ -65,19 +95,32 @@ def discount_order(order: Order, *, amount: Money | None = None, percent: Decima
             amount = checked_amount(amount, order.currency, subject="order")
             price = order.unit_price * order.quantity
             require_discount_within_limit(actor, amount.amount / price.amount * 100)
-        before = {"percent": str(order.discount_percent), "amount": str(order.discount_amount),
-                  "charges": order.discount_charges}  # fmt: skip
+        before = {
+            "percent": str(order.discount_percent),
+            "amount": str(order.discount_amount),
+            "charges": order.discount_charges,
+        }
         order.discount_percent, order.discount_amount = percent, amount
         order.discount_charges = charges
         order.save()
-        _change(order, "discounted", before,
-                {"percent": str(percent), "amount": str(amount), "charges": charges},
-                actor=actor, reason=reason)  # fmt: skip
+        _change(
+            order,
+            "discounted",
+            before,
+            {"percent": str(percent), "amount": str(amount), "charges": charges},
+            actor=actor,
+            reason=reason,
+        )
     return order
 
 
-def preview_proration(order: Order, *, unit_price: Money | None = None,
-                      quantity: int | None = None, on: dt.date | None = None) -> list[LineSpec]:  # fmt: skip
+def preview_proration(
+    order: Order,
+    *,
+    unit_price: Money | None = None,
+    quantity: int | None = None,
+    on: dt.date | None = None,
+) -> list[LineSpec]:
     """The lines a change effective `on` (default today) would post, day-based: a credit for
     the unused part of the current period at the old price, a charge for it at the new one.
     Each part is rounded once to the minor unit; the preview is exactly what is posted."""
@@ -92,16 +135,39 @@ def preview_proration(order: Order, *, unit_price: Money | None = None,
     charge = money.prorate(new, left, days)
     note = f"{left} of {days} days, {on:%d %b %Y} to {end:%d %b %Y}"
     return [
-        LineSpec(f"Unused time at {old} ({note})", -credit, 1, -credit, kind="proration",
-                 product=order.product, period_start=on, period_end=end),
-        LineSpec(f"Remaining time at {new} ({note})", charge, 1, charge, kind="proration",
-                 product=order.product, period_start=on, period_end=end),
-    ]  # fmt: skip
+        LineSpec(
+            f"Unused time at {old} ({note})",
+            -credit,
+            1,
+            -credit,
+            kind="proration",
+            product=order.product,
+            period_start=on,
+            period_end=end,
+        ),
+        LineSpec(
+            f"Remaining time at {new} ({note})",
+            charge,
+            1,
+            charge,
+            kind="proration",
+            product=order.product,
+            period_start=on,
+            period_end=end,
+        ),
+    ]
 
 
-def change_order_terms(order: Order, *, unit_price: Money | None = None,
-                       quantity: int | None = None, effective: str = "next_charge",
-                       prorate: bool = False, actor, reason: str) -> Order:  # fmt: skip
+def change_order_terms(
+    order: Order,
+    *,
+    unit_price: Money | None = None,
+    quantity: int | None = None,
+    effective: str = "next_charge",
+    prorate: bool = False,
+    actor: User,
+    reason: str,
+) -> Order:
     """Re-price a subscriber. "next_charge": later periods bill the new price. "now" with
     prorate: the unused time is credited and the rest charged at once when the net is owed;
     a net credit is kept on the order and taken off its next charges."""
@@ -122,23 +188,44 @@ def change_order_terms(order: Order, *, unit_price: Money | None = None,
         if unit_price is not None:
             unit_price = checked_amount(unit_price, order.currency, subject="order")
         before = {"unit_price": str(order.unit_price), "quantity": order.quantity}
-        lines = preview_proration(order, unit_price=unit_price, quantity=quantity) if (
-            effective == "now" and prorate) else []  # fmt: skip
+        lines = (
+            preview_proration(order, unit_price=unit_price, quantity=quantity)
+            if (effective == "now" and prorate)
+            else []
+        )
         order.unit_price = unit_price or order.unit_price
         order.quantity = quantity or order.quantity
         order.save()
-        _change(order, "terms_changed", before,
-                {"unit_price": str(order.unit_price), "quantity": order.quantity,
-                 "effective": effective, "lines": [str(s.amount) for s in lines]},
-                actor=actor, reason=reason, prorate=prorate)  # fmt: skip
+        _change(
+            order,
+            "terms_changed",
+            before,
+            {
+                "unit_price": str(order.unit_price),
+                "quantity": order.quantity,
+                "effective": effective,
+                "lines": [str(s.amount) for s in lines],
+            },
+            actor=actor,
+            reason=reason,
+            prorate=prorate,
+        )
         net = money.sum_money((s.amount for s in lines), order.currency)
         if net.amount > 0:
-            invoice = issue_invoice(order.contact, lines, currency=order.currency,
-                                    source=Invoice.Source.ORDER, actor=actor, reason=reason,
-                                    order=order, action="order.prorated")  # fmt: skip
+            invoice = issue_invoice(
+                order.contact,
+                lines,
+                currency=order.currency,
+                source=Invoice.Source.ORDER,
+                actor=actor,
+                reason=reason,
+                order=order,
+                action="order.prorated",
+            )
             if order.payment_method:
-                payment = charging.start_charge(invoice, amount=net, card=order.payment_method,
-                                                actor=actor)  # fmt: skip
+                payment = charging.start_charge(
+                    invoice, amount=net, card=order.payment_method, actor=actor
+                )
         elif net.amount < 0:
             order.credit += -net
             order.save(update_fields=["credit", "credit_currency"])
@@ -147,8 +234,9 @@ def change_order_terms(order: Order, *, unit_price: Money | None = None,
     return order
 
 
-def reschedule_order(order: Order, *, next_charge_on: dt.date, move_anchor: bool = True,
-                     actor, reason: str) -> Order:  # fmt: skip
+def reschedule_order(
+    order: Order, *, next_charge_on: dt.date, move_anchor: bool = True, actor: User, reason: str
+) -> Order:
     """Move the next charge. move_anchor: every later charge follows the new date; otherwise
     only this charge moves and later ones keep the old cadence."""
     require(actor, "change_orders", "reschedule orders")
@@ -170,13 +258,21 @@ def reschedule_order(order: Order, *, next_charge_on: dt.date, move_anchor: bool
             order.anchor_on, order.anchor_period = next_charge_on, order.periods_billed
         order.next_charge_on = next_charge_on
         order.save()
-        _change(order, "rescheduled", before,
-                {"next_charge_on": str(next_charge_on), "move_anchor": move_anchor},
-                actor=actor, reason=reason, effective_on=next_charge_on)  # fmt: skip
+        _change(
+            order,
+            "rescheduled",
+            before,
+            {"next_charge_on": str(next_charge_on), "move_anchor": move_anchor},
+            actor=actor,
+            reason=reason,
+            effective_on=next_charge_on,
+        )
     return order
 
 
-def pause_order(order: Order, *, resume_on: dt.date | None = None, actor, reason: str) -> Order:
+def pause_order(
+    order: Order, *, resume_on: dt.date | None = None, actor: User, reason: str
+) -> Order:
     """Stop charging from now until `resume_on` (or until resumed by hand). The period already
     paid for runs out as sold; no period is billed while paused; on resume the next charge is
     the resume date (a new anchor) unless the old charge date is still ahead."""
@@ -191,13 +287,20 @@ def pause_order(order: Order, *, resume_on: dt.date | None = None, actor, reason
         move(order, Order.Status.PAUSED, what="pause this order")
         order.pause_until = resume_on
         order.save()
-        _change(order, "paused", before, {"status": order.status, "resume_on": str(resume_on)},
-                actor=actor, reason=reason)  # fmt: skip
+        _change(
+            order,
+            "paused",
+            before,
+            {"status": order.status, "resume_on": str(resume_on)},
+            actor=actor,
+            reason=reason,
+        )
     return order
 
 
-def resume_order(order: Order, *, next_charge_on: dt.date | None = None, actor,
-                 reason: str = "") -> Order:  # fmt: skip
+def resume_order(
+    order: Order, *, next_charge_on: dt.date | None = None, actor: User, reason: str = ""
+) -> Order:
     require(actor, "change_orders", "resume orders")
     today = clock.today()
     if next_charge_on is not None and next_charge_on < today:
@@ -208,19 +311,29 @@ def resume_order(order: Order, *, next_charge_on: dt.date | None = None, actor,
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
         move(order, Order.Status.ACTIVE, what="resume this order")
         order.pause_until = None
-        start = next_charge_on or (order.next_charge_on if order.next_charge_on and
-                                   order.next_charge_on >= today else today)  # fmt: skip
+        start = next_charge_on or (
+            order.next_charge_on
+            if order.next_charge_on and order.next_charge_on >= today
+            else today
+        )
         if start != order.next_charge_on:
             order.anchor_on, order.anchor_period = start, order.periods_billed
         order.next_charge_on = start
         order.save()
-        _change(order, "resumed", before, {"status": order.status, "next_charge_on": str(start)},
-                actor=actor, reason=reason)  # fmt: skip
+        _change(
+            order,
+            "resumed",
+            before,
+            {"status": order.status, "next_charge_on": str(start)},
+            actor=actor,
+            reason=reason,
+        )
     return order
 
 
-def cancel_order(order: Order, *, at: str = "now", refund_unused: bool = False, actor,
-                 reason: str) -> Order:  # fmt: skip
+def cancel_order(
+    order: Order, *, at: str = "now", refund_unused: bool = False, actor: User, reason: str
+) -> Order:
     """Cancel now (optionally refunding the unused part of the current period, day-based)
     or at the end of the paid term (charges stop; it ends on the term's last day)."""
     require(actor, "change_orders", "cancel orders")
@@ -242,10 +355,18 @@ def cancel_order(order: Order, *, at: str = "now", refund_unused: bool = False, 
                 refund = _unused_part(order)
             followups.order_ended(order)
         order.save()
-        _change(order, "cancelled", before,
-                {"at": at, "cancel_at": str(order.cancel_at),
-                 "refund": str(refund[1]) if refund else None},
-                actor=actor, reason=reason)  # fmt: skip
+        _change(
+            order,
+            "cancelled",
+            before,
+            {
+                "at": at,
+                "cancel_at": str(order.cancel_at),
+                "refund": str(refund[1]) if refund else None,
+            },
+            actor=actor,
+            reason=reason,
+        )
     if refund is not None:
         refund_payment(refund[0], amount=refund[1], actor=actor, reason=f"Unused time: {reason}")
     return order
@@ -255,10 +376,16 @@ def _unused_part(order: Order) -> tuple[Payment, Money] | None:
     on, start, end = clock.today(), order.current_period_start, order.current_period_end
     if not start or not end or not (start <= on < end):
         return None
-    paid = (Payment.objects.filter(invoice__order=order, invoice__period=order.periods_billed - 1,
-                                   status=Payment.Status.SUCCEEDED).first()
-            or Payment.objects.filter(invoice=order.source_invoice,
-                                      status=Payment.Status.SUCCEEDED).first())  # fmt: skip
+    paid = (
+        Payment.objects.filter(
+            invoice__order=order,
+            invoice__period=order.periods_billed - 1,
+            status=Payment.Status.SUCCEEDED,
+        ).first()
+        or Payment.objects.filter(
+            invoice=order.source_invoice, status=Payment.Status.SUCCEEDED
+        ).first()
+    )
     if paid is None:
         return None
     unused = money.prorate(order.unit_price * order.quantity, (end - on).days, (end - start).days)
@@ -266,8 +393,9 @@ def _unused_part(order: Order) -> tuple[Payment, Money] | None:
     return (paid, unused) if unused.amount > 0 else None
 
 
-def set_order_card(order: Order, *, payment_method: PaymentMethod, actor,
-                   retry_now: bool = True) -> Order:  # fmt: skip
+def set_order_card(
+    order: Order, *, payment_method: PaymentMethod, actor: User, retry_now: bool = True
+) -> Order:
     """Charge future periods to another card; with retry_now, charge the order's unpaid
     invoices on it at once."""
     require(actor, "manage_cards", "change an order's card")

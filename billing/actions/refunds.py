@@ -4,6 +4,7 @@ The amount is reserved on the payment before the gateway is called (billing.step
 so concurrent refunds cannot together exceed the captured amount.
 """
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
@@ -20,7 +21,7 @@ def refund_payment(
     *,
     amount: Money | None = None,
     settle: str = "gateway",
-    actor,
+    actor: User,
     reason: str,
     idempotency_key: str | None = None,
 ) -> Refund:

@@ -1,5 +1,6 @@
 """Replace a wrong invoice with a corrected one, carrying its payments (no second charge)."""
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing import errors, ledger
@@ -17,7 +18,7 @@ def replace_voided_invoice(
     invoice: Invoice,
     *,
     lines: list[SaleLine],
-    actor,
+    actor: User,
     reason: str,
     idempotency_key: str | None = None,
 ) -> Invoice:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing import errors
@@ -24,7 +25,7 @@ def charge_sale(
     *,
     lines: list[SaleLine],
     payment_method: PaymentMethod | None,
-    actor,
+    actor: User,
     reason: str = "",
     source: str = "phone",
     event_name: str = "",
@@ -84,7 +85,7 @@ def record_sale(
     reference: str,
     paid_at: dt.datetime | None = None,
     event_name: str = "",
-    actor,
+    actor: User,
     reason: str = "",
     idempotency_key: str | None = None,
 ) -> Invoice:

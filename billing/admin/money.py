@@ -70,9 +70,15 @@ def _invoice_number(invoice: Invoice | None) -> str:
 class InvoiceLineInline(ViewOnlyInline):
     model = InvoiceLine
     fields = readonly_fields = [
-        "kind", "product", "description", "quantity", "unit_price", "amount", "period_start",
+        "kind",
+        "product",
+        "description",
+        "quantity",
+        "unit_price",
+        "amount",
+        "period_start",
         "period_end",
-    ]  # fmt: skip
+    ]
     show_change_link = False
 
     def get_queryset(self, request):
@@ -82,9 +88,15 @@ class InvoiceLineInline(ViewOnlyInline):
 class PaymentInline(ViewOnlyInline):
     model = Payment
     fields = readonly_fields = [
-        "created_at", "method", "status", "amount", "amount_refunded", "payment_method",
-        "reference", "decline_code",
-    ]  # fmt: skip
+        "created_at",
+        "method",
+        "status",
+        "amount",
+        "amount_refunded",
+        "payment_method",
+        "reference",
+        "decline_code",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment_method")
@@ -97,9 +109,15 @@ class InvoiceAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
 
     invoice_lookup = "pk"
     list_display = [
-        "invoice_number", "contact", "status", "source", "total", "due", "issued_at",
+        "invoice_number",
+        "contact",
+        "status",
+        "source",
+        "total",
+        "due",
+        "issued_at",
         "created_by",
-    ]  # fmt: skip
+    ]
     list_select_related = ["contact", "created_by"]
     list_filter = ["status", "source", CurrencyFilter, ("issued_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "event_name"]
@@ -137,16 +155,31 @@ class PaymentAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     """View-only: charge, record, mark paid and refund through billing.actions."""
 
     list_display = [
-        "created_at", "contact", "invoice_number", "amount", "amount_refunded", "status",
-        "method", "payment_method", "reference", "gateway_ref",
-    ]  # fmt: skip
+        "created_at",
+        "contact",
+        "invoice_number",
+        "amount",
+        "amount_refunded",
+        "status",
+        "method",
+        "payment_method",
+        "reference",
+        "gateway_ref",
+    ]
     list_select_related = ["contact", "invoice", "payment_method"]
     list_filter = [
-        "status", "method", "amount_currency", ("created_at", admin.DateFieldListFilter),
-    ]  # fmt: skip
+        "status",
+        "method",
+        "amount_currency",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = [
-        *_CONTACT_SEARCH, "reference", "=gateway_ref", "=idempotency_key", "decline_code",
-    ]  # fmt: skip
+        *_CONTACT_SEARCH,
+        "reference",
+        "=gateway_ref",
+        "=idempotency_key",
+        "decline_code",
+    ]
     date_hierarchy = "created_at"
     show_full_result_count = False
     inlines = [RefundInline]
@@ -162,17 +195,30 @@ class RefundAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
 
     invoice_lookup = "payment__invoice_id"
     list_display = [
-        "created_at", "contact", "invoice_number", "payment", "amount", "status", "settle",
+        "created_at",
+        "contact",
+        "invoice_number",
+        "payment",
+        "amount",
+        "status",
+        "settle",
         "actor",
-    ]  # fmt: skip
+    ]
     list_select_related = ["payment__contact", "payment__invoice", "actor"]
     list_filter = [
-        "status", "settle", "amount_currency", ("created_at", admin.DateFieldListFilter),
-    ]  # fmt: skip
+        "status",
+        "settle",
+        "amount_currency",
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = [
-        "payment__contact__first_name", "payment__contact__last_name",
-        "payment__contact__email", "reason", "=gateway_ref", "=idempotency_key",
-    ]  # fmt: skip
+        "payment__contact__first_name",
+        "payment__contact__last_name",
+        "payment__contact__email",
+        "reason",
+        "=gateway_ref",
+        "=idempotency_key",
+    ]
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -232,12 +278,20 @@ class LedgerEntryAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     """Append-only ledger rows (debits positive, credits negative)."""
 
     list_display = [
-        "pk", "posted_at", "journal", "account", "amount", "contact", "invoice_number",
-    ]  # fmt: skip
+        "pk",
+        "posted_at",
+        "journal",
+        "account",
+        "amount",
+        "contact",
+        "invoice_number",
+    ]
     list_select_related = ["journal", "contact", "invoice"]
     list_filter = [
-        "account", "amount_currency", ("journal__created_at", admin.DateFieldListFilter),
-    ]  # fmt: skip
+        "account",
+        "amount_currency",
+        ("journal__created_at", admin.DateFieldListFilter),
+    ]
     search_fields = [*_CONTACT_SEARCH, "=journal__kind"]
     date_hierarchy = "journal__created_at"
     ordering = ["-pk"]

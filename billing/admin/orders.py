@@ -16,9 +16,16 @@ class OrderChangeInline(ViewOnlyInline):
 @admin.register(Order)
 class OrderAdmin(ViewOnlyAdmin):
     list_display = [
-        "pk", "contact", "product", "kind", "status", "unit_price", "quantity",
-        "next_charge_on", "payment_method",
-    ]  # fmt: skip
+        "pk",
+        "contact",
+        "product",
+        "kind",
+        "status",
+        "unit_price",
+        "quantity",
+        "next_charge_on",
+        "payment_method",
+    ]
     list_filter = ["status", "kind", "currency"]
     list_select_related = ["contact", "product", "payment_method"]
     search_fields = ["contact__first_name", "contact__last_name", "contact__email", "product__name"]

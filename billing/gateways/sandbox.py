@@ -79,7 +79,8 @@ _timeouts: list[str] = []
 
 def inject_timeout(when: str, times: int = 1) -> None:
     """Make the next `times` gateway calls time out "before" or "after" they take effect."""
-    assert when in ("before", "after")
+    if when not in ("before", "after"):
+        raise ValueError(f"timeout {when!r}: say 'before' or 'after'")
     _timeouts.extend([when] * times)
 
 
@@ -148,7 +149,8 @@ class SandboxGateway:
 
     def set_card_behaviour(self, token: str, behaviour: str) -> None:
         """Tests: make a stored card behave like another test card from now on."""
-        assert behaviour in TEST_CARDS
+        if behaviour not in TEST_CARDS:
+            raise ValueError(f"{behaviour!r} is not a sandbox test card")
         SandboxCard.objects.filter(token=token).update(behaviour=behaviour)
 
     def _existing(self, key: str, fingerprint: str) -> SandboxTransaction | None:

@@ -49,10 +49,44 @@ from billing.gateways.base import (
 )
 
 STRIPE_CURRENCIES = frozenset(
-    {"USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
-     "RON", "JPY", "KRW", "SGD", "HKD", "MXN", "BRL", "ZAR", "INR", "AED", "SAR", "ILS", "THB",
-     "MYR", "PHP", "IDR", "TWD", "KWD", "BHD", "JOD", "OMR", "TND"}
-)  # fmt: skip
+    {
+        "USD",
+        "EUR",
+        "GBP",
+        "CAD",
+        "AUD",
+        "NZD",
+        "CHF",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "JPY",
+        "KRW",
+        "SGD",
+        "HKD",
+        "MXN",
+        "BRL",
+        "ZAR",
+        "INR",
+        "AED",
+        "SAR",
+        "ILS",
+        "THB",
+        "MYR",
+        "PHP",
+        "IDR",
+        "TWD",
+        "KWD",
+        "BHD",
+        "JOD",
+        "OMR",
+        "TND",
+    }
+)
 LAST_DIGIT_ZERO = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 SCAN_LIMIT = 1000
 TIMEOUT_SECONDS = 30

@@ -10,6 +10,7 @@ Asking again with the same key can never charge twice.
 Money received outside the gateway (`receive_outside`) is posted by the same `apply_payment`.
 """
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
@@ -21,7 +22,7 @@ from billing.selectors import amount_due
 from billing.steps import locks
 from billing.transitions import move
 from core import audit, clock, money
-from core.txn import in_transaction
+from core.txn import require_no_transaction
 
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
@@ -41,7 +42,7 @@ def refuse_if_charge_in_progress(invoice: Invoice) -> None:
 
 
 def start_charge(
-    invoice: Invoice, *, amount: Money, card: PaymentMethod, actor, key: str | None = None
+    invoice: Invoice, *, amount: Money, card: PaymentMethod, actor: User, key: str | None = None
 ) -> Payment:
     payment = Payment.objects.create(
         contact=invoice.contact,
@@ -64,7 +65,7 @@ def start_charge(
 
 def call_gateway(payment: Payment) -> ChargeResult | None:
     """The gateway's answer, or None when the outcome is unknown."""
-    assert not in_transaction(), "never call a gateway inside a transaction"
+    require_no_transaction("never call a gateway inside a transaction")
     card = payment.payment_method
     try:
         return get_gateway(payment.gateway).charge(
@@ -81,7 +82,9 @@ def call_gateway(payment: Payment) -> ChargeResult | None:
         return ChargeResult(status="failed", ref="", decline_code="gateway_error", message=str(exc))
 
 
-def settle_charge(payment: Payment, result: ChargeResult | None, *, actor=None) -> Payment:
+def settle_charge(
+    payment: Payment, result: ChargeResult | None, *, actor: User | None = None
+) -> Payment:
     with transaction.atomic():
         orders = locks.lock_orders_of(payment.invoice_id)
         invoice = locks.lock_invoice(payment.invoice_id)
@@ -146,12 +149,16 @@ def follow_orders(orders: list[Order], invoice: Invoice, *, succeeded: bool) -> 
             move(order, new, what="record the charge on this order")
             order.save(update_fields=["status"])
             audit.record(
-                f"order.{order.status}", order, actor=None, contact_id=order.contact_id,
-                before={"status": old}, after={"status": order.status, "invoice": invoice.pk},
-            )  # fmt: skip
+                f"order.{order.status}",
+                order,
+                actor=None,
+                contact_id=order.contact_id,
+                before={"status": old},
+                after={"status": order.status, "invoice": invoice.pk},
+            )
 
 
-def _record_success(invoice: Invoice, payment: Payment, ref: str, *, actor) -> None:
+def _record_success(invoice: Invoice, payment: Payment, ref: str, *, actor: User) -> None:
     move(payment, Payment.Status.SUCCEEDED, what="record the charge")
     payment.gateway_ref = ref
     payment.paid_at = clock.now()
@@ -167,7 +174,7 @@ def _record_success(invoice: Invoice, payment: Payment, ref: str, *, actor) -> N
 
 
 def apply_payment(
-    invoice: Invoice, payment: Payment, account: Account, *, actor, kind: str
+    invoice: Invoice, payment: Payment, account: Account, *, actor: User, kind: str
 ) -> None:
     """Post money received against an invoice and close it once nothing is due."""
     ledger.post(
@@ -190,7 +197,7 @@ def close_if_settled(invoice: Invoice) -> None:
         events.announce(events.invoice_paid, invoice=invoice)
 
 
-def charge_now(payment: Payment, *, actor) -> Payment:
+def charge_now(payment: Payment, *, actor: User) -> Payment:
     return settle_charge(payment, call_gateway(payment), actor=actor)
 
 
@@ -212,7 +219,7 @@ def reconcile_charge(payment: Payment) -> Payment:
 
 
 def receive_outside(
-    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor, reason: str = ""
+    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor: User, reason: str = ""
 ) -> Payment:
     """Record money received outside the gateway against a locked invoice."""
     payment = Payment.objects.create(

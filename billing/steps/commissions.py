@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
@@ -101,7 +102,7 @@ def _percent(rate: Fraction) -> Decimal:
 
 
 def recompute(
-    invoice_pk: int, *, actor=None, reason: str, payment_pk: int | None = None
+    invoice_pk: int, *, actor: User | None = None, reason: str, payment_pk: int | None = None
 ) -> list[Commission]:
     """Bring the invoice's commissions to what is owed now; returns the rows it created or
     cancelled (none when nothing changed, so a second run posts nothing)."""

@@ -3,6 +3,7 @@ voiding one (the journal that reverses what was still owed)."""
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from djmoney.money import Money
 
 from billing import events, followups, ledger
@@ -34,7 +35,7 @@ def issue_invoice(
     *,
     currency: str,
     source: str,
-    actor,
+    actor: User,
     reason: str = "",
     event_name: str = "",
     order=None,
@@ -87,7 +88,7 @@ def issue_invoice(
     return invoice
 
 
-def void(invoice: Invoice, *, actor, reason: str) -> None:
+def void(invoice: Invoice, *, actor: User, reason: str) -> None:
     """Void a locked invoice the caller has checked may be voided."""
     due = amount_due(invoice)
     old = move(invoice, Invoice.Status.VOID, what="void this invoice")

@@ -9,6 +9,7 @@ A line's discount applies to what is charged now.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
 from djmoney.money import Money
 
 from billing import errors
@@ -50,7 +51,7 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                         **common,
                         period_start=today,
                         period_end=anchor,
-                    )  # fmt: skip
+                    )
                 )
             plans.append(OrderPlan(line, Order.Status.TRIALING, anchor, 0, period_end=anchor))
         elif terms.kind == "subscription":
@@ -64,7 +65,7 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                     **common,
                     period_start=today,
                     period_end=end,
-                )  # fmt: skip
+                )
             )
             plans.append(OrderPlan(line, Order.Status.ACTIVE, today, 1, period_end=end))
         else:
@@ -95,13 +96,13 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                     -line.discount,
                     kind="discount",
                     product=line.product,
-                )  # fmt: skip
+                )
             )
     return specs, plans
 
 
 def open_orders(
-    invoice: Invoice, plans: list[OrderPlan], *, card, actor, reason: str = ""
+    invoice: Invoice, plans: list[OrderPlan], *, card, actor: User, reason: str = ""
 ) -> list[Order]:
     orders = []
     for plan in plans:
@@ -129,9 +130,13 @@ def open_orders(
         order.next_charge_on = period_start(order, plan.periods_billed)
         order.save(update_fields=["next_charge_on"])
         audit.record(
-            "order.opened", order, actor=actor, reason=reason, contact_id=order.contact_id,
+            "order.opened",
+            order,
+            actor=actor,
+            reason=reason,
+            contact_id=order.contact_id,
             amount=Money(line.total.amount, invoice.currency),
             after={"terms": terms.describe(), "next_charge_on": str(order.next_charge_on)},
-        )  # fmt: skip
+        )
         orders.append(order)
     return orders

@@ -38,8 +38,18 @@ def bill_period(order: Order) -> Payment | None:
         name, end = order.product.name, period_start(order, n + 1)
     amount = period_amount(order, n)
     unit, quantity = (order.unit_price, order.quantity) if end else (amount, 1)
-    specs = [LineSpec(name, unit, quantity, amount, product=order.product, terms=order.terms,
-                      period_start=start, period_end=end)]  # fmt: skip
+    specs = [
+        LineSpec(
+            name,
+            unit,
+            quantity,
+            amount,
+            product=order.product,
+            terms=order.terms,
+            period_start=start,
+            period_end=end,
+        )
+    ]
     off = discount_for(order, amount)
     if off and off.amount:
         specs.append(LineSpec("Discount", -off, 1, -off, kind="discount", product=order.product))
@@ -50,9 +60,15 @@ def bill_period(order: Order) -> Payment | None:
         specs.append(LineSpec("Proration credit", -used, 1, -used, kind="credit"))
         order.credit -= used
     invoice = issue_invoice(
-        order.contact, specs, currency=order.currency, source=Invoice.Source.ORDER, actor=None,
-        order=order, period=n, action="order.period_billed",
-    )  # fmt: skip
+        order.contact,
+        specs,
+        currency=order.currency,
+        source=Invoice.Source.ORDER,
+        actor=None,
+        order=order,
+        period=n,
+        action="order.period_billed",
+    )
     order.periods_billed = n + 1
     order.current_period_start, order.current_period_end = start, end
     last = order.kind == Order.Kind.PAYMENT_PLAN and n >= len(order.installments)
@@ -83,12 +99,19 @@ def end_or_resume(order: Order, today: dt.date) -> None:
             order.anchor_on, order.anchor_period = today, order.periods_billed
             order.next_charge_on = today
         order.save()
-        audit.record("order.resumed", order, actor=None, contact_id=order.contact_id,
-                     reason="pause ended")  # fmt: skip
+        audit.record(
+            "order.resumed", order, actor=None, contact_id=order.contact_id, reason="pause ended"
+        )
     if order.cancel_at and order.cancel_at <= today and order.status != Order.Status.CANCELLED:
         old = move(order, Order.Status.CANCELLED, what="cancel this order")
         order.next_charge_on = None
         order.save()
-        audit.record("order.cancelled", order, actor=None, contact_id=order.contact_id,
-                     reason="end of term", before={"status": old})  # fmt: skip
+        audit.record(
+            "order.cancelled",
+            order,
+            actor=None,
+            contact_id=order.contact_id,
+            reason="end of term",
+            before={"status": old},
+        )
         followups.order_ended(order)

@@ -6,6 +6,7 @@ gateway is called, so concurrent refunds cannot together exceed the captured amo
 refund releases its reservation.
 """
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, Sum
 from djmoney.money import Money
@@ -17,7 +18,7 @@ from billing.models import Account, Payment, Refund
 from billing.steps import locks
 from billing.transitions import move
 from core import audit, money
-from core.txn import in_transaction
+from core.txn import require_no_transaction
 
 
 def reserve(payment: Payment) -> None:
@@ -28,7 +29,7 @@ def reserve(payment: Payment) -> None:
 
 
 def call_gateway(refund: Refund, payment: Payment) -> RefundResult | None:
-    assert not in_transaction(), "never call a gateway inside a transaction"
+    require_no_transaction("never call a gateway inside a transaction")
     try:
         return get_gateway(payment.gateway).refund(
             charge_ref=payment.gateway_ref,
@@ -42,7 +43,9 @@ def call_gateway(refund: Refund, payment: Payment) -> RefundResult | None:
         return RefundResult(status="failed", ref="", message=str(exc))
 
 
-def settle_refund(refund: Refund, result: RefundResult | None, *, actor=None) -> Refund:
+def settle_refund(
+    refund: Refund, result: RefundResult | None, *, actor: User | None = None
+) -> Refund:
     with transaction.atomic():
         payment = Payment.objects.get(pk=refund.payment_id)
         locks.lock_invoice(payment.invoice_id)
@@ -79,7 +82,7 @@ def settle_refund(refund: Refund, result: RefundResult | None, *, actor=None) ->
     return refund
 
 
-def succeed(refund: Refund, payment: Payment, *, ref: str, actor) -> None:
+def succeed(refund: Refund, payment: Payment, *, ref: str, actor: User) -> None:
     move(refund, Refund.Status.SUCCEEDED, what="record the refund")
     refund.gateway_ref = ref
     refund.save(update_fields=["status", "gateway_ref"])

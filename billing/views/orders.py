@@ -102,10 +102,16 @@ def order_change_terms(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-change-terms", title="Change price or quantity of",
-        submit="Change terms", message=f"Order #{order.pk}'s terms changed.",
+        request,
+        order,
+        form,
+        call,
+        name="order-change-terms",
+        title="Change price or quantity of",
+        submit="Change terms",
+        message=f"Order #{order.pk}'s terms changed.",
         preview=terms_preview,
-    )  # fmt: skip
+    )
 
 
 def order_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
@@ -123,9 +129,15 @@ def order_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-reschedule", title="Reschedule",
-        submit="Reschedule", message=f"Order #{order.pk} rescheduled.",
-    )  # fmt: skip
+        request,
+        order,
+        form,
+        call,
+        name="order-reschedule",
+        title="Reschedule",
+        submit="Reschedule",
+        message=f"Order #{order.pk} rescheduled.",
+    )
 
 
 def order_pause(request: HttpRequest, pk: int) -> HttpResponse:
@@ -138,9 +150,15 @@ def order_pause(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-pause", title="Pause", submit="Pause order",
+        request,
+        order,
+        form,
+        call,
+        name="order-pause",
+        title="Pause",
+        submit="Pause order",
         message=f"Order #{order.pk} paused.",
-    )  # fmt: skip
+    )
 
 
 def order_resume(request: HttpRequest, pk: int) -> HttpResponse:
@@ -156,9 +174,15 @@ def order_resume(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-resume", title="Resume", submit="Resume order",
+        request,
+        order,
+        form,
+        call,
+        name="order-resume",
+        title="Resume",
+        submit="Resume order",
         message=f"Order #{order.pk} resumed.",
-    )  # fmt: skip
+    )
 
 
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
@@ -175,9 +199,17 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-cancel", title="Cancel", submit="Cancel order",
-        message=f"Order #{order.pk} cancelled.", preview=cancel_preview, danger=True,
-    )  # fmt: skip
+        request,
+        order,
+        form,
+        call,
+        name="order-cancel",
+        title="Cancel",
+        submit="Cancel order",
+        message=f"Order #{order.pk} cancelled.",
+        preview=cancel_preview,
+        danger=True,
+    )
 
 
 def order_discount(request: HttpRequest, pk: int) -> HttpResponse:
@@ -195,9 +227,15 @@ def order_discount(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-discount", title="Discount the next charges of",
-        submit="Apply discount", message=f"Discount set on order #{order.pk}.",
-    )  # fmt: skip
+        request,
+        order,
+        form,
+        call,
+        name="order-discount",
+        title="Discount the next charges of",
+        submit="Apply discount",
+        message=f"Discount set on order #{order.pk}.",
+    )
 
 
 def order_set_card(request: HttpRequest, pk: int) -> HttpResponse:
@@ -214,6 +252,12 @@ def order_set_card(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _order_action(
-        request, order, form, call, name="order-set-card", title="Change the card of",
-        submit="Use this card", message=f"Order #{order.pk} now charges the chosen card.",
-    )  # fmt: skip
+        request,
+        order,
+        form,
+        call,
+        name="order-set-card",
+        title="Change the card of",
+        submit="Use this card",
+        message=f"Order #{order.pk} now charges the chosen card.",
+    )

@@ -63,8 +63,13 @@ CONTACTS = {
         "pm_card_visa",
     ),
     "grace.hopper@example.com": (
-        dict(first_name="Grace", last_name="Hopper", phone="+1 212 555 0102", currency="USD",
-             company="Hopper Consulting"),
+        dict(
+            first_name="Grace",
+            last_name="Hopper",
+            phone="+1 212 555 0102",
+            currency="USD",
+            company="Hopper Consulting",
+        ),
         "pm_card_mastercard",
     ),
     "alan.turing@example.com": (
@@ -72,63 +77,91 @@ CONTACTS = {
         None,
     ),
     "katherine.johnson@example.com": (
-        dict(first_name="Katherine", last_name="Johnson", phone="+1 757 555 0104",
-             currency="USD"),
+        dict(first_name="Katherine", last_name="Johnson", phone="+1 757 555 0104", currency="USD"),
         "pm_card_chargeDeclinedInsufficientFunds",
     ),
     "emilie.chatelet@example.com": (
-        dict(first_name="Émilie", last_name="du Châtelet", phone="+33 1 55 55 01 05",
-             currency="EUR", locale="fr_FR"),
+        dict(
+            first_name="Émilie",
+            last_name="du Châtelet",
+            phone="+33 1 55 55 01 05",
+            currency="EUR",
+            locale="fr_FR",
+        ),
         "pm_card_visa",
     ),
     "lise.meitner@example.com": (
-        dict(first_name="Lise", last_name="Meitner", phone="+49 30 5555 0106", currency="EUR",
-             locale="de_DE"),
+        dict(
+            first_name="Lise",
+            last_name="Meitner",
+            phone="+49 30 5555 0106",
+            currency="EUR",
+            locale="de_DE",
+        ),
         None,
     ),
     "hiroshi.tanaka@example.com": (
-        dict(first_name="Hiroshi", last_name="Tanaka", phone="+81 3 5555 0107", currency="JPY",
-             locale="ja_JP"),
+        dict(
+            first_name="Hiroshi",
+            last_name="Tanaka",
+            phone="+81 3 5555 0107",
+            currency="JPY",
+            locale="ja_JP",
+        ),
         "pm_card_visa",
     ),
     "yuki.sato@example.com": (
-        dict(first_name="Yuki", last_name="Sato", phone="+81 6 5555 0108", currency="JPY",
-             locale="ja_JP"),
+        dict(
+            first_name="Yuki",
+            last_name="Sato",
+            phone="+81 6 5555 0108",
+            currency="JPY",
+            locale="ja_JP",
+        ),
         "pm_card_chargeDeclined",
     ),
-}  # fmt: skip
+}
 REFERRED = "grace.hopper@example.com"
 
 PRODUCTS = {
     "COURSE-COPY": dict(
-        name="Copywriting Fundamentals (online course)", price=Money("297.00", "USD"),
-        delivery_email=True, download_url="https://example.com/downloads/copywriting",
+        name="Copywriting Fundamentals (online course)",
+        price=Money("297.00", "USD"),
+        delivery_email=True,
+        download_url="https://example.com/downloads/copywriting",
         description="Twelve video lessons and workbooks, emailed once paid.",
     ),
     "MEMBER-YEAR": dict(
-        name="Inner Circle membership (1 year)", price=Money("499.00", "USD"),
-        access=Product.Access.DAYS, access_days=365,
+        name="Inner Circle membership (1 year)",
+        price=Money("499.00", "USD"),
+        access=Product.Access.DAYS,
+        access_days=365,
         description="Members' area, monthly live calls and the template library.",
     ),
     "COACH-60": dict(
-        name="1:1 coaching session (60 min)", price=Money("150.00", "USD"),
+        name="1:1 coaching session (60 min)",
+        price=Money("150.00", "USD"),
         description="A private call with a senior coach.",
     ),
     "EVENT-TICKET": dict(
-        name="Growth Summit workshop ticket", price=Money("99.00", "USD"),
+        name="Growth Summit workshop ticket",
+        price=Money("99.00", "USD"),
     ),
-}  # fmt: skip
+}
 
 ONE_TIME = PaymentTerms.one_time().to_json()
 # name -> currency, [(sku, unit price, discount)]
 OFFERS = {
-    "Starter bundle": ("USD", [
-        ("COURSE-COPY", Money("297.00", "USD"), None),
-        ("COACH-60", Money("150.00", "USD"), Money("50.00", "USD")),
-    ]),
+    "Starter bundle": (
+        "USD",
+        [
+            ("COURSE-COPY", Money("297.00", "USD"), None),
+            ("COACH-60", Money("150.00", "USD"), Money("50.00", "USD")),
+        ],
+    ),
     "Inner Circle (EU)": ("EUR", [("MEMBER-YEAR", Money("459.00", "EUR"), None)]),
     "Copywriting course (Japan)": ("JPY", [("COURSE-COPY", Money("39800", "JPY"), None)]),
-}  # fmt: skip
+}
 
 
 class Command(BaseCommand):
@@ -234,58 +267,82 @@ class Command(BaseCommand):
         manager, rep = users["manager1"], users["rep2"]
 
         course = charge_sale(
-            c["ada.lovelace@example.com"], lines=[SaleLine(products["COURSE-COPY"])],
-            payment_method=None, actor=rep, idempotency_key=KEY.format("ada-course"),
-        )  # fmt: skip
+            c["ada.lovelace@example.com"],
+            lines=[SaleLine(products["COURSE-COPY"])],
+            payment_method=None,
+            actor=rep,
+            idempotency_key=KEY.format("ada-course"),
+        )
         charge_sale(
-            c["grace.hopper@example.com"], lines=offers["Starter bundle"].lines_for_sale(),
-            payment_method=None, actor=rep, reason="Bundle price agreed on the discovery call",
+            c["grace.hopper@example.com"],
+            lines=offers["Starter bundle"].lines_for_sale(),
+            payment_method=None,
+            actor=rep,
+            reason="Bundle price agreed on the discovery call",
             idempotency_key=KEY.format("grace-bundle"),
-        )  # fmt: skip
+        )
         charge_sale(
-            c["emilie.chatelet@example.com"], lines=offers["Inner Circle (EU)"].lines_for_sale(),
-            payment_method=None, actor=manager, idempotency_key=KEY.format("emilie-membership"),
-        )  # fmt: skip
+            c["emilie.chatelet@example.com"],
+            lines=offers["Inner Circle (EU)"].lines_for_sale(),
+            payment_method=None,
+            actor=manager,
+            idempotency_key=KEY.format("emilie-membership"),
+        )
         charge_sale(
             c["hiroshi.tanaka@example.com"],
             lines=offers["Copywriting course (Japan)"].lines_for_sale(),
-            payment_method=None, actor=rep, idempotency_key=KEY.format("hiroshi-course"),
-        )  # fmt: skip
+            payment_method=None,
+            actor=rep,
+            idempotency_key=KEY.format("hiroshi-course"),
+        )
         record_sale(
             c["lise.meitner@example.com"],
             lines=[SaleLine(products["COACH-60"], unit_price=Money("140.00", "EUR"))],
-            method=Payment.Method.OTHER_SYSTEM, reference="PAYPAL-8TX41752",
-            paid_at=clock.now() - dt.timedelta(days=3), actor=manager,
+            method=Payment.Method.OTHER_SYSTEM,
+            reference="PAYPAL-8TX41752",
+            paid_at=clock.now() - dt.timedelta(days=3),
+            actor=manager,
             reason="Paid through PayPal before the move to Paydesk",
             idempotency_key=KEY.format("lise-coaching"),
-        )  # fmt: skip
+        )
         record_sale(
             c["alan.turing@example.com"],
             lines=[SaleLine(products["EVENT-TICKET"], quantity=2)],
-            method=Payment.Method.EVENT, event_name="Growth Summit 2025", reference="Badge 0042",
-            actor=rep, idempotency_key=KEY.format("alan-tickets"),
-        )  # fmt: skip
+            method=Payment.Method.EVENT,
+            event_name="Growth Summit 2025",
+            reference="Badge 0042",
+            actor=rep,
+            idempotency_key=KEY.format("alan-tickets"),
+        )
         # A declined card leaves the invoice open, with what is due on the contact's balance.
         charge_sale(
-            c["katherine.johnson@example.com"], lines=[SaleLine(products["COACH-60"])],
-            payment_method=None, actor=rep, idempotency_key=KEY.format("katherine-coaching"),
-        )  # fmt: skip
+            c["katherine.johnson@example.com"],
+            lines=[SaleLine(products["COACH-60"])],
+            payment_method=None,
+            actor=rep,
+            idempotency_key=KEY.format("katherine-coaching"),
+        )
         declined = charge_sale(
             c["yuki.sato@example.com"],
             lines=[SaleLine(products["COACH-60"], unit_price=Money("15000", "JPY"))],
-            payment_method=None, actor=manager, idempotency_key=KEY.format("yuki-coaching"),
-        )  # fmt: skip
+            payment_method=None,
+            actor=manager,
+            idempotency_key=KEY.format("yuki-coaching"),
+        )
 
         refund_payment(
-            course.payments.get(status=Payment.Status.SUCCEEDED), amount=Money("47.00", "USD"),
-            actor=manager, reason="Goodwill credit: the download link arrived two days late",
+            course.payments.get(status=Payment.Status.SUCCEEDED),
+            amount=Money("47.00", "USD"),
+            actor=manager,
+            reason="Goodwill credit: the download link arrived two days late",
             idempotency_key=KEY.format("ada-refund"),
-        )  # fmt: skip
+        )
         write_off_invoice(
-            declined, actor=manager,
+            declined,
+            actor=manager,
             reason="Card declined and the customer cannot be reached",
             idempotency_key=KEY.format("yuki-write-off"),
-        )  # fmt: skip
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins, password {PASSWORD!r} for all:")
