@@ -31,7 +31,8 @@ def unbalanced_journals() -> Iterator[str]:
 
 
 def invoice_balances() -> Iterator[str]:
-    """Amount due (receivable) = total - payments applied, >= 0; 0 unless open."""
+    """Amount due (receivable) = total - payments and credit applied, >= 0; 0 unless open;
+    and no invoice totals below zero."""
     written = LedgerEntry.objects.filter(account=Account.BAD_DEBT)
     bad_debt = dict(
         written.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
@@ -40,6 +41,10 @@ def invoice_balances() -> Iterator[str]:
     voided = dict(
         void_rev.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
     )
+    on_credit = LedgerEntry.objects.filter(account=Account.CREDIT, invoice__isnull=False)
+    credit = dict(
+        on_credit.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
+    )
     for inv in with_amounts(Invoice.objects.all()).iterator(chunk_size=2000):
         due = inv.due_amount
         expected = (
@@ -47,7 +52,12 @@ def invoice_balances() -> Iterator[str]:
             - inv.paid_amount
             - bad_debt.get(inv.pk, Decimal(0))
             - voided.get(inv.pk, Decimal(0))
+            - credit.get(inv.pk, Decimal(0))
         )
+        if inv.total_amount < 0:
+            yield f"invoice {inv.pk}: total {inv.total_amount} is below zero"
+        if credit.get(inv.pk, Decimal(0)) < 0:
+            yield f"invoice {inv.pk}: more credit released than was applied"
         if due != expected:
             yield f"invoice {inv.pk}: receivable {due} but documents say {expected}"
         if due < 0:
@@ -90,6 +100,27 @@ def contact_balances() -> Iterator[str]:
     mismatched = receivable.exclude(contact_id=models.F("invoice__contact_id"))
     for entry in mismatched.values_list("pk", flat=True):
         yield f"ledger entry {entry}: receivable of one contact on another's invoice"
+
+
+def credit_balances() -> Iterator[str]:
+    """A contact's credit lives in the ledger (DESIGN invariant 9): never below zero, always a
+    contact's, and spent only on that contact's invoices."""
+    credit = LedgerEntry.objects.filter(account=Account.CREDIT)
+    for pk in credit.filter(contact__isnull=True).values_list("pk", flat=True):
+        yield f"ledger entry {pk}: credit that belongs to no contact"
+    overdrawn = (
+        credit.values("contact_id", "amount_currency").annotate(s=Sum("amount")).filter(s__gt=0)
+    )
+    for row in overdrawn:
+        yield (
+            f"contact {row['contact_id']}: credit {-row['s']} {row['amount_currency']} "
+            "is below zero"
+        )
+    elsewhere = credit.filter(invoice__isnull=False).exclude(
+        contact_id=models.F("invoice__contact_id")
+    )
+    for pk in elsewhere.values_list("pk", flat=True):
+        yield f"ledger entry {pk}: one contact's credit spent on another's invoice"
 
 
 def gateway_keys_used_once() -> Iterator[str]:
@@ -154,6 +185,7 @@ CHECKS = {
     "invoice amount due matches its documents": invoice_balances,
     "refunds within captured": refunds_within_captured,
     "contact balance equals open invoices": contact_balances,
+    "credit in the ledger, never below zero": credit_balances,
     "one gateway call per key": gateway_keys_used_once,
     "every change audited": audited,
     "no card numbers stored": card_numbers,

@@ -48,6 +48,32 @@ def contact_balances(contact) -> dict[str, Money]:
     return {r["amount_currency"]: Money(r["total"], r["amount_currency"]) for r in rows}
 
 
+def contact_credits(contact) -> dict[str, Money]:
+    """What Paydesk owes the contact to spend or refund, per currency (positive amounts).
+
+    The credit account is a liability: its entries sum to zero or below, so the credit is
+    their negation."""
+    rows = (
+        LedgerEntry.objects.filter(contact=contact, account=Account.CREDIT)
+        .values("amount_currency")
+        .annotate(total=Sum("amount"))
+        .order_by("amount_currency")
+    )
+    return {r["amount_currency"]: Money(-r["total"], r["amount_currency"]) for r in rows}
+
+
+def credit_balance(contact, currency: str) -> Money:
+    entries = LedgerEntry.objects.filter(
+        contact=contact, account=Account.CREDIT, amount_currency=currency
+    )
+    return Money(-_sum(entries), currency)
+
+
+def credit_applied(invoice: Invoice) -> Money:
+    """Credit spent on this invoice (and not released by a void)."""
+    return account_balance(invoice, Account.CREDIT)
+
+
 def _subquery_sum(qs: QuerySet, field: str = "amount") -> Subquery:
     summed = qs.order_by().values("invoice").annotate(s=Sum(field)).values("s")
     return Coalesce(Subquery(summed, output_field=_DEC), Value(Decimal(0)), output_field=_DEC)

@@ -8,6 +8,7 @@ modules that export rep actions; the internal steps they are built from are bill
 
 from billing.actions.cards import add_card, set_default_card
 from billing.actions.commissions import approve_commission, pay_commission, rerun_commissions
+from billing.actions.credits import refund_credit
 from billing.actions.delivery import send_invoice
 from billing.actions.invoices import (
     discount_invoice,
@@ -31,6 +32,8 @@ from billing.actions.refunds import refund_payment
 from billing.actions.replace import replace_voided_invoice
 from billing.actions.sales import charge_sale, record_sale
 from billing.errors import BillingError
+from billing.steps.cancelling import plan_cancel
+from billing.steps.opening import plan_sale
 from offers.lines import SaleLine
 
 __all__ = [
@@ -42,6 +45,8 @@ __all__ = [
     "change_order_terms",
     "discount_order",
     "pause_order",
+    "plan_cancel",
+    "plan_sale",
     "preview_proration",
     "rerun_commissions",
     "reschedule_order",
@@ -52,6 +57,7 @@ __all__ = [
     "mark_invoice_paid",
     "pay_commission",
     "record_sale",
+    "refund_credit",
     "refund_payment",
     "replace_voided_invoice",
     "retry_invoice",

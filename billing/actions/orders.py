@@ -11,13 +11,18 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, followups
+from billing import errors, events, followups, ledger
 from billing.actions.invoices import retry_invoice
-from billing.actions.refunds import refund_payment
-from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
-from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.models import Account, Invoice, Order, OrderChange, Payment, PaymentMethod
+from billing.permissions import (
+    require,
+    require_discount_within_limit,
+    require_reason,
+    require_refund_within_limit,
+)
 from billing.schedule import period_start
-from billing.steps import charging, locks
+from billing.selectors import amount_due
+from billing.steps import cancelling, charging, credits, locks, refunding
 from billing.steps.amounts import checked_amount
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
@@ -122,14 +127,16 @@ def preview_proration(
     on: dt.date | None = None,
 ) -> list[LineSpec]:
     """The lines a change effective `on` (default today) would post, day-based: a credit for
-    the unused part of the current period at the old price, a charge for it at the new one.
-    Each part is rounded once to the minor unit; the preview is exactly what is posted."""
+    the unused part of the current period at what it was billed at, a charge for it at the new
+    price. Each part is rounded once to the minor unit; the preview is exactly what is posted.
+    A trial keeps its own price (nothing, when free) to its end: re-pricing it prorates
+    nothing, and the new price starts with the first paid period."""
     on = on or clock.today()
     start, end = order.current_period_start, order.current_period_end
-    if not start or not end or not (start <= on < end):
+    if order.periods_billed == 0 or not start or not end or not (start <= on < end):
         return []
     days, left = (end - start).days, (end - on).days
-    old = order.unit_price * order.quantity
+    old = order.period_price
     new = (unit_price or order.unit_price) * (quantity or order.quantity)
     credit = money.prorate(old, left, days)
     charge = money.prorate(new, left, days)
@@ -170,7 +177,8 @@ def change_order_terms(
 ) -> Order:
     """Re-price a subscriber. "next_charge": later periods bill the new price. "now" with
     prorate: the unused time is credited and the rest charged at once when the net is owed;
-    a net credit is kept on the order and taken off its next charges."""
+    a net credit goes to the contact's credit balance (the ledger), spent on their next
+    invoices in the currency and refundable."""
     require(actor, "change_orders", "change orders")
     reason = require_reason(reason)
     if effective not in ("next_charge", "now"):
@@ -195,6 +203,8 @@ def change_order_terms(
         )
         order.unit_price = unit_price or order.unit_price
         order.quantity = quantity or order.quantity
+        if lines:
+            order.period_price = order.unit_price * order.quantity
         order.save()
         _change(
             order,
@@ -222,13 +232,26 @@ def change_order_terms(
                 order=order,
                 action="order.prorated",
             )
-            if order.payment_method:
+            credits.apply_to(invoice, actor=actor)
+            due = amount_due(invoice)
+            if due.amount <= 0:
+                charging.close_if_settled(invoice)
+            elif order.payment_method:
                 payment = charging.start_charge(
-                    invoice, amount=net, card=order.payment_method, actor=actor
+                    invoice, amount=due, card=order.payment_method, actor=actor
                 )
         elif net.amount < 0:
-            order.credit += -net
-            order.save(update_fields=["credit", "credit_currency"])
+            credits.grant(
+                order.contact,
+                -net,
+                offset=[
+                    ledger.debit(Account.DISCOUNTS, -lines[0].amount),
+                    ledger.credit(Account.REVENUE, lines[1].amount),
+                ],
+                actor=actor,
+                memo=f"Order #{order.pk}: {lines[0].description}",
+                kind="proration_credit",
+            )
     if payment is not None:
         charging.charge_now(payment, actor=actor)
     return order
@@ -334,25 +357,32 @@ def resume_order(
 def cancel_order(
     order: Order, *, at: str = "now", refund_unused: bool = False, actor: User, reason: str
 ) -> Order:
-    """Cancel now (optionally refunding the unused part of the current period, day-based)
-    or at the end of the paid term (charges stop; it ends on the term's last day)."""
+    """Cancel now (optionally refunding the unused part of the current period, day-based; see
+    billing.steps.cancelling) or at the end of the paid term (charges stop; it ends on the
+    term's last day). Every permission and limit the refund needs is checked before anything
+    is written, so a refused cancel leaves the order as it was."""
     require(actor, "change_orders", "cancel orders")
     reason = require_reason(reason)
     if at not in ("now", "end_of_term"):
         raise errors.InvalidRequest("Cancel now or at the end of the term.", field="at")
-    refund = None
+    if refund_unused and at == "now":
+        require(actor, "refund", "refund payments")
+    refunds = []
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
         _require_live(order, "cancel this order", statuses=(*LIVE, Order.Status.PAUSED))
+        for invoice in cancelling.period_invoices(order):
+            locks.lock_payments(locks.lock_invoice(invoice.pk))
+        plan = cancelling.plan_cancel(order, at=at, refund_unused=refund_unused)
+        if plan.refunds:
+            require_refund_within_limit(actor, plan.refunded)
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
         if at == "end_of_term":
-            order.cancel_at = order.current_period_end or order.next_charge_on or clock.today()
+            order.cancel_at = plan.ends_on
             order.next_charge_on = None
         else:
             move(order, Order.Status.CANCELLED, what="cancel this order")
             order.next_charge_on = None
-            if refund_unused:
-                refund = _unused_part(order)
             followups.order_ended(order)
         order.save()
         _change(
@@ -362,35 +392,34 @@ def cancel_order(
             {
                 "at": at,
                 "cancel_at": str(order.cancel_at),
-                "refund": str(refund[1]) if refund else None,
+                "refund": str(plan.refunded) if plan.refunds else None,
+                "to_credit": str(plan.to_credit) if plan.to_credit else None,
             },
             actor=actor,
             reason=reason,
         )
-    if refund is not None:
-        refund_payment(refund[0], amount=refund[1], actor=actor, reason=f"Unused time: {reason}")
+        for payment, amount in plan.refunds:
+            settle = "gateway" if payment.method == Payment.Method.CARD else "outside"
+            refunds.append(
+                refunding.request(
+                    payment, amount, settle=settle, actor=actor, reason=f"Unused time: {reason}"
+                )
+            )
+        if plan.to_credit:
+            credits.grant(
+                order.contact,
+                plan.to_credit,
+                offset=[ledger.debit(Account.REFUNDS, plan.to_credit)],
+                actor=actor,
+                memo=f"Order #{order.pk}: unused time paid with credit",
+                kind="unused_time_credit",
+            )
+    for refund in refunds:
+        if refund.settle == "gateway":
+            refunding.settle_refund(
+                refund, refunding.call_gateway(refund, refund.payment), actor=actor
+            )
     return order
-
-
-def _unused_part(order: Order) -> tuple[Payment, Money] | None:
-    on, start, end = clock.today(), order.current_period_start, order.current_period_end
-    if not start or not end or not (start <= on < end):
-        return None
-    paid = (
-        Payment.objects.filter(
-            invoice__order=order,
-            invoice__period=order.periods_billed - 1,
-            status=Payment.Status.SUCCEEDED,
-        ).first()
-        or Payment.objects.filter(
-            invoice=order.source_invoice, status=Payment.Status.SUCCEEDED
-        ).first()
-    )
-    if paid is None:
-        return None
-    unused = money.prorate(order.unit_price * order.quantity, (end - on).days, (end - start).days)
-    unused = min(unused, paid.refundable)
-    return (paid, unused) if unused.amount > 0 else None
 
 
 def set_order_card(

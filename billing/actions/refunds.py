@@ -13,7 +13,6 @@ from billing.models import Payment, Refund
 from billing.permissions import require, require_reason, require_refund_within_limit
 from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
-from core import audit, clock
 
 
 def refund_payment(
@@ -56,28 +55,7 @@ def refund_payment(
         if returning > left:
             raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
         require_refund_within_limit(actor, returning)
-        refund = Refund.objects.create(
-            payment=locked,
-            amount=returning,
-            settle=settle,
-            reason=reason,
-            created_at=clock.now(),
-            actor=actor,
-        )
-        refund.idempotency_key = f"refund:{refund.pk}"
-        refund.save(update_fields=["idempotency_key"])
-        refunding.reserve(locked)
-        audit.record(
-            "refund.requested",
-            refund,
-            actor=actor,
-            reason=reason,
-            contact_id=locked.contact_id,
-            amount=returning,
-            after={"settle": settle},
-        )
-        if settle == Refund.Settle.OUTSIDE:
-            refunding.succeed(refund, locked, ref="", actor=actor)
+        refund = refunding.request(locked, returning, settle=settle, actor=actor, reason=reason)
         slot.fill(refund)
     if settle == Refund.Settle.GATEWAY:
         result = refunding.call_gateway(refund, locked)

@@ -10,7 +10,7 @@ from billing.lines import validate_lines
 from billing.models import Invoice, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amount_due
-from billing.steps import charging, keys
+from billing.steps import charging, credits, keys
 from billing.steps.invoicing import issue_invoice
 from billing.steps.opening import open_orders, plan_sale
 from core import clock
@@ -64,6 +64,7 @@ def charge_sale(
             action="sale.charged",
         )
         open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        credits.apply_to(invoice, actor=actor)
         due = amount_due(invoice)
         payment = None
         if due.amount > 0:

@@ -12,6 +12,9 @@ class Account(models.TextChoices):
     BAD_DEBT = "bad_debt", "Bad debt"
     COMMISSION_EXPENSE = "commission_expense", "Commission expense"
     COMMISSION_PAYABLE = "commission_payable", "Commissions payable"
+    # What Paydesk owes a contact (Stripe's customer balance): per contact and currency, a
+    # liability, so its balance is zero or negative (a credit) and never a debit.
+    CREDIT = "credit", "Customer credit"
 
 
 class Journal(models.Model):

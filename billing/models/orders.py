@@ -47,7 +47,10 @@ class Order(models.Model):
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     discount_amount = MoneyField(max_digits=19, decimal_places=3, null=True, blank=True)
     discount_charges = models.PositiveIntegerField(default=0)
-    credit = MoneyField(max_digits=19, decimal_places=3)
+    # What the current period was billed at, after its discount: the trial price (or nothing)
+    # during a trial. The unused part of a period is worth its share of this, never of the
+    # order's price, which may have changed since or never have been charged.
+    period_price = MoneyField(max_digits=19, decimal_places=3)
     source_invoice = models.ForeignKey(
         "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -89,6 +89,9 @@ class Refund(models.Model):
     gateway_ref = models.CharField(max_length=255, blank=True)
     message = models.CharField(max_length=300, blank=True)
     reason = models.TextField()
+    # Paid out of the contact's credit balance (refund_credit), not out of the payment's
+    # invoice: a failed one gives the credit back.
+    from_credit = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from djmoney.money import Money
 
-from billing import events, followups, ledger
+from billing import errors, events, followups, ledger
 from billing.models import Account, Invoice, InvoiceLine
 from billing.selectors import amount_due
+from billing.steps import credits
 from billing.transitions import move
 from core import audit, clock, money
 from offers.models import Product
@@ -29,6 +30,9 @@ class LineSpec:
     period_end: object = None
 
 
+NEGATIVE_TOTAL = "An invoice cannot total below zero: {total}."
+
+
 def issue_invoice(
     contact,
     specs: list[LineSpec],
@@ -42,6 +46,11 @@ def issue_invoice(
     period: int | None = None,
     action: str = "invoice.issued",
 ) -> Invoice:
+    total = money.sum_money((s.amount for s in specs), currency)
+    if total.amount < 0:
+        # A plan that would ask for less than nothing is a planning bug or an input the
+        # action should have refused; never post it (DESIGN invariant 2).
+        raise errors.InvalidAmount(NEGATIVE_TOTAL.format(total=total), field="lines")
     invoice = Invoice.objects.create(
         contact=contact,
         currency=currency,
@@ -73,7 +82,6 @@ def issue_invoice(
             entries.append(ledger.credit(Account.REVENUE, spec.amount))
         else:
             entries.append(ledger.debit(Account.DISCOUNTS, -spec.amount))
-    total = money.sum_money((s.amount for s in specs), currency)
     entries.append(ledger.debit(Account.RECEIVABLE, total))
     ledger.post("invoice_issued", entries, contact=contact, invoice=invoice, actor=actor)
     audit.record(
@@ -90,6 +98,7 @@ def issue_invoice(
 
 def void(invoice: Invoice, *, actor: User, reason: str) -> None:
     """Void a locked invoice the caller has checked may be voided."""
+    credits.release(invoice, actor=actor, reason=reason)
     due = amount_due(invoice)
     old = move(invoice, Invoice.Status.VOID, what="void this invoice")
     invoice.closed_at = clock.now()

@@ -1,8 +1,10 @@
-"""Row locks, always taken in one order: contact, order, invoice, payment, refund.
+"""Row locks, always taken in one order: contact, order, invoice, payment, refund, and last a
+contact's credit account.
 
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
 from billing.models import Invoice, Order, Payment, Refund
@@ -37,3 +39,16 @@ def lock_payment(pk: int) -> Payment:
 
 def lock_refund(pk: int) -> Refund:
     return _lock(Refund.objects.all(), pk)
+
+
+def lock_credit(contact_id: int, currency: str) -> None:
+    """Hold a contact's credit in one currency until the transaction ends, so two invoices
+    cannot spend the same credit. An advisory lock, not a row: the credit is a ledger account,
+    and it is taken after every row lock so it never waits while holding one another needs."""
+    if connection.vendor != "postgresql":
+        return  # SQLite (the demo) runs one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"credit:{contact_id}:{currency}"],
+        )

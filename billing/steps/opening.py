@@ -3,7 +3,9 @@
 - one-time line: its total now;
 - subscription: the first period now (or the trial price, the first period at trial end);
 - payment plan: the initial amount now, the rest split into exact installments later.
-A line's discount applies to what is charged now.
+A line's discount applies to what is charged now, except on a subscription with a trial:
+there it comes off the first paid period (an order discount for one charge), so a trial never
+bills below zero and its price stays what was sold.
 """
 
 import datetime as dt
@@ -28,6 +30,8 @@ class OrderPlan:
     periods_billed: int
     installments: list[int] = field(default_factory=list)
     period_end: dt.date | None = None
+    # What the period the sale starts is billed at (the trial price on a trial).
+    period_price: Money | None = None
 
 
 def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], list[OrderPlan]]:
@@ -53,7 +57,13 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                         period_end=anchor,
                     )
                 )
-            plans.append(OrderPlan(line, Order.Status.TRIALING, anchor, 0, period_end=anchor))
+            trial = terms.trial_price or money.zero(str(line.price.currency))
+            plans.append(
+                OrderPlan(
+                    line, Order.Status.TRIALING, anchor, 0, period_end=anchor, period_price=trial
+                )
+            )
+            continue  # its discount waits for the first paid period
         elif terms.kind == "subscription":
             end = add_interval(today, terms.every, terms.unit)
             specs.append(
@@ -67,7 +77,11 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                     period_end=end,
                 )
             )
-            plans.append(OrderPlan(line, Order.Status.ACTIVE, today, 1, period_end=end))
+            plans.append(
+                OrderPlan(
+                    line, Order.Status.ACTIVE, today, 1, period_end=end, period_price=line.total
+                )
+            )
         else:
             rest = line.total - terms.initial
             if rest.amount <= 0:
@@ -85,7 +99,16 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                 specs.append(
                     LineSpec(f"{name} (first payment)", terms.initial, 1, terms.initial, **common)
                 )
-            plans.append(OrderPlan(line, Order.Status.ACTIVE, today, 1, installments=parts))
+            plans.append(
+                OrderPlan(
+                    line,
+                    Order.Status.ACTIVE,
+                    today,
+                    1,
+                    installments=parts,
+                    period_price=terms.initial,
+                )
+            )
             continue  # the plan's line discount is already inside its total
         if line.discount:
             specs.append(
@@ -107,6 +130,7 @@ def open_orders(
     orders = []
     for plan in plans:
         line, terms = plan.line, plan.line.payment_terms
+        discount_later = plan.status == Order.Status.TRIALING and bool(line.discount)
         order = Order.objects.create(
             contact=invoice.contact,
             product=line.product,
@@ -122,7 +146,9 @@ def open_orders(
             periods_billed=plan.periods_billed,
             current_period_start=invoice.issued_at.date(),
             current_period_end=plan.period_end,
-            credit=money.zero(invoice.currency),
+            period_price=plan.period_price,
+            discount_amount=line.discount if discount_later else None,
+            discount_charges=1 if discount_later else 0,
             source_invoice=invoice,
             dunning_policy_name=line.dunning_policy,
             created_at=clock.now(),

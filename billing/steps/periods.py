@@ -7,7 +7,7 @@ from billing import followups
 from billing.models import Invoice, Order, Payment
 from billing.schedule import period_start
 from billing.selectors import amount_due
-from billing.steps import charging
+from billing.steps import charging, credits
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
 from core import audit, money
@@ -54,11 +54,7 @@ def bill_period(order: Order) -> Payment | None:
     if off and off.amount:
         specs.append(LineSpec("Discount", -off, 1, -off, kind="discount", product=order.product))
         order.discount_charges -= 1
-    left = amount - (off or money.zero(order.currency))
-    if order.credit.amount and left.amount:
-        used = min(order.credit, left)
-        specs.append(LineSpec("Proration credit", -used, 1, -used, kind="credit"))
-        order.credit -= used
+    order.period_price = amount - (off or money.zero(order.currency))
     invoice = issue_invoice(
         order.contact,
         specs,
@@ -74,6 +70,7 @@ def bill_period(order: Order) -> Payment | None:
     last = order.kind == Order.Kind.PAYMENT_PLAN and n >= len(order.installments)
     order.next_charge_on = None if last else period_start(order, n + 1)
     order.save()
+    credits.apply_to(invoice, actor=None)
     due = amount_due(invoice)
     if due.amount <= 0:
         charging.close_if_settled(invoice)

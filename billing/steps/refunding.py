@@ -15,10 +15,47 @@ from billing import followups, ledger
 from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError, GatewayTimeout, RefundResult
 from billing.models import Account, Payment, Refund
-from billing.steps import locks
+from billing.steps import credits, locks
 from billing.transitions import move
-from core import audit, money
+from core import audit, clock, money
 from core.txn import require_no_transaction
+
+
+def request(
+    payment: Payment,
+    amount: Money,
+    *,
+    settle: str,
+    actor: User,
+    reason: str,
+    from_credit: bool = False,
+) -> Refund:
+    """Record a refund on a locked payment the caller has checked, and reserve its amount.
+    One paid back outside succeeds at once; a gateway one waits for `call_gateway`."""
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        settle=settle,
+        reason=reason,
+        from_credit=from_credit,
+        created_at=clock.now(),
+        actor=actor,
+    )
+    refund.idempotency_key = f"refund:{refund.pk}"
+    refund.save(update_fields=["idempotency_key"])
+    reserve(payment)
+    audit.record(
+        "refund.requested",
+        refund,
+        actor=actor,
+        reason=reason,
+        contact_id=payment.contact_id,
+        amount=amount,
+        after={"settle": settle, "from_credit": from_credit},
+    )
+    if settle == Refund.Settle.OUTSIDE:
+        succeed(refund, payment, ref="", actor=actor)
+    return refund
 
 
 def reserve(payment: Payment) -> None:
@@ -71,6 +108,16 @@ def settle_refund(
             refund.message = result.message[:300]
             refund.save(update_fields=["status", "message"])
             reserve(payment)
+            if refund.from_credit:
+                # The credit it was to pay out is the contact's again.
+                credits.grant(
+                    payment.contact,
+                    refund.amount,
+                    offset=[ledger.debit(Account.REFUNDS, refund.amount)],
+                    actor=actor,
+                    memo=f"Refund {refund.pk} failed",
+                    kind="credit_restored",
+                )
             audit.record(
                 "refund.failed",
                 refund,
