@@ -18,6 +18,11 @@ urlpatterns = [
     path("invoices/<int:pk>/send/", views.invoice_send, name="invoice-send"),
     path("invoices/<int:pk>/replace/", views.invoice_replace, name="invoice-replace"),
     path("payments/<int:pk>/refund/", views.payment_refund, name="payment-refund"),
+    path(
+        "contacts/<int:pk>/credit/<str:currency>/refund/",
+        views.credit_refund,
+        name="credit-refund",
+    ),
     path("contacts/<int:pk>/cards/add/", views.card_add, name="card-add"),
     path("cards/<int:pk>/default/", views.card_set_default, name="card-set-default"),
     path("orders/<int:pk>/terms/", views.order_change_terms, name="order-change-terms"),

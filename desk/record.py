@@ -11,7 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from djmoney.money import Money
 
 from billing.models import Commission, Invoice, Order, OrderChange, Payment
-from billing.selectors import contact_balances, with_amounts
+from billing.selectors import contact_balances, contact_credits, with_amounts
 from contacts.models import Contact
 from core.models import AuditEvent
 from core.pagination import PAGE, keyset_page
@@ -32,6 +32,11 @@ class ContactRecord:
     @cached_property
     def balances(self) -> list[Money]:
         return [b for b in contact_balances(self.contact).values() if b.amount]
+
+    @cached_property
+    def credits(self) -> list[Money]:
+        """What Paydesk owes the contact, per currency: spent on their next invoices."""
+        return [c for c in contact_credits(self.contact).values() if c.amount]
 
     @cached_property
     def cards(self) -> list:

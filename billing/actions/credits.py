@@ -15,7 +15,7 @@ from billing import errors, ledger
 from billing.models import Account, Payment, Refund
 from billing.permissions import require, require_reason, require_refund_within_limit
 from billing.selectors import credit_balance
-from billing.steps import locks, refunding
+from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
 from core import audit
 
@@ -31,13 +31,19 @@ def refund_credit(
     amount: Money | None = None,
     actor: User,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> list[Refund]:
     """Refund `amount` (default: all) of the contact's credit in `currency`."""
     require(actor, "refund", "refund credit")
     reason = require_reason(reason)
     if amount is not None:
         amount = checked_amount(amount, currency, subject="credit")
+    params = {"contact": contact.pk, "currency": currency, "amount": str(amount)}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "refund_credit", params)
+        if slot.prior:
+            # The first call's audit event names the refunds it made.
+            return list(Refund.objects.filter(pk__in=slot.prior.after["refunds"]).order_by("pk"))
         candidates = Payment.objects.filter(
             contact=contact,
             status=Payment.Status.SUCCEEDED,
@@ -79,7 +85,7 @@ def refund_credit(
                     payment, piece, settle=settle, actor=actor, reason=reason, from_credit=True
                 )
             )
-        audit.record(
+        event = audit.record(
             "contact.credit_refunded",
             contact,
             actor=actor,
@@ -88,6 +94,7 @@ def refund_credit(
             amount=returning,
             after={"refunds": [r.pk for r in refunds]},
         )
+        slot.fill(event)
     return [
         refunding.settle_refund(r, refunding.call_gateway(r, r.payment), actor=actor)
         if r.settle == Refund.Settle.GATEWAY

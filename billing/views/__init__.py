@@ -2,6 +2,7 @@
 HTTP layer around them."""
 
 from billing.views.commissions import commission_approve, commission_pay, commission_rerun
+from billing.views.credits import credit_refund
 from billing.views.documents import invoice_document
 from billing.views.invoices import (
     invoice_discount,
@@ -30,6 +31,7 @@ __all__ = [
     "commission_approve",
     "commission_pay",
     "commission_rerun",
+    "credit_refund",
     "invoice_discount",
     "invoice_document",
     "invoice_mark_paid",

@@ -1,18 +1,16 @@
 """What an order change would do to the money, shown before the rep confirms it.
 
-Nothing here writes. The re-price preview is `preview_proration` itself, so it shows exactly
-the lines `change_order_terms` posts. The cancel preview repeats `cancel_order`'s day rule
-(unused days of the current period over its length, one rounding by `money.prorate`) rather
-than reaching into billing's private helpers; the action caps it at what is left to refund
-on the period's payment, and the label says so.
+Nothing here writes. Each preview is the action's own plan: the re-price preview is
+`preview_proration`, the lines `change_order_terms` posts; the cancel preview is `plan_cancel`,
+the refunds and credit `cancel_order` carries out.
 """
 
 from django import forms
 from djmoney.money import Money
 
-from billing.actions import preview_proration
-from billing.models import Order
-from core import clock, money
+from billing.actions import plan_cancel, preview_proration
+from billing.models import Order, Payment
+from core import money
 
 FIX_FIRST = "Fix the highlighted fields to see what will happen to the money."
 
@@ -48,7 +46,8 @@ def terms_preview(order: Order, form: forms.Form) -> dict:
     if not lines:
         return {
             "rows": [_row("Charged now", zero, "total")],
-            "note": "Today is outside a billed period: there is nothing to prorate.",
+            "note": "Nothing to prorate: today is outside a billed period, or in a trial, "
+            "which keeps its price; the new price starts with the first paid period.",
         }
     net = money.sum_money((line.amount for line in lines), order.currency)
     rows = [
@@ -60,8 +59,8 @@ def terms_preview(order: Order, form: forms.Form) -> dict:
         card = order.payment_method
         note = f"Charged now to {card}." if card and net.amount else "Invoiced now."
     else:
-        rows.append(_row("Credit kept on the order", -net, "total"))
-        note = "Taken off the order's next charges; nothing is charged now."
+        rows.append(_row("Added to the contact's credit", -net, "total"))
+        note = "Taken off the contact's next invoices; refundable. Nothing is charged now."
     return {"rows": rows, "note": f"{lines[0].description}. {note}"}
 
 
@@ -69,25 +68,35 @@ def cancel_preview(order: Order, form: forms.Form) -> dict:
     data = _data(form)
     if data is None:
         return {"error": FIX_FIRST}
+    at = "now" if data.get("at") == "now" else "end_of_term"
+    plan = plan_cancel(order, at=at, refund_unused=bool(data.get("refund_unused")))
     zero = money.zero(order.currency)
-    if data.get("at") != "now":
-        ends = order.current_period_end or order.next_charge_on
+    if at == "end_of_term":
         return {
             "rows": [_row("Refunded", zero, "total")],
-            "note": f"No more charges; the order ends on {_date(ends)}.",
+            "note": f"No more charges; the order ends on {_date(plan.ends_on)}.",
         }
     if not data.get("refund_unused"):
         return {"rows": [_row("Refunded", zero, "total")], "note": "Charges stop today."}
-    on, start, end = clock.today(), order.current_period_start, order.current_period_end
-    if not start or not end or not (start <= on < end):
+    if not plan.days:
         return {"rows": [_row("Refunded", zero, "total")], "note": "No unused paid time."}
-    days, left = (end - start).days, (end - on).days
-    unused = money.prorate(order.unit_price * order.quantity, left, days)
+    rows = [
+        _row(f"Unused time ({plan.days_left} of {plan.days} days)", plan.unused),
+        *(_row(_refund_label(payment), amount) for payment, amount in plan.refunds),
+    ]
+    if plan.to_credit:
+        rows.append(_row("Back to the contact's credit (paid with credit)", plan.to_credit))
+    rows.append(_row("Refunded", plan.refunded, "total"))
     return {
-        "rows": [_row(f"Refund of unused time ({left} of {days} days)", unused, "total")],
-        "note": "Refunded to the card that paid this period, at most what is left to refund "
-        "on that payment. Charges stop today.",
+        "rows": rows,
+        "note": "Unused time is valued at what this period was billed at and goes back to "
+        "the payments that paid for it, at most what is left to refund on each. "
+        "Charges stop today.",
     }
+
+
+def _refund_label(payment: Payment) -> str:
+    return f"Back to {payment.get_method_display().lower()} payment #{payment.pk}"
 
 
 def _date(day) -> str:

@@ -6,14 +6,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
-from djmoney.money import Money
 
-from billing.actions import BillingError, charge_sale, record_sale, replace_voided_invoice
+from billing.actions import (
+    BillingError,
+    charge_sale,
+    plan_sale,
+    record_sale,
+    replace_voided_invoice,
+)
 from billing.forms import SaleForm, local_datetime
+from billing.lines import validate_lines
+from billing.selectors import credit_balance
 from billing.views.common import invoice_for
 from contacts.models import Contact
 from contacts.selectors import search_contacts
-from core import money
+from core import clock, money
 from core.action_views import require_perm
 from core.errors import ActionError
 from core.forms import ReasonForm
@@ -29,17 +36,6 @@ def _place(exc: ActionError, form, lines) -> None:
         form.add_action_error(exc)
 
 
-def due_now(line: SaleLine) -> Money:
-    """What a line charges today: the whole one-time total, a plan's first payment, or a
-    subscription's first period (its trial price while on trial)."""
-    terms = line.payment_terms
-    if terms.kind == "payment_plan":
-        return terms.initial
-    if terms.kind == "subscription" and terms.trial_days:
-        return terms.trial_price or money.zero(str(line.price.currency))
-    return line.total
-
-
 def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
     currency = request.POST.get("currency") or (offer.currency if offer else contact.currency)
     initial = {"currency": currency}
@@ -51,21 +47,30 @@ def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
     return form, lines
 
 
-def _summary(form, lines, offer: Offer | None = None) -> dict:
-    """What the grid would charge now: from the posted grid, or from the offer just picked."""
+def _summary(form, lines, contact: Contact, offer: Offer | None = None) -> dict:
+    """What the grid would charge now, from the sale's own plan (`plan_sale`, what
+    charge_sale posts): from the posted grid, or from the offer just picked."""
     if not form.is_bound:
-        sale, currency = (offer.lines_for_sale(), offer.currency) if offer else ([], "")
+        sale = offer.lines_for_sale() if offer else []
     elif form.is_valid() and lines.is_valid():
-        sale, currency = lines.sale_lines(), form.cleaned_data["currency"]
+        sale = lines.sale_lines()
     else:
         return {"summary_error": "Fix the highlighted fields to see the total."}
     if not sale:
         return {"summary_error": "Add a product to see the total."}
     try:
-        total = money.sum_money((due_now(line) for line in sale), currency)
-    except money.MoneyError:
-        return {"summary_error": "All lines must be in the sale's currency."}
-    return {"sale_lines": sale, "due_total": total}
+        currency = validate_lines(sale)
+        specs, _ = plan_sale(sale, clock.today())
+    except BillingError as exc:
+        return {"summary_error": exc.message}
+    total = money.sum_money((spec.amount for spec in specs), currency)
+    credit = min(credit_balance(contact, currency), total)
+    return {
+        "sale_lines": sale,
+        "invoice_lines": specs,
+        "credit_applied": credit if credit.amount else None,
+        "due_total": total - credit,
+    }
 
 
 def sale_new(request: HttpRequest) -> HttpResponse:
@@ -92,7 +97,7 @@ def sale_new(request: HttpRequest) -> HttpResponse:
         "lines": lines,
         "offer": offer,
         "offers": Offer.objects.filter(archived=False),
-        **_summary(form, lines, offer),
+        **_summary(form, lines, contact, offer),
     }
     return render(request, "billing/sale.html", context, status=status)
 
@@ -147,7 +152,7 @@ def sale_preview(request: HttpRequest) -> HttpResponse:
     require_perm(request, "billing.sell")
     contact = get_object_or_404(Contact, pk=request.POST.get("contact"))
     form, lines = _grid(request, contact, None)
-    context = {"contact": contact, **_summary(form, lines)}
+    context = {"contact": contact, **_summary(form, lines, contact)}
     return render(request, "billing/sale.html#sale-summary", context)
 
 

@@ -203,7 +203,7 @@ def test_cancelling_now_refunds_what_the_preview_shows(rep_client, subscription)
         **HTMX,
     )
     days = (subscription.current_period_end - subscription.current_period_start).days
-    assert f"Refund of unused time ({days} of {days} days)" in text(preview)
+    assert f"Unused time ({days} of {days} days)" in text(preview)
     assert "$100.00" in text(preview)
 
     data = {"at": "now", "refund_unused": "on", "reason": "Changed their mind"}

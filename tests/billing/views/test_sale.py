@@ -172,3 +172,22 @@ def test_offer_lines_keep_their_terms(kind, manager, product):
     )
     offer = store_offer("T", "USD", [SaleLine(product, terms=terms)], actor=manager)
     assert offer.lines_for_sale()[0].payment_terms == terms
+
+
+def test_the_preview_of_a_discounted_trial_is_what_the_sale_charges(
+    rep_client, contact, product, card
+):
+    trial = {
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "49.00",
+        "lines-0-discount": "5.00",
+        "lines-0-terms": "subscription",
+        "lines-0-trial_days": "14",
+        "lines-0-trial_price": "1.00",
+    }
+    preview = rep_client.post(reverse("billing:sale-preview"), grid(contact, product, **trial))
+    assert "$1.00" in text(preview) and "-$4.00" not in text(preview)
+
+    response = rep_client.post(URL, grid(contact, product, intent="charge", reason="x", **trial))
+    assert response.status_code == 302
+    assert Payment.objects.get(contact=contact).amount == usd("1.00")
