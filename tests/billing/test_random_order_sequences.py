@@ -1,5 +1,7 @@
-"""Random lives of open orders under a moving clock: sales, renewals, declines, dunning, rep
-changes, refunds. The ledger invariants hold after every step, and no period is billed twice."""
+"""Random lives of open orders under a moving clock: sales (with free and paid trials and line
+discounts), renewals, declines, dunning, rep changes, refunds, cancels with refunds, credit and
+its refunds. The ledger invariants hold after every step, no period is billed twice, no invoice
+totals below zero, and the credit the actions' plans granted is in the ledger."""
 
 import datetime as dt
 
@@ -16,15 +18,17 @@ from billing.actions import BillingError, SaleLine
 from billing.gateways.sandbox import SandboxGateway
 from billing.invariants import breaches
 from billing.models import Invoice, Order, Payment
+from billing.selectors import credit_balance
 from billing.tasks import charge_due_orders, reconcile_pending
 from core import clock, money
 from dunning.tasks import run_dunning
 from offers.terms import PaymentTerms
 from tests import factories
+from tests.billing.credit_book import CreditBook
 
 CURRENCIES = ("USD", "JPY", "KWD")
 PRICES = {"USD": "49.99", "JPY": "4999", "KWD": "12.345"}
-TERMS = st.sampled_from(["monthly", "weekly", "yearly", "trial", "plan"])
+TERMS = st.sampled_from(["monthly", "weekly", "yearly", "trial", "paid_trial", "plan"])
 
 
 def terms_for(kind: str, currency: str) -> PaymentTerms:
@@ -35,6 +39,9 @@ def terms_for(kind: str, currency: str) -> PaymentTerms:
         "weekly": PaymentTerms.subscription(unit="week"),
         "yearly": PaymentTerms.subscription(unit="year"),
         "trial": PaymentTerms.subscription(trial_days=10),
+        "paid_trial": PaymentTerms.subscription(
+            trial_days=14, trial_price=money.from_minor_units(100, currency)
+        ),
     }[kind]
 
 
@@ -45,6 +52,7 @@ class OrderBooks(RuleBasedStateMachine):
         self.manager = factories.manager()
         self.orders: list[int] = []
         self.customers = {}
+        self.credit = CreditBook()
         for currency in CURRENCIES:
             contact = factories.ContactFactory(currency=currency)
             with self.at():
@@ -69,10 +77,16 @@ class OrderBooks(RuleBasedStateMachine):
             pk=self.orders[data.draw(st.integers(0, 10**6)) % len(self.orders)]
         )
 
-    @rule(currency=st.sampled_from(CURRENCIES), kind=TERMS, quantity=st.integers(1, 3))
-    def sell(self, currency, kind, quantity):
+    @rule(
+        currency=st.sampled_from(CURRENCIES),
+        kind=TERMS,
+        quantity=st.integers(1, 3),
+        discount=st.sampled_from([0, 1, 500]),
+    )
+    def sell(self, currency, kind, quantity, discount):
         contact, card, product = self.customers[currency]
-        line = SaleLine(product, quantity=quantity, terms=terms_for(kind, currency))
+        off = money.from_minor_units(discount, currency) if discount else None
+        line = SaleLine(product, quantity=quantity, discount=off, terms=terms_for(kind, currency))
         invoice = self.act(actions.charge_sale, contact, lines=[line], payment_method=card,
                            actor=self.manager)  # fmt: skip
         if invoice is not None:
@@ -114,8 +128,25 @@ class OrderBooks(RuleBasedStateMachine):
     def cancel(self, data, now, refund):
         order = self.pick(data)
         if order:
-            self.act(actions.cancel_order, order, at="now" if now else "end_of_term",
-                     refund_unused=refund, actor=self.manager, reason="cancel")  # fmt: skip
+            with self.at():
+                back = self.credit.cancel_credit(order) if now and refund else None
+            done = self.act(actions.cancel_order, order, at="now" if now else "end_of_term",
+                            refund_unused=refund, actor=self.manager, reason="cancel")  # fmt: skip
+            if done and back:
+                self.credit.grant(order.contact_id, back)
+
+    @rule(data=st.data())
+    def cancel_now_with_refund(self, data):
+        self.cancel(data, now=True, refund=True)
+
+    @rule(currency=st.sampled_from(CURRENCIES), half=st.booleans())
+    def refund_credit(self, currency, half):
+        contact, _, _ = self.customers[currency]
+        credit = credit_balance(contact, currency)
+        if credit.amount > 0:
+            amount = money.allocate(credit, 2)[0] if half else None
+            self.act(actions.refund_credit, contact, currency=currency, amount=amount,
+                     actor=self.manager, reason="pay back credit")  # fmt: skip
 
     @rule(data=st.data(), factor=st.sampled_from([0.5, 2, 3]), now=st.booleans())
     def reprice(self, data, factor, now):
@@ -123,9 +154,13 @@ class OrderBooks(RuleBasedStateMachine):
         if order:
             minor = max(1, int(money.to_minor_units(order.unit_price) * factor))
             price = money.from_minor_units(minor, order.currency)
-            self.act(actions.change_order_terms, order, unit_price=price,
-                     effective="now" if now else "next_charge", prorate=now,
-                     actor=self.manager, reason="reprice")  # fmt: skip
+            with self.at():
+                credit = self.credit.downgrade_credit(order, price) if now else None
+            done = self.act(actions.change_order_terms, order, unit_price=price,
+                            effective="now" if now else "next_charge", prorate=now,
+                            actor=self.manager, reason="reprice")  # fmt: skip
+            if done and credit:
+                self.credit.grant(order.contact_id, credit)
 
     @rule(data=st.data(), days=st.integers(0, 20))
     def reschedule(self, data, days):
@@ -165,6 +200,8 @@ class OrderBooks(RuleBasedStateMachine):
         if not hasattr(self, "orders"):
             return
         assert breaches(include_card_scan=False) == []
+        contacts = [contact.pk for contact, _, _ in self.customers.values()]
+        assert self.credit.breaches(contacts) == []
         twice = (
             Invoice.objects.exclude(period=None)
             .values("order", "period")

@@ -1,5 +1,6 @@
-"""Random sequences of rep actions in USD, JPY and KWD; the ledger invariants hold after every
-step (hypothesis stateful testing)."""
+"""Random sequences of rep actions in USD, JPY and KWD, with trials, credits and cancels with
+refunds among them; the ledger invariants hold after every step, no invoice totals below zero,
+and the credit the actions' plans granted is in the ledger (hypothesis stateful testing)."""
 
 import pytest
 from djmoney.money import Money
@@ -10,10 +11,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from billing import actions
 from billing.actions import BillingError, SaleLine
 from billing.invariants import breaches
-from billing.models import Invoice, Payment
-from billing.selectors import amount_due
+from billing.models import Invoice, Order, Payment
+from billing.selectors import amount_due, credit_balance
 from core import money
+from offers.terms import PaymentTerms
 from tests import factories
+from tests.billing.credit_book import CreditBook
 
 CURRENCIES = ("USD", "JPY", "KWD")
 fractions = st.sampled_from([1, 2, 3, 7, 10])
@@ -25,6 +28,8 @@ class Books(RuleBasedStateMachine):
         self.manager = factories.manager()
         self.contacts = {}
         self.invoices: list[int] = []
+        self.orders: list[int] = []
+        self.credit = CreditBook()
         for currency in CURRENCIES:
             contact = factories.ContactFactory(currency=currency)
             good = actions.add_card(contact, token="pm_card_visa", actor=self.manager)
@@ -82,6 +87,64 @@ class Books(RuleBasedStateMachine):
         self._act(
             actions.charge_sale, contact, lines=[line], payment_method=card, actor=self.manager
         )
+
+    @rule(
+        currency=st.sampled_from(CURRENCIES),
+        units=st.integers(2, 10**6),
+        trial=st.sampled_from([None, 0, 1]),
+        discount_parts=st.sampled_from([0, 2, 10]),
+    )
+    def subscribe(self, currency, units, trial, discount_parts):
+        """A subscription, on a free or paid trial or none, maybe with a line discount."""
+        contact, good, _, product = self.contacts[currency]
+        price = money.from_minor_units(units, currency)
+        terms = PaymentTerms.subscription(
+            trial_days=14 if trial is not None else 0,
+            trial_price=money.from_minor_units(trial, currency) if trial else None,
+        )
+        discount = self._part(price, discount_parts) if discount_parts else None
+        line = SaleLine(product, unit_price=price, discount=discount, terms=terms)
+        invoice = self._act(
+            actions.charge_sale, contact, lines=[line], payment_method=good, actor=self.manager
+        )
+        self._track(invoice)
+        if invoice is not None:
+            self.orders += Order.objects.filter(source_invoice=invoice).values_list("pk", flat=True)
+
+    def _order(self, data) -> Order | None:
+        pick = data.draw(st.integers(0, 10**6))
+        return Order.objects.get(pk=self.orders[pick % len(self.orders)]) if self.orders else None
+
+    @rule(data=st.data())
+    def downgrade_now(self, data):
+        order = self._order(data)
+        if order:
+            price = self._part(order.unit_price, 3)
+            credit = self.credit.downgrade_credit(order, price)
+            done = self._act(actions.change_order_terms, order, unit_price=price,
+                             effective="now", prorate=True, actor=self.manager,
+                             reason="downgrade")  # fmt: skip
+            if done and credit:
+                self.credit.grant(order.contact_id, credit)
+
+    @rule(data=st.data())
+    def cancel_now_with_refund(self, data):
+        order = self._order(data)
+        if order:
+            back = self.credit.cancel_credit(order)
+            done = self._act(actions.cancel_order, order, refund_unused=True, actor=self.manager,
+                             reason="cancel")  # fmt: skip
+            if done and back:
+                self.credit.grant(order.contact_id, back)
+
+    @rule(currency=st.sampled_from(CURRENCIES), parts=fractions)
+    def refund_credit(self, currency, parts):
+        contact = self.contacts[currency][0]
+        credit = credit_balance(contact, currency)
+        if credit.amount > 0:
+            self._act(actions.refund_credit, contact, currency=currency,
+                      amount=self._part(credit, parts), actor=self.manager,
+                      reason="pay back")  # fmt: skip
 
     @rule(currency=st.sampled_from(CURRENCIES), units=st.integers(1, 10**6))
     def record(self, currency, units):
@@ -164,6 +227,8 @@ class Books(RuleBasedStateMachine):
     def books_hold(self):
         if hasattr(self, "contacts"):
             assert breaches(include_card_scan=False) == []
+            contacts = [contact.pk for contact, _, _, _ in self.contacts.values()]
+            assert self.credit.breaches(contacts) == []
 
 
 @pytest.mark.django_db
