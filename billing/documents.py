@@ -1,7 +1,13 @@
 """What an invoice document shows; the printable page and the email render the same context."""
 
 from billing.models import Invoice
-from billing.selectors import amount_due, amount_paid, amount_refunded, invoice_total
+from billing.selectors import (
+    amount_due,
+    amount_paid,
+    amount_refunded,
+    credit_applied,
+    invoice_total,
+)
 
 
 def invoice_context(invoice: Invoice) -> dict:
@@ -10,6 +16,7 @@ def invoice_context(invoice: Invoice) -> dict:
         "contact": invoice.contact,
         "lines": list(invoice.lines.select_related("product")),
         "total": invoice_total(invoice),
+        "credit_applied": credit_applied(invoice),
         "paid": amount_paid(invoice),
         "refunded": amount_refunded(invoice),
         "due": amount_due(invoice),

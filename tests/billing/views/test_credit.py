@@ -43,3 +43,21 @@ def test_the_record_shows_the_credit_and_the_rep_refunds_it(
     assert response.status_code == 200
     assert Refund.objects.get().amount == usd("10.00")
     assert credit_balance(contact, "USD") == usd("15.80")
+
+
+def test_the_invoice_shows_the_credit_it_used(manager_client, contact, card, product, rep):
+    from billing.actions import SaleLine
+    from billing.models import Order
+    from offers.terms import PaymentTerms
+
+    with clock.frozen_at(DAY0):
+        invoice = actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    downgrade(Order.objects.get(source_invoice=invoice), rep)
+    sale = actions.charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+
+    page = text(manager_client.get(reverse("billing:invoice-document", args=[sale.pk])))
+    assert "Credit applied" in page and "$25.80" in page
+    assert sale.payments.get().amount == usd("74.20")
