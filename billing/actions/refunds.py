@@ -80,6 +80,5 @@ def refund_payment(
             refunding.succeed(refund, locked, ref="", actor=actor)
         slot.fill(refund)
     if settle == Refund.Settle.GATEWAY:
-        result = refunding.call_gateway(refund, locked)
-        refund = refunding.settle_refund(refund, result, actor=actor)
+        refund = refunding.send(refund, locked, actor=actor)
     return refund
