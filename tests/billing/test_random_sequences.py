@@ -3,7 +3,6 @@ step (hypothesis stateful testing)."""
 
 import pytest
 from djmoney.money import Money
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -14,12 +13,13 @@ from billing.models import Invoice, Payment
 from billing.selectors import amount_due
 from core import money
 from tests import factories
+from tests.billing.proof import ResetPerExample, proof_settings
 
 CURRENCIES = ("USD", "JPY", "KWD")
 fractions = st.sampled_from([1, 2, 3, 7, 10])
 
 
-class Books(RuleBasedStateMachine):
+class Books(ResetPerExample, RuleBasedStateMachine):
     @initialize()
     def cast(self):
         self.manager = factories.manager()
@@ -168,14 +168,5 @@ class Books(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_random_sequences_of_actions_keep_the_books(_roles):
-    Books.TestCase.settings = settings(
-        max_examples=12,
-        # Examples share the database, so replaying or shrinking one is not faithful: generate
-        # fresh sequences only; a failure prints its steps.
-        phases=[Phase.explicit, Phase.generate],
-        database=None,
-        stateful_step_count=25,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
+    Books.TestCase.settings = proof_settings(steps=8)
     Books.TestCase().runTest()
