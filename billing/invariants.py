@@ -106,18 +106,20 @@ def contact_balances() -> Iterator[str]:
 def ledger_matches_gateway() -> Iterator[str]:
     """DESIGN invariant 10: every capture and refund the gateway made is in the ledger exactly
     once, the ledger holds none the gateway did not make, and no invoice (so no order period)
-    was charged more than it asked.
+    kept more than it asked.
 
     Each gateway in use lists what it did (`Gateway.transactions`); its keys map back to the
-    payments and refunds that sent them, and through them to their invoices. Charges still in
+    payments and refunds that sent them, and through them to their contacts and invoices. Charges still in
     flight are left out (reconcile settles them). Gateway transactions under keys Paydesk never
     issued (another system on the same account) are not Paydesk's to judge."""
+    # Cash is compared per contact and currency: a replaced invoice carries its payments to
+    # the new invoice, while their capture journals stay with the voided one.
     cash = LedgerEntry.objects.filter(account=Account.CASH)
-    booked_in = _by_invoice(cash.filter(journal__kind="payment_captured"))
-    booked_out = _by_invoice(cash.filter(journal__kind__in=["refund", "overpayment_refunded"]))
-    made_in: dict[int, Decimal] = defaultdict(Decimal)
-    made_out: dict[int, Decimal] = defaultdict(Decimal)
-    overpaid_back: dict[int, Decimal] = defaultdict(Decimal)
+    booked_in = _by_contact(cash.filter(journal__kind="payment_captured"))
+    booked_out = _by_contact(cash.filter(journal__kind__in=["refund", "overpayment_refunded"]))
+    made_in: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    made_out: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    kept: dict[int, Decimal] = defaultdict(Decimal)
     gateways = Payment.objects.filter(method=Payment.Method.CARD).values_list("gateway", flat=True)
     for name in sorted(set(gateways)):
         payments = {
@@ -142,7 +144,8 @@ def ledger_matches_gateway() -> Iterator[str]:
                 captured.add(payment.pk)
                 if payment.status in (Payment.Status.PENDING, Payment.Status.UNKNOWN):
                     continue  # in flight: reconcile's to settle
-                made_in[payment.invoice_id] += amount
+                made_in[payment.contact_id, txn.currency] += amount
+                kept[payment.invoice_id] += amount
                 if payment.status != Payment.Status.SUCCEEDED:
                     yield (
                         f"the gateway captured {amount} {txn.currency} under {txn.idempotency_key} "
@@ -150,38 +153,36 @@ def ledger_matches_gateway() -> Iterator[str]:
                     )
             elif txn.kind == "refund" and txn.idempotency_key in refunds:
                 refund = refunds[txn.idempotency_key]
-                made_out[refund.payment.invoice_id] += amount
+                made_out[refund.payment.contact_id, txn.currency] += amount
                 if refund.overpayment:
-                    overpaid_back[refund.payment.invoice_id] += amount
+                    kept[refund.payment.invoice_id] -= amount
         for key, payment in payments.items():
             if payment.status == Payment.Status.SUCCEEDED and payment.pk not in captured:
                 yield f"payment {payment.pk} succeeded but the gateway captured nothing under {key}"
-    for invoice in sorted(set(made_in) | set(booked_in)):
-        if made_in.get(invoice, 0) != booked_in.get(invoice, 0):
+    for key in sorted(set(made_in) | set(booked_in)):
+        if made_in.get(key, 0) != booked_in.get(key, 0):
             yield (
-                f"invoice {invoice}: the gateway captured {made_in.get(invoice, 0)} but the "
-                f"ledger records {booked_in.get(invoice, 0)}"
+                f"contact {key[0]}: the gateway captured {made_in.get(key, 0)} {key[1]} but the "
+                f"ledger records {booked_in.get(key, 0)}"
             )
-    for invoice in sorted(set(made_out) | set(booked_out)):
-        if made_out.get(invoice, 0) != -booked_out.get(invoice, 0):
+    for key in sorted(set(made_out) | set(booked_out)):
+        if made_out.get(key, 0) != -booked_out.get(key, 0):
             yield (
-                f"invoice {invoice}: the gateway refunded {made_out.get(invoice, 0)} but the "
-                f"ledger records {-booked_out.get(invoice, 0)}"
+                f"contact {key[0]}: the gateway refunded {made_out.get(key, 0)} {key[1]} but the "
+                f"ledger records {-booked_out.get(key, 0)}"
             )
-    totals = with_amounts(Invoice.objects.filter(pk__in=list(made_in)))
-    for inv in totals:
-        kept = made_in[inv.pk] - overpaid_back.get(inv.pk, 0)
-        if kept > inv.total_amount:
+    for inv in with_amounts(Invoice.objects.filter(pk__in=list(kept))):
+        if kept[inv.pk] > inv.total_amount:
             period = f" (order {inv.order_id} period {inv.period})" if inv.order_id else ""
             yield (
-                f"invoice {inv.number}{period}: the gateway kept {kept} for a total of "
+                f"invoice {inv.number}{period}: the gateway kept {kept[inv.pk]} for a total of "
                 f"{inv.total_amount}"
             )
 
 
-def _by_invoice(entries: models.QuerySet) -> dict[int, Decimal]:
-    rows = entries.values("invoice_id").annotate(s=Sum("amount"))
-    return {row["invoice_id"]: row["s"] for row in rows}
+def _by_contact(entries: models.QuerySet) -> dict[tuple[int, str], Decimal]:
+    rows = entries.values("journal__contact_id", "amount_currency").annotate(s=Sum("amount"))
+    return {(row["journal__contact_id"], row["amount_currency"]): row["s"] for row in rows}
 
 
 def audited() -> Iterator[str]:

@@ -68,8 +68,13 @@ def _reconcile_chunk(
 ) -> tuple[int, int] | None:
     """Up to BATCH payments and BATCH refunds past the cursor `after` (last payment and refund
     pk seen); the next cursor, or None when nothing is left. Rows a live sender holds are
-    skipped and left to the next sweep: the cursor moves past them."""
+    skipped and left to the next sweep: the cursor moves past them. The first chunk also asks
+    the gateway about charges given up lately, so a capture made behind them is recorded."""
     cutoff = (now or clock.now()) - RECONCILE_AFTER
+    if after == (0, 0):
+        recent = (now or clock.now()) - charging.LATE_CAPTURE_WINDOW
+        given_up = Payment.objects.filter(claimed_at__gte=recent)
+        settled["payments"] += charging.recheck_given_up(given_up)
     stuck = Payment.objects.filter(
         pk__gt=after[0], status__in=charging.IN_FLIGHT, created_at__lte=cutoff
     )

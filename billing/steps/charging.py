@@ -40,6 +40,9 @@ from core.txn import require_no_transaction
 # two retries); a sender stalled beyond it is overtaken, which the shared key makes harmless.
 LEASE = dt.timedelta(minutes=2)
 IN_FLIGHT = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
+# How long after giving a charge up reconcile still asks the gateway about it: a sender that
+# stalled past its lease may get through and then die before recording the capture.
+LATE_CAPTURE_WINDOW = dt.timedelta(days=1)
 
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
@@ -350,6 +353,22 @@ def send_stranded(
     rows = payments.filter(status__in=IN_FLIGHT, method=Payment.Method.CARD).order_by("pk")
     rows = rows.select_related("contact", "payment_method", "invoice")
     return sum(reconcile_charge(payment, now=now) for payment in rows[:limit])
+
+
+def recheck_given_up(payments: QuerySet[Payment]) -> int:
+    """Ask the gateway about the charges of `payments` given up as not sent; record a capture
+    made behind one's back (`record_late_capture`). Returns how many were found."""
+    found = 0
+    given_up = payments.filter(status=Payment.Status.NOT_SENT).order_by("pk")
+    for payment in given_up.select_related("contact", "payment_method", "invoice"):
+        try:
+            result = get_gateway(payment.gateway).find_charge(payment.idempotency_key)
+        except GatewayTimeout:
+            continue
+        if result is not None and result.status == "succeeded":
+            settle_charge(payment, result)
+            found += 1
+    return found
 
 
 def receive_outside(

@@ -64,7 +64,7 @@ def test_verify_ledger_fails_when_a_capture_is_missing_from_the_ledger(stranded)
         call_command("verify_ledger")
     found = breaches(include_card_scan=False)
     assert any(f"under {stranded.idempotency_key}" in b for b in found)
-    assert any(f"invoice {stranded.invoice_id}: the gateway captured 100" in b for b in found)
+    assert any(f"contact {stranded.contact_id}: the gateway captured 100" in b for b in found)
 
 
 def test_verify_ledger_fails_when_the_ledger_records_a_capture_the_gateway_never_made(
@@ -136,3 +136,20 @@ def test_a_capture_after_the_row_was_given_up_is_recorded_and_the_overpayment_re
     assert invoice.status == Invoice.Status.PAID
     assert breaches(include_card_scan=False) == []
     call_command("verify_ledger")
+
+
+def test_reconcile_records_a_capture_whose_stalled_sender_died_after_it_was_given_up(
+    stranded, manager, django_capture_on_commit_callbacks
+):
+    paid_otherwise(stranded, manager)
+    reconcile_pending(now=later())
+    send_behind_the_books(stranded)  # and then the sender dies without recording it
+    assert any("is not_sent" in b for b in breaches(include_card_scan=False))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_pending(now=later())
+
+    stranded.refresh_from_db()
+    assert stranded.status == Payment.Status.SUCCEEDED
+    assert Refund.objects.get(payment=stranded).status == Refund.Status.SUCCEEDED
+    assert breaches(include_card_scan=False) == []
