@@ -23,6 +23,13 @@ def refund_succeeded(refund: Refund) -> None:
     transaction.on_commit(lambda: _refund_succeeded(refund))
 
 
+def overpaid(payment: Payment, refund: Refund) -> None:
+    """A late capture paid more than its invoice asked: the managers hear of it."""
+    transaction.on_commit(
+        lambda: async_task("billing.tasks.alert_managers_of_overpayment", payment.pk, refund.pk)
+    )
+
+
 def invoice_paid(invoice: Invoice) -> None:
     transaction.on_commit(lambda: _invoice_paid(invoice))
 

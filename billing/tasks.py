@@ -1,95 +1,179 @@
 """Every django-q2 task of billing: the scheduled sweeps and the follow-ups of a change.
 
 Sweeps find their work in database state and act idempotently, so a lost or repeated task is
-harmless. Follow-ups are enqueued by billing.followups after a change commits; each takes ids
-(what the broker can carry), loads its rows, and is safe to run twice or concurrently.
+harmless. Each sweep is a chunk task (`*_chunk`: one bounded batch, then the next enqueued
+while more remains), so no task runs long enough for the cluster's timeout to kill it half-way;
+one killed anyway strands nothing for good, since the next chunk or sweep sends every stranded
+charge under its original key (billing.steps.charging.send_stranded). The plain functions
+(`charge_due_orders`, `reconcile_pending`) run every chunk in this process, for tests,
+commands and shells. Follow-ups are enqueued by billing.followups after a change commits; each
+takes ids (what the broker can carry), loads its rows, and is safe to run twice or concurrently.
 """
 
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.contrib.auth.models import User
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django_q.tasks import async_task
 
 from billing import fulfilment
 from billing.documents import invoice_context
 from billing.models import AccessGrant, Commission, Delivery, Invoice, Order, Payment, Refund
-from billing.steps.charging import charge_now, reconcile_charge
+from billing.steps import charging, refunding
 from billing.steps.commissions import recompute
 from billing.steps.periods import bill_period, end_or_resume
-from billing.steps.refunding import reconcile_refund
-from core import clock
+from core import clock, roles
 from offers.models import Product
 
 log = logging.getLogger(__name__)
 
 # A pending row younger than this may still be waiting on its gateway call in a live request.
 RECONCILE_AFTER = dt.timedelta(minutes=2)
+# Rows per chunk: one batch's gateway calls (Stripe: about 1 s each) stay well inside the
+# cluster's timeout of 120 s.
+BATCH = 50
+
+Counts = dict[str, int]
 
 
-def reconcile_pending(now: dt.datetime | None = None) -> dict[str, int]:
-    """Settle charges and refunds whose gateway outcome was lost, asking the gateway by key."""
-    cutoff = (now or clock.now()) - RECONCILE_AFTER
+def reconcile_pending(now: dt.datetime | None = None) -> Counts:
+    """Settle every charge and refund whose gateway outcome was lost, or whose sender stalled
+    or died, chunk after chunk in this process."""
     settled = {"payments": 0, "refunds": 0}
-    stuck = Payment.objects.filter(
-        status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN], created_at__lte=cutoff
-    ).select_related("contact", "payment_method", "invoice")
-    for payment in stuck.order_by("pk"):
-        if reconcile_charge(payment).status in (Payment.Status.SUCCEEDED, Payment.Status.FAILED):
-            settled["payments"] += 1
-    refunds = Refund.objects.filter(
-        status__in=[Refund.Status.PENDING, Refund.Status.UNKNOWN], created_at__lte=cutoff
-    ).select_related("payment")
-    for refund in refunds.order_by("pk"):
-        if reconcile_refund(refund).status in (Refund.Status.SUCCEEDED, Refund.Status.FAILED):
-            settled["refunds"] += 1
+    after: tuple[int, int] | None = (0, 0)
+    while after:
+        after = _reconcile_chunk(now, settled, after)
     log.info("reconcile_pending settled %s", settled)
     return settled
 
 
-BATCH = 50
+def reconcile_pending_chunk(
+    now: dt.datetime | None = None, after: tuple[int, int] = (0, 0)
+) -> Counts:
+    """The scheduled sweep: one chunk of `reconcile_pending`, then the next enqueued."""
+    settled = {"payments": 0, "refunds": 0}
+    following = _reconcile_chunk(now, settled, after)
+    if following:
+        async_task("billing.tasks.reconcile_pending_chunk", now, following)
+    return settled
 
 
-def charge_due_orders(now: dt.datetime | None = None) -> dict[str, int]:
-    """Bill and charge every order period that is due, catching up missed periods.
+def _reconcile_chunk(
+    now: dt.datetime | None, settled: Counts, after: tuple[int, int]
+) -> tuple[int, int] | None:
+    """Up to BATCH payments and BATCH refunds past the cursor `after` (last payment and refund
+    pk seen); the next cursor, or None when nothing is left. Rows a live sender holds are
+    skipped and left to the next sweep: the cursor moves past them. The first chunk also asks
+    the gateway about charges given up lately, so a capture made behind them is recorded."""
+    cutoff = (now or clock.now()) - RECONCILE_AFTER
+    if after == (0, 0):
+        recent = (now or clock.now()) - charging.LATE_CAPTURE_WINDOW
+        given_up = Payment.objects.filter(claimed_at__gte=recent)
+        settled["payments"] += charging.recheck_given_up(given_up)
+    stuck = Payment.objects.filter(
+        pk__gt=after[0], status__in=charging.IN_FLIGHT, created_at__lte=cutoff
+    )
+    payments = list(stuck.order_by("pk").values_list("pk", flat=True)[:BATCH])
+    settled["payments"] += charging.send_stranded(Payment.objects.filter(pk__in=payments), now=now)
+    refunds = list(
+        Refund.objects.filter(
+            pk__gt=after[1], status__in=refunding.IN_FLIGHT, created_at__lte=cutoff
+        )
+        .select_related("payment")
+        .order_by("pk")[:BATCH]
+    )
+    for refund in refunds:
+        if refunding.reconcile_refund(refund, now=now).status not in refunding.IN_FLIGHT:
+            settled["refunds"] += 1
+    if len(payments) < BATCH and len(refunds) < BATCH:
+        return None
+    return (payments[-1] if payments else after[0], refunds[-1].pk if refunds else after[1])
+
+
+def charge_due_orders(now: dt.datetime | None = None) -> Counts:
+    """Bill and charge every order period that is due, catching up missed periods, chunk after
+    chunk in this process (tests, commands). The cluster runs `charge_due_orders_chunk`."""
+    counts = {"billed": 0, "charged": 0}
+    while _charge_chunk(now, counts):
+        pass
+    log.info("charge_due_orders %s", counts)
+    return counts
+
+
+def charge_due_orders_chunk(now: dt.datetime | None = None) -> Counts:
+    """The scheduled sweep: one chunk of `charge_due_orders`, then the next enqueued."""
+    counts = {"billed": 0, "charged": 0}
+    if _charge_chunk(now, counts):
+        async_task("billing.tasks.charge_due_orders_chunk", now)
+    return counts
+
+
+def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
+    """One bounded chunk: send order charges a killed or timed-out runner left unsent, then
+    bill up to BATCH due order periods and send their charges. Whether more may remain.
 
     Orders are claimed with `skip_locked`, so a second runner takes other orders instead of
     waiting; a period's charge key `order:<id>:period:<n>` (unique) makes a rerun harmless.
-    The gateway is called after each batch's transaction commits.
-    """
+    Each charge is sent only by whoever wins its compare-and-set (charging.claim), so a row
+    a second runner or reconcile has taken, or settled, is not sent again."""
     today = (now or clock.now()).date()
-    counts = {"billed": 0, "charged": 0}
     live = [Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE]
+    # Never claimed: their runner died (or its task timed out) before sending them.
+    unsent = Payment.objects.filter(idempotency_key__startswith="order:", claimed_at=None)
+    resent = charging.send_stranded(unsent, limit=BATCH)
+    counts["charged"] += resent
     with transaction.atomic():
         changing = Order.objects.filter(
             Q(status=Order.Status.PAUSED, pause_until__lte=today)
             | Q(cancel_at__lte=today, status__in=live)
         ).select_for_update(skip_locked=True)
-        for order in changing.select_related("product"):
+        changed = list(changing.select_related("product")[:BATCH])
+        for order in changed:
             end_or_resume(order, today)
-    while True:
-        with transaction.atomic():
-            due = (
-                Order.objects.filter(status__in=live, next_charge_on__lte=today)
-                .exclude(cancel_at__lte=today)
-                .select_related("product", "contact", "payment_method")
-                .order_by("next_charge_on", "pk")
-                .select_for_update(skip_locked=True, of=("self",))[:BATCH]
-            )
-            payments = []
-            for order in due:
-                counts["billed"] += 1
-                payments.append(bill_period(order))
-        if not payments:
-            break
-        for payment in filter(None, payments):
-            charge_now(payment, actor=None)
+    with transaction.atomic():
+        due = (
+            Order.objects.filter(status__in=live, next_charge_on__lte=today)
+            .exclude(cancel_at__lte=today)
+            .select_related("product", "contact", "payment_method")
+            .order_by("next_charge_on", "pk")
+            .select_for_update(skip_locked=True, of=("self",))[:BATCH]
+        )
+        payments = []
+        for order in due:
+            counts["billed"] += 1
+            payments.append(bill_period(order))
+    for payment in filter(None, payments):
+        if charging.claim(payment):
+            charging.settle_charge(payment, charging.call_gateway(payment))
             counts["charged"] += 1
-    log.info("charge_due_orders %s", counts)
-    return counts
+    return bool(payments) or resent == BATCH or len(changed) == BATCH
+
+
+def alert_managers_of_overpayment(payment_pk: int, refund_pk: int) -> int:
+    """Email every manager about a late capture that overpaid an invoice (the overpayment is
+    refunded automatically; a manager checks with the customer). Returns how many were told."""
+    payment = Payment.objects.select_related("invoice", "contact").get(pk=payment_pk)
+    refund = Refund.objects.get(pk=refund_pk)
+    managers = User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="")
+    to = sorted(set(managers.values_list("email", flat=True)))
+    if to:
+        send_mail(
+            subject=f"Paydesk: {payment.invoice.number} was paid twice",
+            message=(
+                f"The gateway captured {payment.amount} from {payment.contact.name} for "
+                f"{payment.invoice.number} after the invoice was settled otherwise. "
+                f"{refund.amount} is being refunded automatically (refund {refund.pk}: "
+                f"{refund.get_status_display()})."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=to,
+        )
+    return len(to)
 
 
 # Follow-ups (enqueued by billing.followups) ------------------------------------------------

@@ -24,10 +24,18 @@ PAYMENT: Table = {
         Payment.Status.SUCCEEDED,
         Payment.Status.FAILED,
         Payment.Status.UNKNOWN,
+        Payment.Status.NOT_SENT,
     },
-    Payment.Status.UNKNOWN: {Payment.Status.SUCCEEDED, Payment.Status.FAILED},
+    Payment.Status.UNKNOWN: {
+        Payment.Status.SUCCEEDED,
+        Payment.Status.FAILED,
+        Payment.Status.NOT_SENT,
+    },
     Payment.Status.SUCCEEDED: set(),
     Payment.Status.FAILED: set(),
+    # A capture the gateway reports is never dropped (DESIGN invariant 10): a stalled sender
+    # whose lease ran out may still get its charge through after the row was given up.
+    Payment.Status.NOT_SENT: {Payment.Status.SUCCEEDED},
 }
 REFUND: Table = {
     Refund.Status.PENDING: {Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.UNKNOWN},

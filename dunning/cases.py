@@ -134,7 +134,9 @@ def charge_attempt(
         attempt.outcome = payment.status  # unknown outcomes are settled by reconcile_pending
         attempt.decline_code = payment.decline_code
         attempt.save(update_fields=["payment", "outcome", "decline_code"])
-        if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.UNKNOWN):
+        # Still in flight (another runner sends it, or reconcile will): no decline to report.
+        in_flight = (Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.NOT_SENT)
+        if payment.status == Payment.Status.SUCCEEDED or payment.status in in_flight:
             return True
         hard.append(declines.is_hard(payment.decline_code))
         DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)

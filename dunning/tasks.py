@@ -1,11 +1,17 @@
 """Every django-q2 task of dunning: the sweep, which claims due cases, charges each attempt once
-and never floods the gateway; an extra attempt on a new card; a notice."""
+and never floods the gateway; an extra attempt on a new card; a notice.
+
+The cluster runs `run_dunning_chunk`: one bounded batch, then the next enqueued while more is
+due, so no task runs long enough for the cluster's timeout to kill it half-way. `run_dunning`
+runs every chunk in this process (tests, commands, shells)."""
 
 import datetime as dt
 import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django_q.tasks import async_task
 
 from billing.models import PaymentMethod
 from core import audit, clock
@@ -17,40 +23,78 @@ from dunning.transitions import move
 log = logging.getLogger(__name__)
 BATCH = 20
 
+Counts = dict[str, int]
 
-def run_dunning(now: dt.datetime | None = None) -> dict[str, int]:
-    """Make every due attempt. A case is claimed with skip_locked and its attempt counter
-    advanced in the same transaction, so two runners never take the same attempt; the charge
-    itself is keyed per (case, attempt, card), so a retried task never charges twice."""
+
+def run_dunning(now: dt.datetime | None = None) -> Counts:
+    """Make every due attempt, chunk after chunk, in this process."""
     now = now or clock.now()
-    counts = {"attempts": 0, "resumed": _resume_paused(now)}
+    counts = {"attempts": 0, "remade": 0, "resumed": _resume_paused(now)}
+    while _chunk(now, counts):
+        pass
+    return counts
+
+
+def run_dunning_chunk(now: dt.datetime | None = None) -> Counts:
+    """The scheduled sweep: one chunk of `run_dunning`, then the next enqueued."""
+    now = now or clock.now()
+    counts = {"attempts": 0, "remade": 0, "resumed": _resume_paused(now)}
+    if _chunk(now, counts):
+        async_task("dunning.tasks.run_dunning_chunk", now)
+    return counts
+
+
+def _chunk(now: dt.datetime, counts: Counts) -> bool:
+    """Remake attempts a dead runner claimed but never made, then claim and make up to BATCH
+    due ones. Whether more may remain.
+
+    A case is claimed with skip_locked and its attempt counter advanced in the same
+    transaction, so two runners never take the same attempt; the charge itself is keyed per
+    (case, attempt, card), so a remade or retried attempt never charges twice."""
+    remade = _remake_stranded()
+    counts["remade"] += remade
     sent_last_minute = DunningAttempt.objects.filter(at__gt=now - dt.timedelta(minutes=1)).count()
     budget = settings.PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE - sent_last_minute
-    while budget > 0:
-        with transaction.atomic():
-            due = list(
-                DunningCase.objects.filter(
-                    status=DunningCase.Status.ACTIVE, next_attempt_at__lte=now
-                )
-                .select_related("policy")
-                .order_by("next_attempt_at", "pk")
-                .select_for_update(skip_locked=True, of=("self",))[: min(budget, BATCH)]
-            )
-            claimed = []
-            for case in due:
-                case.attempts_made += 1
-                case.next_attempt_at = next_attempt_after(case, now)
-                case.save(update_fields=["attempts_made", "next_attempt_at"])
-                claimed.append((case.pk, case.attempts_made))
-        if not claimed:
-            break
-        for case_id, number in claimed:
-            run_attempt(case_id, number)
-        counts["attempts"] += len(claimed)
-        budget -= len(claimed)
     if budget <= 0:
         log.warning("run_dunning reached its ceiling of charges per minute; the rest waits")
-    return counts
+        return False
+    with transaction.atomic():
+        due = list(
+            DunningCase.objects.filter(status=DunningCase.Status.ACTIVE, next_attempt_at__lte=now)
+            .select_related("policy")
+            .order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))[: min(budget, BATCH)]
+        )
+        claimed = []
+        for case in due:
+            case.attempts_made += 1
+            case.next_attempt_at = next_attempt_after(case, now)
+            case.save(update_fields=["attempts_made", "next_attempt_at"])
+            claimed.append((case.pk, case.attempts_made))
+    for case_id, number in claimed:
+        run_attempt(case_id, number)
+    counts["attempts"] += len(claimed)
+    return bool(claimed) or remade == BATCH
+
+
+def _remake_stranded() -> int:
+    """Make the attempts a runner claimed (the case's counter advanced) and died before
+    making: no attempt row for that number, or one still pending. They are made now under the
+    same action key, so an attempt whose charge did reach the gateway is not charged twice
+    (its payment, if still in flight, is settled by billing's reconcile sweep)."""
+    made = DunningAttempt.objects.filter(
+        case=OuterRef("pk"), number=OuterRef("attempts_made")
+    ).exclude(outcome="pending")
+    stranded = (
+        DunningCase.objects.filter(status=DunningCase.Status.ACTIVE, attempts_made__gt=0)
+        .exclude(Exists(made))
+        .order_by("pk")
+        .values_list("pk", "attempts_made")[:BATCH]
+    )
+    stranded = list(stranded)
+    for case_id, number in stranded:
+        run_attempt(case_id, number)
+    return len(stranded)
 
 
 def _resume_paused(now: dt.datetime) -> int:

@@ -97,7 +97,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules")
     call_command("setup_schedules")
     assert set(Schedule.objects.values_list("func", flat=True)) == {
-        "billing.tasks.charge_due_orders",
-        "billing.tasks.reconcile_pending",
-        "dunning.tasks.run_dunning",
+        "billing.tasks.charge_due_orders_chunk",
+        "billing.tasks.reconcile_pending_chunk",
+        "dunning.tasks.run_dunning_chunk",
     }

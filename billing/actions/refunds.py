@@ -58,6 +58,5 @@ def refund_payment(
         refund = refunding.request(locked, returning, settle=settle, actor=actor, reason=reason)
         slot.fill(refund)
     if settle == Refund.Settle.GATEWAY:
-        result = refunding.call_gateway(refund, locked)
-        refund = refunding.settle_refund(refund, result, actor=actor)
+        refund = refunding.send(refund, locked, actor=actor)
     return refund

@@ -2,9 +2,11 @@
 
 Amounts cross this boundary only as integer minor units (core.money.to_minor_units). Every
 money-moving call carries an idempotency key, so asking twice never moves money twice, and
-`find_charge` / `find_refund` let the reconcile task settle a call whose answer was lost.
+`find_charge` / `find_refund` let the reconcile task settle a call whose answer was lost;
+`transactions` lists what the gateway did, so `verify_ledger` can hold the ledger to it.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -42,6 +44,18 @@ class RefundResult:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class GatewayTransaction:
+    """One charge or refund as the gateway recorded it, under the key Paydesk sent."""
+
+    kind: Literal["charge", "refund"]
+    idempotency_key: str
+    ref: str
+    amount_minor: int
+    currency: str
+    status: Literal["succeeded", "failed"]
+
+
 class Gateway(Protocol):
     name: str
     currencies: frozenset[str]
@@ -68,6 +82,10 @@ class Gateway(Protocol):
     def find_charge(self, idempotency_key: str) -> ChargeResult | None: ...
 
     def find_refund(self, idempotency_key: str) -> RefundResult | None: ...
+
+    def transactions(self, keys: Iterable[str] | None = None) -> Iterable[GatewayTransaction]:
+        """Every charge and refund the gateway made (only those under `keys`, if given)."""
+        ...
 
     # Card capture on the rep's add-card page, so the page knows no gateway.
     def test_tokens(self) -> list[str]:

@@ -3,11 +3,15 @@ published test cards.
 
 Its state lives in its own tables (SandboxCard, SandboxTransaction) so every process sees the
 same gateway. Faults for tests: `inject_timeout("before")` loses the call before any charge,
-`inject_timeout("after")` records the charge and then loses the answer.
+`inject_timeout("after")` records the charge and then loses the answer; `slow_down(ms)` makes
+every charge and refund take that long, as a real network does (the crash tests stop and kill
+sweeps part-way through a batch).
 """
 
 import hashlib
 import secrets
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -19,6 +23,7 @@ from billing.gateways.base import (
     ChargeResult,
     GatewayError,
     GatewayTimeout,
+    GatewayTransaction,
     RefundResult,
 )
 from billing.models import SandboxCard, SandboxTransaction
@@ -75,6 +80,7 @@ CURRENCIES = frozenset(
 )
 
 _timeouts: list[str] = []
+_delay = {"seconds": 0.0}
 
 
 def inject_timeout(when: str, times: int = 1) -> None:
@@ -84,11 +90,19 @@ def inject_timeout(when: str, times: int = 1) -> None:
     _timeouts.extend([when] * times)
 
 
+def slow_down(ms: float) -> None:
+    """Make every later charge and refund in this process take `ms` milliseconds."""
+    _delay["seconds"] = ms / 1000
+
+
 def clear_faults() -> None:
     _timeouts.clear()
+    _delay["seconds"] = 0.0
 
 
 def _fault(stage: str) -> None:
+    if stage == "before" and _delay["seconds"]:
+        time.sleep(_delay["seconds"])
     if _timeouts and _timeouts[0] == stage:
         _timeouts.pop(0)
         raise GatewayTimeout(f"sandbox: timed out {stage} the call")
@@ -247,3 +261,17 @@ class SandboxGateway:
             idempotency_key=idempotency_key, kind="refund"
         ).first()
         return RefundResult(status=txn.status, ref=txn.ref) if txn else None
+
+    def transactions(self, keys: Iterable[str] | None = None) -> Iterable[GatewayTransaction]:
+        rows = SandboxTransaction.objects.order_by("pk")
+        if keys is not None:
+            rows = rows.filter(idempotency_key__in=list(keys))
+        for txn in rows.iterator(chunk_size=2000):
+            yield GatewayTransaction(
+                kind=txn.kind,
+                idempotency_key=txn.idempotency_key,
+                ref=txn.ref,
+                amount_minor=txn.amount_minor,
+                currency=txn.currency,
+                status=txn.status,
+            )

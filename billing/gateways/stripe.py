@@ -32,7 +32,7 @@ Stripe's replay), has no `description` on PaymentIntents (so the description goe
 no search, lists oldest first, and reports declines as `card_declined` without a decline_code.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 
@@ -45,6 +45,7 @@ from billing.gateways.base import (
     ChargeResult,
     GatewayError,
     GatewayTimeout,
+    GatewayTransaction,
     RefundResult,
 )
 
@@ -291,3 +292,23 @@ class StripeGateway:
         except stripe.InvalidRequestError:
             return None  # no search here (localstripe): the outcome stays unknown
         return hits[0] if hits else None
+
+    def transactions(self, keys: Iterable[str] | None = None) -> Iterable[GatewayTransaction]:
+        """Every settled PaymentIntent and refund that carries a Paydesk key (all pages)."""
+        wanted = set(keys) if keys is not None else None
+        kinds = (("charge", self._stripe.v1.payment_intents), ("refund", self._stripe.v1.refunds))
+        with _translated():
+            for kind, service in kinds:
+                for obj in service.list({"limit": 100}).auto_paging_iter():
+                    key = _key_of(obj)
+                    settled = obj.status in ("succeeded", "failed", "canceled")
+                    if key is None or not settled or (wanted is not None and key not in wanted):
+                        continue
+                    yield GatewayTransaction(
+                        kind=kind,
+                        idempotency_key=key,
+                        ref=obj.id,
+                        amount_minor=obj.amount,
+                        currency=obj.currency.upper(),
+                        status="succeeded" if obj.status == "succeeded" else "failed",
+                    )

@@ -8,6 +8,11 @@ class Payment(models.Model):
 
     A charge is recorded `pending` with its idempotency key before the gateway is called, and
     left `unknown` when the call's outcome is lost; the reconcile task asks the gateway by key.
+    `claimed_at` is the sender's lease: whoever sends the charge first sets it with a
+    compare-and-set (billing.steps.charging.claim), so a row settled meanwhile is never sent and
+    a stalled sender's row is sent again, under the same key, only once its lease has run out.
+    `not_sent`: the charge was never sent and no longer should be (its invoice was settled
+    otherwise meanwhile); unlike `failed` it is no decline, and tells the customer nothing.
     `amount_refunded` counts pending and succeeded refunds; it is only changed under this row's
     lock and a check constraint keeps it within the amount captured.
     """
@@ -17,6 +22,7 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Declined"
         UNKNOWN = "unknown", "Outcome unknown"
+        NOT_SENT = "not_sent", "Not sent"
 
     class Method(models.TextChoices):
         CARD = "card", "Card"
@@ -47,6 +53,7 @@ class Payment(models.Model):
     reference = models.CharField(max_length=200, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -71,6 +78,13 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
+    """Money back against one payment. `claimed_at` is the sender's lease, as on Payment.
+
+    `overpayment`: the refund returns money captured beyond what the invoice asked (a capture
+    that arrived for a charge already settled otherwise); it undoes the receivable credit of
+    that capture instead of refunding revenue.
+    """
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -92,7 +106,9 @@ class Refund(models.Model):
     # Paid out of the contact's credit balance (refund_credit), not out of the payment's
     # invoice: a failed one gives the credit back.
     from_credit = models.BooleanField(default=False)
+    overpayment = models.BooleanField(default=False)
     created_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     actor = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

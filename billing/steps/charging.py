@@ -2,27 +2,47 @@
 
 1. `start_charge` (inside the caller's transaction) records a pending Payment whose gateway
    idempotency key is fixed before the call: `payment:<pk>`, or `order:<id>:period:<n>`.
-2. `call_gateway` (outside any transaction) asks the gateway with that key.
+2. `call_gateway` (outside any transaction) asks the gateway with that key, but only after
+   `claim` took the row with a compare-and-set: a row settled meanwhile (by reconcile, by a
+   replayed request) is never sent, and of two senders only one sends.
 3. `settle_charge` (its own transaction) records the outcome under the invoice and payment locks.
-A lost answer leaves the payment `unknown`; `reconcile_charge` asks the gateway by key later.
-Asking again with the same key can never charge twice.
+
+A lost answer leaves the payment `unknown`; a sender that stalled or died leaves it pending
+with a lease (`claimed_at`) that runs out. `send_stranded` (reconcile and the sweeps) asks the
+gateway by key and, if the gateway never saw it, sends it again under the same key: asking
+again with the same key can never charge twice, so a charge that may not have been sent is
+sent, never reported as a decline. Only when its invoice no longer asks for the money is it
+given up, as `not_sent` (no decline, no dunning, no notice). Should the stalled sender still
+get through after that, `settle_charge` records the capture anyway and refunds what the
+invoice did not ask for (`record_late_capture`): money the gateway took is never dropped.
 
 Money received outside the gateway (`receive_outside`) is posted by the same `apply_payment`.
 """
 
+import datetime as dt
+
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from djmoney.money import Money
 
 from billing import errors, events, followups, ledger
 from billing.gateways import get_gateway
 from billing.gateways.base import ChargeResult, GatewayError, GatewayTimeout
-from billing.models import Account, Invoice, Order, Payment, PaymentMethod
+from billing.models import Account, Invoice, Order, Payment, PaymentMethod, Refund
 from billing.selectors import amount_due
-from billing.steps import locks
+from billing.steps import locks, refunding
 from billing.transitions import move
 from core import audit, clock, money
 from core.txn import require_no_transaction
+
+# How long a sender owns a claimed row. Longer than any one gateway call (Stripe: 30 s with
+# two retries); a sender stalled beyond it is overtaken, which the shared key makes harmless.
+LEASE = dt.timedelta(minutes=2)
+IN_FLIGHT = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
+# How long after giving a charge up reconcile still asks the gateway about it: a sender that
+# stalled past its lease may get through and then die before recording the capture.
+LATE_CAPTURE_WINDOW = dt.timedelta(days=1)
 
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
@@ -36,8 +56,7 @@ def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
 
 
 def refuse_if_charge_in_progress(invoice: Invoice) -> None:
-    busy = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
-    if invoice.payments.filter(status__in=busy).exists():
+    if invoice.payments.filter(status__in=IN_FLIGHT).exists():
         raise errors.ChargeInProgress(errors.CHARGE_IN_PROGRESS)
 
 
@@ -82,6 +101,17 @@ def call_gateway(payment: Payment) -> ChargeResult | None:
         return ChargeResult(status="failed", ref="", decline_code="gateway_error", message=str(exc))
 
 
+def claim(payment: Payment, *, now: dt.datetime | None = None) -> bool:
+    """Take the row for one gateway call: compare-and-set, just before the call.
+
+    True for exactly one caller while the row is unsettled and nobody holds a live lease on it;
+    `now` (reconcile's clock) decides whose lease ran out, the real time stamps the new one."""
+    expired = (now or clock.now()) - LEASE
+    free = Q(claimed_at=None) | Q(claimed_at__lte=expired)
+    taken = Payment.objects.filter(free, pk=payment.pk, status__in=IN_FLIGHT)
+    return taken.update(claimed_at=clock.now()) == 1
+
+
 def settle_charge(
     payment: Payment, result: ChargeResult | None, *, actor: User | None = None
 ) -> Payment:
@@ -89,40 +119,107 @@ def settle_charge(
         orders = locks.lock_orders_of(payment.invoice_id)
         invoice = locks.lock_invoice(payment.invoice_id)
         payment = locks.lock_payment(payment.pk)
-        if payment.status not in (Payment.Status.PENDING, Payment.Status.UNKNOWN):
-            return payment  # settled by someone else (reconcile, a replayed request)
-        if result is not None:
-            follow_orders(orders, invoice, succeeded=result.status == "succeeded")
-        if result is None:
-            if payment.status == Payment.Status.PENDING:
-                move(payment, Payment.Status.UNKNOWN, what="mark the charge unknown")
-                payment.save(update_fields=["status"])
-                audit.record(
-                    "payment.unknown",
-                    payment,
-                    actor=actor,
-                    contact_id=payment.contact_id,
-                    amount=payment.amount,
-                )
+        if payment.status in IN_FLIGHT:
+            _settle_in_flight(orders, invoice, payment, result, actor=actor)
             return payment
-        if result.status == "succeeded":
-            _record_success(invoice, payment, result.ref, actor=actor)
-        else:
-            move(payment, Payment.Status.FAILED, what="record the decline")
-            payment.gateway_ref = result.ref
-            payment.decline_code = result.decline_code
-            payment.message = result.message[:300]
-            payment.save(update_fields=["status", "gateway_ref", "decline_code", "message"])
+        # Settled by someone else (reconcile, a replayed request). One key gets one answer, so
+        # only a row given up as not sent can meet a capture here: record it, never drop it.
+        late = result is not None and result.status == "succeeded"
+        if not (late and payment.status == Payment.Status.NOT_SENT):
+            return payment
+        overpaid = record_late_capture(invoice, payment, result.ref, actor=actor)
+    if overpaid is not None:
+        refunding.send(overpaid, payment)
+    return payment
+
+
+def _settle_in_flight(
+    orders: list[Order],
+    invoice: Invoice,
+    payment: Payment,
+    result: ChargeResult | None,
+    *,
+    actor: User | None,
+) -> None:
+    if result is None:
+        if payment.status == Payment.Status.PENDING:
+            move(payment, Payment.Status.UNKNOWN, what="mark the charge unknown")
+            payment.save(update_fields=["status"])
             audit.record(
-                "payment.failed",
+                "payment.unknown",
                 payment,
                 actor=actor,
                 contact_id=payment.contact_id,
                 amount=payment.amount,
-                after={"decline_code": result.decline_code},
             )
-            events.announce(events.payment_failed, payment=payment, hard=result.hard_decline)
-    return payment
+        return
+    follow_orders(orders, invoice, succeeded=result.status == "succeeded")
+    if result.status == "succeeded":
+        _record_success(invoice, payment, result.ref, actor=actor)
+        return
+    move(payment, Payment.Status.FAILED, what="record the decline")
+    payment.gateway_ref = result.ref
+    payment.decline_code = result.decline_code
+    payment.message = result.message[:300]
+    payment.save(update_fields=["status", "gateway_ref", "decline_code", "message"])
+    audit.record(
+        "payment.failed",
+        payment,
+        actor=actor,
+        contact_id=payment.contact_id,
+        amount=payment.amount,
+        after={"decline_code": result.decline_code},
+    )
+    events.announce(events.payment_failed, payment=payment, hard=result.hard_decline)
+
+
+def record_late_capture(
+    invoice: Invoice, payment: Payment, ref: str, *, actor: User | None
+) -> Refund | None:
+    """Money the gateway took for a charge given up as not sent (its sender stalled past its
+    lease and got through after the invoice was settled otherwise).
+
+    The capture is posted like any other; what the invoice no longer asked for is an
+    overpayment, refunded through the gateway under a key derived from the payment (so a rerun
+    refunds once), with an audit event and an email to the managers. Returns that refund, for
+    the caller to send once this transaction commits."""
+    due = amount_due(invoice)
+    move(payment, Payment.Status.SUCCEEDED, what="record the late capture")
+    payment.gateway_ref, payment.paid_at = ref, clock.now()
+    payment.save(update_fields=["status", "gateway_ref", "paid_at"])
+    apply_payment(invoice, payment, Account.CASH, actor=actor, kind="payment_captured")
+    audit.record(
+        "payment.succeeded",
+        payment,
+        actor=actor,
+        contact_id=payment.contact_id,
+        amount=payment.amount,
+        before={"status": Payment.Status.NOT_SENT},
+    )
+    over = payment.amount - max(due, money.zero(invoice.currency))
+    if over.amount <= 0:
+        return None
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=over,
+        settle=Refund.Settle.GATEWAY,
+        overpayment=True,
+        idempotency_key=f"payment:{payment.pk}:overpaid",
+        reason=f"Overpayment of {invoice.number}: captured after it was settled otherwise",
+        created_at=clock.now(),
+    )
+    refunding.reserve(payment)
+    audit.record(
+        "payment.overpaid",
+        payment,
+        actor=actor,
+        reason=refund.reason,
+        contact_id=payment.contact_id,
+        amount=over,
+        after={"refund": refund.pk},
+    )
+    followups.overpaid(payment, refund)
+    return refund
 
 
 def follow_orders(orders: list[Order], invoice: Invoice, *, succeeded: bool) -> None:
@@ -189,7 +286,8 @@ def apply_payment(
 
 
 def close_if_settled(invoice: Invoice) -> None:
-    if invoice.status == Invoice.Status.OPEN and amount_due(invoice).amount == 0:
+    # Below zero: overpaid by a late capture whose overpayment is on its way back.
+    if invoice.status == Invoice.Status.OPEN and amount_due(invoice).amount <= 0:
         move(invoice, Invoice.Status.PAID, what="mark the invoice paid")
         invoice.closed_at = clock.now()
         invoice.save(update_fields=["status", "closed_at"])
@@ -198,24 +296,79 @@ def close_if_settled(invoice: Invoice) -> None:
 
 
 def charge_now(payment: Payment, *, actor: User) -> Payment:
+    """Send a charge just started, unless someone else has taken or settled it meanwhile."""
+    if not claim(payment):
+        return Payment.objects.get(pk=payment.pk)
     return settle_charge(payment, call_gateway(payment), actor=actor)
 
 
-def reconcile_charge(payment: Payment) -> Payment:
-    """Settle a charge whose outcome was lost by asking the gateway what it did with the key."""
+def reconcile_charge(payment: Payment, *, now: dt.datetime | None = None) -> bool:
+    """Settle a charge left in flight; True if this call settled it.
+
+    The row is claimed first, so a sender whose lease is live is left alone and two sweeps
+    never both handle it. Then the gateway is asked by key; if it never saw the key, the
+    charge is sent now under that same key (or given up, unsent, if its invoice no longer asks
+    for it): a charge that may not have been sent is never recorded as declined."""
+    if not claim(payment, now=now):
+        return False
     try:
         result = get_gateway(payment.gateway).find_charge(payment.idempotency_key)
     except GatewayTimeout:
-        return payment
+        return False
     if result is None:
-        # The gateway never saw the key, so no money moved: the attempt failed.
-        result = ChargeResult(
-            status="failed",
-            ref="",
-            decline_code="not_sent",
-            message="The charge never reached the gateway.",
+        if not _still_wanted(payment):
+            return True
+        result = call_gateway(payment)
+    return settle_charge(payment, result).status not in IN_FLIGHT
+
+
+def _still_wanted(payment: Payment) -> bool:
+    """Whether the claimed, never-sent charge is still asked for; if not, give it up as
+    `not_sent`: no decline, so no past-due order, no dunning case and no notice."""
+    with transaction.atomic():
+        invoice = locks.lock_invoice(payment.invoice_id)
+        payment = locks.lock_payment(payment.pk)
+        if payment.status not in IN_FLIGHT:
+            return False
+        if invoice.status == Invoice.Status.OPEN and amount_due(invoice) >= payment.amount:
+            return True
+        move(payment, Payment.Status.NOT_SENT, what="give up the unsent charge")
+        payment.save(update_fields=["status"])
+        audit.record(
+            "payment.not_sent",
+            payment,
+            actor=None,
+            contact_id=payment.contact_id,
+            amount=payment.amount,
+            reason=f"{invoice.number} no longer asks for it",
         )
-    return settle_charge(payment, result)
+    return False
+
+
+def send_stranded(
+    payments: QuerySet[Payment], *, now: dt.datetime | None = None, limit: int | None = None
+) -> int:
+    """Reconcile up to `limit` charges of `payments` left in flight; returns how many this
+    call settled (a row another sender holds is not counted, nor touched)."""
+    rows = payments.filter(status__in=IN_FLIGHT, method=Payment.Method.CARD).order_by("pk")
+    rows = rows.select_related("contact", "payment_method", "invoice")
+    return sum(reconcile_charge(payment, now=now) for payment in rows[:limit])
+
+
+def recheck_given_up(payments: QuerySet[Payment]) -> int:
+    """Ask the gateway about the charges of `payments` given up as not sent; record a capture
+    made behind one's back (`record_late_capture`). Returns how many were found."""
+    found = 0
+    given_up = payments.filter(status=Payment.Status.NOT_SENT).order_by("pk")
+    for payment in given_up.select_related("contact", "payment_method", "invoice"):
+        try:
+            result = get_gateway(payment.gateway).find_charge(payment.idempotency_key)
+        except GatewayTimeout:
+            continue
+        if result is not None and result.status == "succeeded":
+            settle_charge(payment, result)
+            found += 1
+    return found
 
 
 def receive_outside(

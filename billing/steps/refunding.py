@@ -3,8 +3,12 @@ settle the outcome under the locks; `reconcile_refund` asks the gateway by key l
 
 The amount is reserved on the payment (`amount_refunded`, under the payment's lock) before the
 gateway is called, so concurrent refunds cannot together exceed the captured amount; a failed
-refund releases its reservation.
+refund releases its reservation. A refund the gateway never saw is not failed (that would
+release the reservation while a stalled sender may still get it through): `reconcile_refund`
+sends it again under its own key, after a compare-and-set on its lease (`claim`), as charges do.
 """
+
+import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -19,6 +23,9 @@ from billing.steps import credits, locks
 from billing.transitions import move
 from core import audit, clock, money
 from core.txn import require_no_transaction
+
+LEASE = dt.timedelta(minutes=2)
+IN_FLIGHT = (Refund.Status.PENDING, Refund.Status.UNKNOWN)
 
 
 def request(
@@ -65,6 +72,20 @@ def reserve(payment: Payment) -> None:
     payment.save(update_fields=["amount_refunded"])
 
 
+def claim(refund: Refund, *, now: dt.datetime | None = None) -> bool:
+    """Take the refund for one gateway call (compare-and-set on its lease, as for charges)."""
+    free = Q(claimed_at=None) | Q(claimed_at__lte=(now or clock.now()) - LEASE)
+    taken = Refund.objects.filter(free, pk=refund.pk, status__in=IN_FLIGHT)
+    return taken.update(claimed_at=clock.now()) == 1
+
+
+def send(refund: Refund, payment: Payment, *, actor: User | None = None) -> Refund:
+    """Send a refund just requested, unless someone else has taken or settled it meanwhile."""
+    if not claim(refund):
+        return Refund.objects.get(pk=refund.pk)
+    return settle_refund(refund, call_gateway(refund, payment), actor=actor)
+
+
 def call_gateway(refund: Refund, payment: Payment) -> RefundResult | None:
     require_no_transaction("never call a gateway inside a transaction")
     try:
@@ -88,7 +109,7 @@ def settle_refund(
         locks.lock_invoice(payment.invoice_id)
         payment = locks.lock_payment(payment.pk)
         refund = locks.lock_refund(refund.pk)
-        if refund.status not in (Refund.Status.PENDING, Refund.Status.UNKNOWN):
+        if refund.status not in IN_FLIGHT:
             return refund
         if result is None:
             if refund.status == Refund.Status.PENDING:
@@ -134,9 +155,11 @@ def succeed(refund: Refund, payment: Payment, *, ref: str, actor: User) -> None:
     refund.gateway_ref = ref
     refund.save(update_fields=["status", "gateway_ref"])
     paid_from = Account.CASH if refund.settle == Refund.Settle.GATEWAY else Account.EXTERNAL
+    # An overpayment back undoes its capture's credit on the invoice; a refund is a cost.
+    to = Account.RECEIVABLE if refund.overpayment else Account.REFUNDS
     ledger.post(
-        "refund",
-        [ledger.debit(Account.REFUNDS, refund.amount), ledger.credit(paid_from, refund.amount)],
+        "overpayment_refunded" if refund.overpayment else "refund",
+        [ledger.debit(to, refund.amount), ledger.credit(paid_from, refund.amount)],
         contact=payment.contact,
         invoice=payment.invoice,
         actor=actor,
@@ -153,14 +176,17 @@ def succeed(refund: Refund, payment: Payment, *, ref: str, actor: User) -> None:
     followups.refund_succeeded(refund)
 
 
-def reconcile_refund(refund: Refund) -> Refund:
+def reconcile_refund(refund: Refund, *, now: dt.datetime | None = None) -> Refund:
+    """Settle a refund left in flight: claimed first (a live sender's lease is respected), then
+    by the gateway's answer for its key, or, if the gateway never saw the key, by sending it
+    now under that key. The reservation is released only by a refund the gateway refused."""
+    if not claim(refund, now=now):
+        return refund
     payment = refund.payment
     try:
         result = get_gateway(payment.gateway).find_refund(refund.idempotency_key)
     except GatewayTimeout:
         return refund
     if result is None:
-        result = RefundResult(
-            status="failed", ref="", message="The refund never reached the gateway."
-        )
+        result = call_gateway(refund, payment)
     return settle_refund(refund, result)

@@ -9,7 +9,6 @@ import pytest
 from django.db.models import Count
 from django.test import TestCase
 from djmoney.money import Money
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -25,6 +24,7 @@ from dunning.tasks import run_dunning
 from offers.terms import PaymentTerms
 from tests import factories
 from tests.billing.credit_book import CreditBook
+from tests.billing.proof import ORDER_EXAMPLES, ResetPerExample, proof_settings
 
 CURRENCIES = ("USD", "JPY", "KWD")
 PRICES = {"USD": "49.99", "JPY": "4999", "KWD": "12.345"}
@@ -45,7 +45,7 @@ def terms_for(kind: str, currency: str) -> PaymentTerms:
     }[kind]
 
 
-class OrderBooks(RuleBasedStateMachine):
+class OrderBooks(ResetPerExample, RuleBasedStateMachine):
     @initialize()
     def cast(self):
         self.now = dt.datetime(2027, 1, 31, 9, tzinfo=dt.UTC)
@@ -213,13 +213,5 @@ class OrderBooks(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_random_lives_of_open_orders_keep_the_books(_roles):
-    OrderBooks.TestCase.settings = settings(
-        max_examples=10,
-        stateful_step_count=30,
-        deadline=None,
-        # Examples share the database, so replaying or shrinking one is not faithful.
-        phases=[Phase.explicit, Phase.generate],
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
+    OrderBooks.TestCase.settings = proof_settings(steps=6, examples=ORDER_EXAMPLES)
     OrderBooks.TestCase().runTest()

@@ -4,7 +4,6 @@ and the credit the actions' plans granted is in the ledger (hypothesis stateful 
 
 import pytest
 from djmoney.money import Money
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -17,12 +16,13 @@ from core import money
 from offers.terms import PaymentTerms
 from tests import factories
 from tests.billing.credit_book import CreditBook
+from tests.billing.proof import ResetPerExample, proof_settings
 
 CURRENCIES = ("USD", "JPY", "KWD")
 fractions = st.sampled_from([1, 2, 3, 7, 10])
 
 
-class Books(RuleBasedStateMachine):
+class Books(ResetPerExample, RuleBasedStateMachine):
     @initialize()
     def cast(self):
         self.manager = factories.manager()
@@ -233,14 +233,5 @@ class Books(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_random_sequences_of_actions_keep_the_books(_roles):
-    Books.TestCase.settings = settings(
-        max_examples=12,
-        # Examples share the database, so replaying or shrinking one is not faithful: generate
-        # fresh sequences only; a failure prints its steps.
-        phases=[Phase.explicit, Phase.generate],
-        database=None,
-        stateful_step_count=25,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
+    Books.TestCase.settings = proof_settings(steps=8)
     Books.TestCase().runTest()

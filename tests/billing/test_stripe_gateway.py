@@ -277,7 +277,8 @@ def test_a_sale_is_charged_and_refunded_through_stripe(localstripe, contact, pro
 
 @pytest.mark.parametrize(
     ("when", "settled"),
-    [("after", Payment.Status.SUCCEEDED), ("before", Payment.Status.FAILED)],
+    # Lost before: Stripe never saw the key, so reconcile sends the charge under it.
+    [("after", Payment.Status.SUCCEEDED), ("before", Payment.Status.SUCCEEDED)],
 )
 def test_a_lost_answer_is_settled_by_asking_stripe(
     monkeypatch, contact, product, manager, rep, when, settled
@@ -300,5 +301,5 @@ def test_a_lost_answer_is_settled_by_asking_stripe(
 
     payment.refresh_from_db()
     assert payment.status == settled
-    assert payment.gateway_ref.startswith("pi_") == (when == "after")
+    assert payment.gateway_ref.startswith("pi_")
     assert breaches() == []

@@ -35,14 +35,18 @@ def test_a_charge_whose_answer_is_lost_is_unknown_then_reconciled_once(contact, 
     assert breaches() == []
 
 
-def test_a_charge_lost_before_the_gateway_is_reconciled_as_failed(contact, card, product, rep):
+def test_a_charge_lost_before_the_gateway_is_sent_again_under_its_key_not_declined(
+    contact, card, product, rep
+):
     sandbox.inject_timeout("before")
     invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+    assert not SandboxTransaction.objects.exists()
     reconcile_pending(now=later())
     payment = invoice.payments.get()
-    assert payment.status == Payment.Status.FAILED
-    assert payment.decline_code == "not_sent"
-    assert not SandboxTransaction.objects.exists()
+    invoice.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert invoice.status == Invoice.Status.PAID
+    assert SandboxTransaction.objects.get().idempotency_key == payment.idempotency_key
     assert breaches() == []
 
 

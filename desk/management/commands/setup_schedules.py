@@ -5,9 +5,9 @@ from django_q.models import Schedule
 # name -> (function, minutes between runs). Each function is an idempotent sweep. The command
 # lives in the workspace app, above every other, because it names every app's sweeps.
 SCHEDULES = {
-    "charge due orders": ("billing.tasks.charge_due_orders", 15),
-    "reconcile pending gateway calls": ("billing.tasks.reconcile_pending", 5),
-    "run dunning": ("dunning.tasks.run_dunning", 1),
+    "charge due orders": ("billing.tasks.charge_due_orders_chunk", 15),
+    "reconcile pending gateway calls": ("billing.tasks.reconcile_pending_chunk", 5),
+    "run dunning": ("dunning.tasks.run_dunning_chunk", 1),
 }
 
 
