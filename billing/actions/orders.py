@@ -11,11 +11,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, followups
+from billing import errors, events, followups, limits
 from billing.actions.invoices import retry_invoice
 from billing.actions.refunds import refund_payment
 from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
-from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.permissions import require, require_reason
 from billing.schedule import period_start
 from billing.steps import charging, locks
 from billing.steps.amounts import checked_amount
@@ -87,14 +87,20 @@ def discount_order(
         percent = Decimal(percent)
         if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
             raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent")
-        require_discount_within_limit(actor, percent)
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
         _require_live(order, "discount this order")
         if amount is not None:
             amount = checked_amount(amount, order.currency, subject="order")
-            price = order.unit_price * order.quantity
-            require_discount_within_limit(actor, amount.amount / price.amount * 100)
+        limits.require_order_within_limit(
+            actor,
+            order,
+            unit_price=order.unit_price,
+            quantity=order.quantity,
+            percent=percent,
+            amount=amount,
+            field="amount" if percent is None else "percent",
+        )
         before = {
             "percent": str(order.discount_percent),
             "amount": str(order.discount_amount),
@@ -187,6 +193,15 @@ def change_order_terms(
             raise errors.InvalidRequest("A payment plan's amounts are fixed.", field="unit_price")
         if unit_price is not None:
             unit_price = checked_amount(unit_price, order.currency, subject="order")
+        limits.require_order_within_limit(
+            actor,
+            order,
+            unit_price=unit_price or order.unit_price,
+            quantity=quantity or order.quantity,
+            percent=order.discount_percent if order.discount_charges else None,
+            amount=order.discount_amount if order.discount_charges else None,
+            field="unit_price",
+        )
         before = {"unit_price": str(order.unit_price), "quantity": order.quantity}
         lines = (
             preview_proration(order, unit_price=unit_price, quantity=quantity)

@@ -116,12 +116,12 @@ def test_the_proration_preview_is_exactly_what_is_posted(contact, card, product,
     assert breaches() == []
 
 
-def test_a_downgrade_now_credits_the_next_charge(contact, card, product, rep):
+def test_a_downgrade_now_credits_the_next_charge(contact, card, product, rep, manager):
     with clock.frozen_at(JAN31):
         order = monthly(contact, card, product, rep)
     with clock.frozen_at(JAN31 + dt.timedelta(days=14)):  # 14 of 28 days left
         actions.change_order_terms(order, unit_price=usd("50.00"), effective="now",
-                                   prorate=True, actor=rep, reason="downgrade")  # fmt: skip
+                                   prorate=True, actor=manager, reason="downgrade")  # fmt: skip
     order.refresh_from_db()
     assert order.credit == usd("25.00")
     with clock.frozen_at(JAN31 + dt.timedelta(days=28)):
