@@ -17,7 +17,7 @@ from billing.actions.refunds import refund_payment
 from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
 from billing.permissions import require, require_reason
 from billing.schedule import period_start
-from billing.steps import charging, locks
+from billing.steps import charging, keys, locks
 from billing.steps.amounts import checked_amount
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
@@ -75,6 +75,7 @@ def discount_order(
     charges: int = 1,
     actor: User,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Take an amount or a percent off each of the order's next `charges` charges."""
     require(actor, "discount", "discount orders")
@@ -87,7 +88,11 @@ def discount_order(
         percent = Decimal(percent)
         if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
             raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent")
+    params = {"order": order.pk, "amount": str(amount), "percent": str(percent), "charges": charges}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "discount_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "discount this order")
         if amount is not None:
@@ -117,6 +122,7 @@ def discount_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
@@ -173,6 +179,7 @@ def change_order_terms(
     prorate: bool = False,
     actor: User,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Re-price a subscriber. "next_charge": later periods bill the new price. "now" with
     prorate: the unused time is credited and the rest charged at once when the net is owed;
@@ -186,7 +193,17 @@ def change_order_terms(
     if quantity is not None and quantity < 1:
         raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
     payment = None
+    params = {
+        "order": order.pk,
+        "unit_price": str(unit_price),
+        "quantity": quantity,
+        "effective": effective,
+        "prorate": prorate,
+    }
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "change_order_terms", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "change this order")
         if order.kind != Order.Kind.SUBSCRIPTION:
@@ -244,13 +261,20 @@ def change_order_terms(
         elif net.amount < 0:
             order.credit += -net
             order.save(update_fields=["credit", "credit_currency"])
+        slot.fill(order)
     if payment is not None:
         charging.charge_now(payment, actor=actor)
     return order
 
 
 def reschedule_order(
-    order: Order, *, next_charge_on: dt.date, move_anchor: bool = True, actor: User, reason: str
+    order: Order,
+    *,
+    next_charge_on: dt.date,
+    move_anchor: bool = True,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Move the next charge. move_anchor: every later charge follows the new date; otherwise
     only this charge moves and later ones keep the old cadence."""
@@ -258,7 +282,11 @@ def reschedule_order(
     reason = require_reason(reason)
     if next_charge_on < clock.today():
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    params = {"order": order.pk, "next_charge_on": str(next_charge_on), "move_anchor": move_anchor}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "reschedule_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "reschedule this order")
         if order.next_charge_on is None:
@@ -282,11 +310,17 @@ def reschedule_order(
             reason=reason,
             effective_on=next_charge_on,
         )
+        slot.fill(order)
     return order
 
 
 def pause_order(
-    order: Order, *, resume_on: dt.date | None = None, actor: User, reason: str
+    order: Order,
+    *,
+    resume_on: dt.date | None = None,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Stop charging from now until `resume_on` (or until resumed by hand). The period already
     paid for runs out as sold; no period is billed while paused; on resume the next charge is
@@ -296,6 +330,11 @@ def pause_order(
     if resume_on is not None and resume_on <= clock.today():
         raise errors.InvalidRequest("Resume on a later date than today.", field="resume_on")
     with transaction.atomic(durable=True):
+        slot = keys.claim(
+            idempotency_key, "pause_order", {"order": order.pk, "resume_on": str(resume_on)}
+        )
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "pause this order")
         before = {"status": order.status}
@@ -310,17 +349,27 @@ def pause_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
 def resume_order(
-    order: Order, *, next_charge_on: dt.date | None = None, actor: User, reason: str = ""
+    order: Order,
+    *,
+    next_charge_on: dt.date | None = None,
+    actor: User,
+    reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Order:
     require(actor, "change_orders", "resume orders")
     today = clock.today()
     if next_charge_on is not None and next_charge_on < today:
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    params = {"order": order.pk, "next_charge_on": str(next_charge_on)}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "resume_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
@@ -343,11 +392,18 @@ def resume_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
 def cancel_order(
-    order: Order, *, at: str = "now", refund_unused: bool = False, actor: User, reason: str
+    order: Order,
+    *,
+    at: str = "now",
+    refund_unused: bool = False,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Cancel now (optionally refunding the unused part of the current period, day-based)
     or at the end of the paid term (charges stop; it ends on the term's last day)."""
@@ -356,7 +412,11 @@ def cancel_order(
     if at not in ("now", "end_of_term"):
         raise errors.InvalidRequest("Cancel now or at the end of the term.", field="at")
     refund = None
+    params = {"order": order.pk, "at": at, "refund_unused": refund_unused}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "cancel_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "cancel this order", statuses=(*LIVE, Order.Status.PAUSED))
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
@@ -382,6 +442,7 @@ def cancel_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     if refund is not None:
         refund_payment(refund[0], amount=refund[1], actor=actor, reason=f"Unused time: {reason}")
     return order
@@ -409,19 +470,29 @@ def _unused_part(order: Order) -> tuple[Payment, Money] | None:
 
 
 def set_order_card(
-    order: Order, *, payment_method: PaymentMethod, actor: User, retry_now: bool = True
+    order: Order,
+    *,
+    payment_method: PaymentMethod,
+    actor: User,
+    retry_now: bool = True,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Charge future periods to another card; with retry_now, charge the order's unpaid
     invoices on it at once."""
     require(actor, "manage_cards", "change an order's card")
     card = charging.usable_card(order.contact, payment_method)
+    params = {"order": order.pk, "card": card.pk, "retry_now": retry_now}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "set_order_card", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         before = {"card": str(order.payment_method) if order.payment_method else None}
         order.payment_method = card
         order.save(update_fields=["payment_method"])
         _change(order, "card_changed", before, {"card": str(card)}, actor=actor, reason="")
         events.announce(events.card_added, payment_method=card, actor=actor)
+        slot.fill(order)
     if retry_now:
         for invoice in order.invoices.filter(status=Invoice.Status.OPEN).order_by("pk"):
             try:

@@ -266,3 +266,11 @@ def test_a_plan_shows_its_remaining_installments(rep_client, plan):
     order = next(o for o in response.context["record"].orders if o.pk == plan.pk)
     assert order.remaining_installments == 3
     assert "Payment plan" in text(response)
+
+
+def test_a_double_submitted_order_form_acts_once(rep_client, subscription):
+    data = {"resume_on": later(20), "reason": "Travelling", "key": "pause-form-1"}
+    first = rep_client.post(url("order-pause", subscription), data, **HTMX)
+    again = rep_client.post(url("order-pause", subscription), data, **HTMX)
+    assert first.status_code == again.status_code == 200
+    assert OrderChange.objects.filter(order=subscription, kind="paused").count() == 1
