@@ -5,8 +5,11 @@ several calls, or typing a lower price instead of a discount, gains nothing:
 
 - refunds: the total refunded on one payment by people without the manager permission;
 - discounts: the total discount on an invoice, on a sale line (its discount and a price typed
-  below the product's stored price count together) and on an order's next charge against the
-  price it was sold at (re-pricing and order discounts count together).
+  below the stored price count together) and on an order's next charge against the price it
+  was sold at (re-pricing and order discounts count together).
+
+A stored price is one a manager set: the product's, or a line of an active stored offer (net of
+its discount, per unit), so an offer sells as stored and the rep's allowance starts from there.
 
 Actions call these after locking the rows they will change and before writing anything, so two
 concurrent calls are judged one after the other. Managers (`billing.exceed_rep_limits`) are not
@@ -22,8 +25,10 @@ from djmoney.money import Money
 
 from billing import errors
 from billing.models import Invoice, InvoiceLine, Order, Payment, Refund
+from billing.steps.periods import period_amount
 from core import money
 from offers.lines import SaleLine
+from offers.models import OfferLine, Product
 
 MANAGER_PERM = "billing.exceed_rep_limits"
 
@@ -37,8 +42,8 @@ LINE_DISCOUNT_LEFT = (
     "together); a manager can do more."
 )
 ORDER_DISCOUNT_LEFT = (
-    "You can take up to {left} off each charge of this order ({limit}% of its sold price "
-    "{reference}, price and discount together); a manager can do more."
+    "You can take up to {left} off each charge of this order ({limit}% of {reference}, price "
+    "and discount together); a manager can do more."
 )
 
 
@@ -98,17 +103,16 @@ def require_invoice_discount_within_limit(
 
 
 def require_sale_within_limit(actor: User, lines: list[SaleLine]) -> None:
-    """Each sale line's discount and any price typed below the product's stored price stay
-    together within the rep discount percent of the stored price.
+    """Each sale line's discount and any price typed below the lowest stored price stay
+    together within the rep discount percent of that stored price.
 
-    A product has one stored price in one currency; a line sold in another currency has no
-    stored price to compare with, so only its own discount counts there."""
+    A line in a currency with no stored price for its product has nothing to compare its
+    price with, so only its own discount counts there."""
     if not bound(actor):
         return
     for line in lines:
-        stored = line.product.price
-        same_currency = stored.currency == line.price.currency
-        reference = stored * line.quantity if same_currency else line.subtotal
+        stored = _stored_unit_price(line.product, str(line.price.currency))
+        reference = stored * line.quantity if stored is not None else line.subtotal
         _within(
             reference,
             money.zero(str(reference.currency)),
@@ -118,6 +122,16 @@ def require_sale_within_limit(actor: User, lines: list[SaleLine]) -> None:
             ),
             field="discount" if line.discount else "unit_price",
         )
+
+
+def _stored_unit_price(product: Product, currency: str) -> Money | None:
+    """The lowest unit price a manager stored for `product` in `currency`, if any."""
+    prices = [product.price.amount] if str(product.price.currency) == currency else []
+    offered = OfferLine.objects.filter(
+        product=product, offer__archived=False, unit_price_currency=currency
+    ).values_list("unit_price", "quantity", "discount")
+    prices += [(price * quantity - (off or 0)) / quantity for price, quantity, off in offered]
+    return Money(min(prices), currency) if prices else None
 
 
 def require_order_within_limit(
@@ -131,12 +145,14 @@ def require_order_within_limit(
     field: str,
 ) -> None:
     """An order's next charge (at `unit_price` x `quantity`, less a percent or amount off)
-    stays within the rep discount percent of the price it was sold at. Call with the order
-    locked."""
+    stays within the rep discount percent of the price it was sold at, or of its next
+    installment for a payment plan (whose amounts are fixed). Call with the order locked."""
     if not bound(actor):
         return
-    reference = order.sold_unit_price * quantity
-    price = unit_price * quantity
+    if order.kind == Order.Kind.PAYMENT_PLAN:
+        reference = price = period_amount(order, order.periods_billed)
+    else:
+        reference, price = order.sold_unit_price * quantity, unit_price * quantity
     if percent is not None:
         price -= money.percent_of(price, percent)
     elif amount is not None:
@@ -146,7 +162,7 @@ def require_order_within_limit(
         money.zero(order.currency),
         reference - price,
         lambda left, limit: ORDER_DISCOUNT_LEFT.format(
-            left=left, limit=limit, reference=_shown(order.sold_unit_price)
+            left=left, limit=limit, reference=_shown(reference)
         ),
         field=field,
     )
@@ -165,5 +181,7 @@ def _within(reference: Money, given: Money, adding: Money, message, *, field: st
 
 
 def _shown(amount: Money) -> str:
-    valid = money.validate(amount)
-    return f"{valid.currency.code} {valid.amount:,}"
+    code = amount.currency.code
+    # A stored price per unit of an offer line can carry more decimals than the currency.
+    shown = amount.amount.quantize(Decimal(1).scaleb(-money.exponent(code)))
+    return f"{code} {shown.copy_abs() if shown.is_zero() else shown:,}"

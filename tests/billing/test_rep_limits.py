@@ -188,3 +188,29 @@ def test_a_subscription_line_sold_below_its_price_is_limited_too(contact, card, 
     line = SaleLine(product, unit_price=usd("50.00"), terms=PaymentTerms.subscription())
     with pytest.raises(errors.AboveRepLimit):
         charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+
+
+def test_a_plan_discount_is_measured_against_its_next_installment(plan, rep):
+    with pytest.raises(errors.AboveRepLimit) as refused:
+        discount_order(plan, amount=usd("80.00"), actor=rep, reason="x")  # 80% of a $100 part
+    assert refused.value.message == limits.ORDER_DISCOUNT_LEFT.format(
+        left="USD 20.00", limit=20, reference="USD 100.00"
+    )
+    discount_order(plan, amount=usd("20.00"), actor=rep, reason="within")
+
+
+def test_a_stored_offer_sells_as_stored_and_the_allowance_starts_there(contact, card, rep, manager):
+    from offers.actions import store_offer
+
+    product = ProductFactory(price=usd("150.00"))
+    stored = [SaleLine(product, unit_price=usd("150.00"), discount=usd("50.00"))]  # 33% off
+    offer = store_offer("Starter bundle", "USD", stored, actor=manager)
+    assert charge_sale(contact, lines=offer.lines_for_sale(), payment_method=card, actor=rep).pk
+    with pytest.raises(errors.AboveRepLimit) as refused:
+        charge_sale(
+            contact, lines=[SaleLine(product, unit_price=usd("79.99"))],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    assert refused.value.message == limits.LINE_DISCOUNT_LEFT.format(
+        left="USD 20.00", limit=20, reference="USD 100.00"
+    )
