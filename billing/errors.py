@@ -55,7 +55,6 @@ class GatewayRefused(BillingError):
 
 
 NOT_ALLOWED = "You do not have permission to {what}."
-ABOVE_REP_LIMIT = "{what} above {limit} needs a manager."
 AMOUNT_ABOVE_DUE = "The amount is more than the {due} still due on this invoice."
 AMOUNT_ABOVE_REFUNDABLE = "The amount is more than the {left} left to refund on this payment."
 AMOUNT_NOT_POSITIVE = "Enter an amount greater than zero."

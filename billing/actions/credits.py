@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import F
 from djmoney.money import Money
 
-from billing import errors, ledger
+from billing import errors, ledger, limits
 from billing.models import Account, Payment, Refund
-from billing.permissions import require, require_reason, require_refund_within_limit
+from billing.permissions import require, require_reason
 from billing.selectors import credit_balance
 from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
@@ -60,7 +60,6 @@ def refund_credit(
         returning = amount or credit
         if returning > credit:
             raise errors.InvalidAmount(ABOVE_CREDIT.format(credit=credit), field="amount")
-        require_refund_within_limit(actor, returning)
         plan, rest = [], returning
         for payment in sorted(payments, key=lambda p: (p.created_at, p.pk), reverse=True):
             piece = min(rest, payment.refundable)
@@ -70,6 +69,8 @@ def refund_credit(
         if rest.amount > 0:
             room = returning - rest
             raise errors.InvalidAmount(NO_ROOM.format(room=room), field="amount")
+        for payment, piece in plan:
+            limits.require_refund_within_limit(actor, payment, piece)
         refunds = []
         for payment, piece in plan:
             ledger.post(
@@ -96,8 +97,6 @@ def refund_credit(
         )
         slot.fill(event)
     return [
-        refunding.settle_refund(r, refunding.call_gateway(r, r.payment), actor=actor)
-        if r.settle == Refund.Settle.GATEWAY
-        else r
+        refunding.send(r, r.payment, actor=actor) if r.settle == Refund.Settle.GATEWAY else r
         for r in refunds
     ]

@@ -8,10 +8,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, followups, ledger
+from billing import errors, events, followups, ledger, limits
 from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
-from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.permissions import require, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
 from billing.steps import charging, invoicing, keys, locks
 from billing.steps.amounts import checked_amount
@@ -62,8 +62,9 @@ def discount_invoice(
             off = money.percent_of(total, percent)
             if off.amount <= 0:
                 raise errors.InvalidAmount("That percent is less than the smallest coin.")
-        share = (off.amount / total.amount * 100) if total.amount else Decimal(100)
-        require_discount_within_limit(actor, share)
+        limits.require_invoice_discount_within_limit(
+            actor, locked, off, field="amount" if percent is None else "percent"
+        )
         _within_due(off, amount_due(locked))
         line = InvoiceLine.objects.create(
             invoice=locked,

@@ -11,18 +11,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors, events, followups, ledger
+from billing import errors, events, followups, ledger, limits
 from billing.actions.invoices import retry_invoice
 from billing.models import Account, Invoice, Order, OrderChange, Payment, PaymentMethod
-from billing.permissions import (
-    require,
-    require_discount_within_limit,
-    require_reason,
-    require_refund_within_limit,
-)
+from billing.permissions import require, require_reason
 from billing.schedule import period_start
 from billing.selectors import amount_due
-from billing.steps import cancelling, charging, credits, locks, refunding
+from billing.steps import cancelling, charging, credits, keys, locks, refunding
 from billing.steps.amounts import checked_amount
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
@@ -80,6 +75,7 @@ def discount_order(
     charges: int = 1,
     actor: User,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Take an amount or a percent off each of the order's next `charges` charges."""
     require(actor, "discount", "discount orders")
@@ -92,14 +88,24 @@ def discount_order(
         percent = Decimal(percent)
         if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
             raise errors.InvalidRequest(errors.PERCENT_RANGE, field="percent")
-        require_discount_within_limit(actor, percent)
+    params = {"order": order.pk, "amount": str(amount), "percent": str(percent), "charges": charges}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "discount_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "discount this order")
         if amount is not None:
             amount = checked_amount(amount, order.currency, subject="order")
-            price = order.unit_price * order.quantity
-            require_discount_within_limit(actor, amount.amount / price.amount * 100)
+        limits.require_order_within_limit(
+            actor,
+            order,
+            unit_price=order.unit_price,
+            quantity=order.quantity,
+            percent=percent,
+            amount=amount,
+            field="amount" if percent is None else "percent",
+        )
         before = {
             "percent": str(order.discount_percent),
             "amount": str(order.discount_amount),
@@ -116,6 +122,7 @@ def discount_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
@@ -174,6 +181,7 @@ def change_order_terms(
     prorate: bool = False,
     actor: User,
     reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Re-price a subscriber. "next_charge": later periods bill the new price. "now" with
     prorate: the unused time is credited and the rest charged at once when the net is owed;
@@ -188,13 +196,32 @@ def change_order_terms(
     if quantity is not None and quantity < 1:
         raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
     payment = None
+    params = {
+        "order": order.pk,
+        "unit_price": str(unit_price),
+        "quantity": quantity,
+        "effective": effective,
+        "prorate": prorate,
+    }
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "change_order_terms", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "change this order")
         if order.kind != Order.Kind.SUBSCRIPTION:
             raise errors.InvalidRequest("A payment plan's amounts are fixed.", field="unit_price")
         if unit_price is not None:
             unit_price = checked_amount(unit_price, order.currency, subject="order")
+        limits.require_order_within_limit(
+            actor,
+            order,
+            unit_price=unit_price or order.unit_price,
+            quantity=quantity or order.quantity,
+            percent=order.discount_percent if order.discount_charges else None,
+            amount=order.discount_amount if order.discount_charges else None,
+            field="unit_price",
+        )
         before = {"unit_price": str(order.unit_price), "quantity": order.quantity}
         lines = (
             preview_proration(order, unit_price=unit_price, quantity=quantity)
@@ -252,13 +279,20 @@ def change_order_terms(
                 memo=f"Order #{order.pk}: {lines[0].description}",
                 kind="proration_credit",
             )
+        slot.fill(order)
     if payment is not None:
         charging.charge_now(payment, actor=actor)
     return order
 
 
 def reschedule_order(
-    order: Order, *, next_charge_on: dt.date, move_anchor: bool = True, actor: User, reason: str
+    order: Order,
+    *,
+    next_charge_on: dt.date,
+    move_anchor: bool = True,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Move the next charge. move_anchor: every later charge follows the new date; otherwise
     only this charge moves and later ones keep the old cadence."""
@@ -266,7 +300,11 @@ def reschedule_order(
     reason = require_reason(reason)
     if next_charge_on < clock.today():
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    params = {"order": order.pk, "next_charge_on": str(next_charge_on), "move_anchor": move_anchor}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "reschedule_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "reschedule this order")
         if order.next_charge_on is None:
@@ -290,11 +328,17 @@ def reschedule_order(
             reason=reason,
             effective_on=next_charge_on,
         )
+        slot.fill(order)
     return order
 
 
 def pause_order(
-    order: Order, *, resume_on: dt.date | None = None, actor: User, reason: str
+    order: Order,
+    *,
+    resume_on: dt.date | None = None,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Stop charging from now until `resume_on` (or until resumed by hand). The period already
     paid for runs out as sold; no period is billed while paused; on resume the next charge is
@@ -304,6 +348,11 @@ def pause_order(
     if resume_on is not None and resume_on <= clock.today():
         raise errors.InvalidRequest("Resume on a later date than today.", field="resume_on")
     with transaction.atomic(durable=True):
+        slot = keys.claim(
+            idempotency_key, "pause_order", {"order": order.pk, "resume_on": str(resume_on)}
+        )
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "pause this order")
         before = {"status": order.status}
@@ -318,17 +367,27 @@ def pause_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
 def resume_order(
-    order: Order, *, next_charge_on: dt.date | None = None, actor: User, reason: str = ""
+    order: Order,
+    *,
+    next_charge_on: dt.date | None = None,
+    actor: User,
+    reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Order:
     require(actor, "change_orders", "resume orders")
     today = clock.today()
     if next_charge_on is not None and next_charge_on < today:
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    params = {"order": order.pk, "next_charge_on": str(next_charge_on)}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "resume_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
@@ -351,11 +410,18 @@ def resume_order(
             actor=actor,
             reason=reason,
         )
+        slot.fill(order)
     return order
 
 
 def cancel_order(
-    order: Order, *, at: str = "now", refund_unused: bool = False, actor: User, reason: str
+    order: Order,
+    *,
+    at: str = "now",
+    refund_unused: bool = False,
+    actor: User,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Cancel now (optionally refunding the unused part of the current period, day-based; see
     billing.steps.cancelling) or at the end of the paid term (charges stop; it ends on the
@@ -368,14 +434,18 @@ def cancel_order(
     if refund_unused and at == "now":
         require(actor, "refund", "refund payments")
     refunds = []
+    params = {"order": order.pk, "at": at, "refund_unused": refund_unused}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "cancel_order", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         _require_live(order, "cancel this order", statuses=(*LIVE, Order.Status.PAUSED))
         for invoice in cancelling.period_invoices(order):
             locks.lock_payments(locks.lock_invoice(invoice.pk))
         plan = cancelling.plan_cancel(order, at=at, refund_unused=refund_unused)
-        if plan.refunds:
-            require_refund_within_limit(actor, plan.refunded)
+        for payment, amount in plan.refunds:
+            limits.require_refund_within_limit(actor, payment, amount)
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
         if at == "end_of_term":
             order.cancel_at = plan.ends_on
@@ -414,28 +484,37 @@ def cancel_order(
                 memo=f"Order #{order.pk}: unused time paid with credit",
                 kind="unused_time_credit",
             )
+        slot.fill(order)
     for refund in refunds:
         if refund.settle == "gateway":
-            refunding.settle_refund(
-                refund, refunding.call_gateway(refund, refund.payment), actor=actor
-            )
+            refunding.send(refund, refund.payment, actor=actor)
     return order
 
 
 def set_order_card(
-    order: Order, *, payment_method: PaymentMethod, actor: User, retry_now: bool = True
+    order: Order,
+    *,
+    payment_method: PaymentMethod,
+    actor: User,
+    retry_now: bool = True,
+    idempotency_key: str | None = None,
 ) -> Order:
     """Charge future periods to another card; with retry_now, charge the order's unpaid
     invoices on it at once."""
     require(actor, "manage_cards", "change an order's card")
     card = charging.usable_card(order.contact, payment_method)
+    params = {"order": order.pk, "card": card.pk, "retry_now": retry_now}
     with transaction.atomic(durable=True):
+        slot = keys.claim(idempotency_key, "set_order_card", params)
+        if slot.prior:
+            return slot.prior
         order = locks.lock_order(order.pk)
         before = {"card": str(order.payment_method) if order.payment_method else None}
         order.payment_method = card
         order.save(update_fields=["payment_method"])
         _change(order, "card_changed", before, {"card": str(card)}, actor=actor, reason="")
         events.announce(events.card_added, payment_method=card, actor=actor)
+        slot.fill(order)
     if retry_now:
         for invoice in order.invoices.filter(status=Invoice.Status.OPEN).order_by("pk"):
             try:

@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
 
-from billing import errors
+from billing import errors, limits
 from billing.models import Payment, Refund
-from billing.permissions import require, require_reason, require_refund_within_limit
+from billing.permissions import require, require_reason
 from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
 
@@ -54,7 +54,7 @@ def refund_payment(
         returning = amount or left
         if returning > left:
             raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
-        require_refund_within_limit(actor, returning)
+        limits.require_refund_within_limit(actor, locked, returning)
         refund = refunding.request(locked, returning, settle=settle, actor=actor, reason=reason)
         slot.fill(refund)
     if settle == Refund.Settle.GATEWAY:

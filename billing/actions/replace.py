@@ -3,7 +3,7 @@
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from billing import errors, ledger
+from billing import errors, ledger, limits
 from billing.lines import validate_lines
 from billing.models import Account, Invoice, Payment
 from billing.permissions import require, require_reason
@@ -32,6 +32,7 @@ def replace_voided_invoice(
     require(actor, "replace_invoice", "replace invoices")
     reason = require_reason(reason)
     currency = validate_lines(lines)
+    limits.require_sale_within_limit(actor, lines)
     if currency != invoice.currency:
         raise errors.CurrencyMismatch(
             errors.WRONG_CURRENCY.format(

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from billing import errors
+from billing import errors, limits
 from billing.lines import validate_lines
 from billing.models import Invoice, Payment, PaymentMethod
 from billing.permissions import require
@@ -40,6 +40,7 @@ def charge_sale(
     if source not in SOURCES:
         raise errors.InvalidRequest(f"Unknown sale source {source!r}.", field="source")
     currency = validate_lines(lines)
+    limits.require_sale_within_limit(actor, lines)
     card = charging.usable_card(contact, payment_method)
     params = {
         "contact": contact.pk,
@@ -104,6 +105,7 @@ def record_sale(
     if paid_at and paid_at > clock.now():
         raise errors.InvalidRequest("The payment date cannot be in the future.", field="paid_at")
     currency = validate_lines(lines)
+    limits.require_sale_within_limit(actor, lines)
     params = {
         "contact": contact.pk,
         "lines": [line.fingerprint() for line in lines],

@@ -30,6 +30,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     terms = models.JSONField(default=dict)
     unit_price = MoneyField(max_digits=19, decimal_places=3)
+    # The unit price it was sold at: a rep's re-pricing and order discounts are measured
+    # against it, so lowering the price in steps cannot pass the rep limit.
+    sold_unit_price = MoneyField(max_digits=19, decimal_places=3)
     quantity = models.PositiveIntegerField(default=1)
     # Payment plans: the exact installment amounts in minor units, allocated at sale.
     installments = models.JSONField(default=list, blank=True)

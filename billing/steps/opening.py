@@ -139,6 +139,7 @@ def open_orders(
             currency=invoice.currency,
             terms=terms.to_json(),
             unit_price=line.price,
+            sold_unit_price=line.price,
             quantity=line.quantity,
             installments=plan.installments,
             payment_method=card,

@@ -99,6 +99,7 @@ def order_change_terms(request: HttpRequest, pk: int) -> HttpResponse:
             prorate=data["prorate"],
             actor=request.user,
             reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -126,6 +127,7 @@ def order_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
             move_anchor=data["move_anchor"],
             actor=request.user,
             reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -146,7 +148,11 @@ def order_pause(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data: dict):
         return pause_order(
-            order, resume_on=data["resume_on"], actor=request.user, reason=data["reason"]
+            order,
+            resume_on=data["resume_on"],
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -171,6 +177,7 @@ def order_resume(request: HttpRequest, pk: int) -> HttpResponse:
             next_charge_on=data["next_charge_on"],
             actor=request.user,
             reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -196,6 +203,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             refund_unused=data["refund_unused"],
             actor=request.user,
             reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -224,6 +232,7 @@ def order_discount(request: HttpRequest, pk: int) -> HttpResponse:
             charges=data["charges"],
             actor=request.user,
             reason=data["reason"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(
@@ -249,6 +258,7 @@ def order_set_card(request: HttpRequest, pk: int) -> HttpResponse:
             payment_method=data["payment_method"],
             actor=request.user,
             retry_now=data["retry_now"],
+            idempotency_key=data["key"],
         )
 
     return _order_action(

@@ -117,12 +117,12 @@ def test_the_proration_preview_is_exactly_what_is_posted(contact, card, product,
     assert breaches() == []
 
 
-def test_a_downgrade_now_credits_the_contacts_next_charge(contact, card, product, rep):
+def test_a_downgrade_now_credits_the_contacts_next_charge(contact, card, product, rep, manager):
     with clock.frozen_at(JAN31):
         order = monthly(contact, card, product, rep)
     with clock.frozen_at(JAN31 + dt.timedelta(days=14)):  # 14 of 28 days left
         actions.change_order_terms(order, unit_price=usd("50.00"), effective="now",
-                                   prorate=True, actor=rep, reason="downgrade")  # fmt: skip
+                                   prorate=True, actor=manager, reason="downgrade")  # fmt: skip
     assert credit_balance(contact, "USD") == usd("25.00")
     with clock.frozen_at(JAN31 + dt.timedelta(days=28)):
         charge_due_orders()
@@ -203,3 +203,25 @@ def test_a_paid_trial_price_keeps_the_order_trialing_until_the_first_period(
     order.refresh_from_db()
     assert order.status == Order.Status.ACTIVE
     assert order.invoices.get(period=0).payments.get().amount == usd("100.00")
+
+
+def test_a_double_submitted_order_action_acts_once(subscription, rep):
+    from billing.models import OrderChange
+
+    calls = [
+        lambda: actions.change_order_terms(
+            subscription, unit_price=usd("110.00"), effective="now", prorate=True,
+            actor=rep, reason="up", idempotency_key="terms-form-1",
+        ),
+        lambda: actions.cancel_order(
+            subscription, at="end_of_term", actor=rep, reason="x", idempotency_key="cancel-form-1"
+        ),
+    ]  # fmt: skip
+    invoices = Invoice.objects.count()
+    for call in calls:
+        first, again = call(), call()
+        assert first.pk == again.pk == subscription.pk
+    assert Invoice.objects.count() == invoices + 1  # one proration invoice
+    assert OrderChange.objects.filter(order=subscription, kind="terms_changed").count() == 1
+    assert OrderChange.objects.filter(order=subscription, kind="cancelled").count() == 1
+    assert breaches() == []

@@ -155,3 +155,20 @@ def test_sixteen_double_clicks_with_one_key_sell_and_charge_once(contact, card, 
     assert len({r.pk for r in results}) == 1
     assert SandboxTransaction.objects.filter(kind="charge").count() == 1
     assert breaches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sixteen_submits_of_one_refund_form_all_get_its_refund(contact, card, product, rep):
+    payment = charge_sale(
+        contact, lines=[SaleLine(product)], payment_method=card, actor=rep
+    ).payments.get()
+    results = _race(
+        16,
+        lambda i: refund_payment(
+            Payment.objects.get(pk=payment.pk), actor=rep, reason="dup", idempotency_key="rf-1"
+        ),
+    )
+    assert all(isinstance(r, Refund) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert SandboxTransaction.objects.filter(kind="refund").count() == 1
+    assert breaches() == []

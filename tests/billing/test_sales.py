@@ -53,12 +53,12 @@ def test_a_declined_card_leaves_the_invoice_open_with_the_reason(contact, produc
     assert breaches() == []
 
 
-def test_line_discounts_are_lines_of_their_own(contact, card, product, rep):
+def test_line_discounts_are_lines_of_their_own(contact, card, product, manager):
     invoice = charge_sale(
         contact,
         lines=[SaleLine(product, unit_price=usd("80.00"), discount=usd("5.50"))],
         payment_method=card,
-        actor=rep,
+        actor=manager,
     )
     kinds = list(invoice.lines.values_list("kind", "amount"))
     assert kinds == [("item", Decimal("80.000")), ("discount", Decimal("-5.500"))]
@@ -166,9 +166,9 @@ def test_record_sale_needs_the_other_systems_reference(contact, product, rep):
     assert exc.value.field == "reference"
 
 
-def test_a_fully_discounted_sale_is_paid_without_a_charge(contact, card, product, rep):
+def test_a_fully_discounted_sale_is_paid_without_a_charge(contact, card, product, manager):
     invoice = charge_sale(
-        contact, lines=[SaleLine(product, discount=usd("100"))], payment_method=card, actor=rep
+        contact, lines=[SaleLine(product, discount=usd("100"))], payment_method=card, actor=manager
     )
     assert invoice.status == Invoice.Status.PAID
     assert not invoice.payments.exists()

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from billing import errors
+from billing import errors, limits
 from billing.models import Invoice, InvoiceLine, Payment
 from billing.selectors import amount_due
 from core.models import AuditEvent
@@ -97,7 +97,8 @@ def test_a_discount_above_the_rep_limit_needs_a_manager(rep_client, declined_inv
     response = rep_client.post(url, {"percent": "50", "reason": "x"}, **HTMX)
 
     assert response.status_code == 422
-    assert "A discount above 20% needs a manager." in text(response)
+    message = limits.INVOICE_DISCOUNT_LEFT.format(left="USD 20.00", limit=20)
+    assert message in text(response)
     assert counts() == before
 
 

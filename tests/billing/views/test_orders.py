@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from billing import errors
+from billing import errors, limits
 from billing.actions import add_card
 from billing.models import Invoice, Order, OrderChange, Refund
 from core import clock
@@ -235,7 +235,8 @@ def test_a_discount_above_the_rep_limit_is_refused(rep_client, subscription):
     data = {"percent": "50", "charges": "1", "reason": "x"}
     response = rep_client.post(url("order-discount", subscription), data, **HTMX)
     assert response.status_code == 422
-    assert "A discount above 20% needs a manager." in text(response)
+    message = limits.ORDER_DISCOUNT_LEFT.format(left="USD 20.00", limit=20, reference="USD 100.00")
+    assert message in text(response)
     assert counts() == before
 
 
@@ -265,3 +266,11 @@ def test_a_plan_shows_its_remaining_installments(rep_client, plan):
     order = next(o for o in response.context["record"].orders if o.pk == plan.pk)
     assert order.remaining_installments == 3
     assert "Payment plan" in text(response)
+
+
+def test_a_double_submitted_order_form_acts_once(rep_client, subscription):
+    data = {"resume_on": later(20), "reason": "Travelling", "key": "pause-form-1"}
+    first = rep_client.post(url("order-pause", subscription), data, **HTMX)
+    again = rep_client.post(url("order-pause", subscription), data, **HTMX)
+    assert first.status_code == again.status_code == 200
+    assert OrderChange.objects.filter(order=subscription, kind="paused").count() == 1

@@ -20,7 +20,7 @@ def grid(contact, product, **extra) -> dict:
         "lines-INITIAL_FORMS": "0",
         "lines-0-product": product.pk,
         "lines-0-quantity": "2",
-        "lines-0-unit_price": "80.00",
+        "lines-0-unit_price": "90.00",
         "lines-0-discount": "10.00",
         "lines-0-terms": "one_time",
         "lines-0-unit": "month",
@@ -51,7 +51,7 @@ def test_it_charges_the_card_on_file(rep_client, contact, card, product):
     assert response.status_code == 302
     invoice = Invoice.objects.get(contact=contact)
     assert invoice.status == Invoice.Status.PAID
-    assert invoice.payments.get().amount == usd("150.00")
+    assert invoice.payments.get().amount == usd("170.00")
 
 
 def test_a_double_submit_charges_once(rep_client, contact, card, product):
@@ -115,7 +115,7 @@ def test_a_plan_without_installments_is_refused_at_the_terms(rep_client, contact
 
 def test_the_preview_shows_what_is_due_now(rep_client, contact, product):
     response = rep_client.post(reverse("billing:sale-preview"), grid(contact, product))
-    assert "$150.00" in text(response)
+    assert "$170.00" in text(response)
 
 
 def test_the_preview_of_a_plan_shows_the_first_payment(rep_client, contact, product):
@@ -152,7 +152,7 @@ def test_a_manager_saves_the_grid_as_an_offer(manager_client, contact, product):
     offer = Offer.objects.get(name="Phone special")
     assert offer.version == 1
     line = offer.lines.get()
-    assert (line.quantity, line.unit_price, line.discount) == (2, usd("80.00"), usd("10.00"))
+    assert (line.quantity, line.unit_price, line.discount) == (2, usd("90.00"), usd("10.00"))
 
 
 def test_a_rep_cannot_save_offers(rep_client, contact, product):
@@ -175,7 +175,7 @@ def test_offer_lines_keep_their_terms(kind, manager, product):
 
 
 def test_the_preview_of_a_discounted_trial_is_what_the_sale_charges(
-    rep_client, contact, product, card
+    manager_client, contact, product, card
 ):
     trial = {
         "lines-0-quantity": "1",
@@ -185,9 +185,27 @@ def test_the_preview_of_a_discounted_trial_is_what_the_sale_charges(
         "lines-0-trial_days": "14",
         "lines-0-trial_price": "1.00",
     }
-    preview = rep_client.post(reverse("billing:sale-preview"), grid(contact, product, **trial))
+    preview = manager_client.post(reverse("billing:sale-preview"), grid(contact, product, **trial))
     assert "$1.00" in text(preview) and "-$4.00" not in text(preview)
 
-    response = rep_client.post(URL, grid(contact, product, intent="charge", reason="x", **trial))
+    response = manager_client.post(
+        URL, grid(contact, product, intent="charge", reason="x", **trial)
+    )
     assert response.status_code == 302
     assert Payment.objects.get(contact=contact).amount == usd("1.00")
+
+
+def test_a_price_typed_far_below_the_stored_price_is_refused_at_the_line(
+    rep_client, contact, card, product
+):
+    from billing import limits
+
+    before = counts()
+    typed = {"lines-0-unit_price": "0.01", "lines-0-discount": ""}
+    data = grid(contact, product, intent="charge", **typed)
+    response = rep_client.post(URL, data)
+    assert response.status_code == 422
+    message = limits.LINE_DISCOUNT_LEFT.format(left="USD 40.00", limit=20, reference="USD 200.00")
+    assert message in text(response)  # at the line's price, where the rep typed it
+    assert 'id="id_lines-0-unit_price_error"' in text(response)
+    assert counts() == before
