@@ -10,6 +10,7 @@ from django.db import transaction
 from billing.errors import InvalidRequest, InvalidTransition, NotAllowed
 from billing.models import Invoice
 from billing.permissions import require_reason
+from billing.steps.inputs import checked_day
 from core import audit, clock
 from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 from dunning.transitions import OPEN, move
@@ -56,6 +57,7 @@ def pause_collection(
     reason = require_reason(reason)
     if until <= clock.now():
         raise InvalidRequest("Pause until a later time.", field="until")
+    checked_day(until.date(), field="until")
     with transaction.atomic(durable=True):
         case = _locked_case(invoice, "pause this collection")
         if case.status != DunningCase.Status.ACTIVE:

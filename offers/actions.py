@@ -3,13 +3,44 @@ whatever was sold from the old version keeps the lines it was sold with."""
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from core import audit
-from core.errors import NotAllowed
+from core import audit, money
+from core.errors import ActionError, NotAllowed
+from core.validators import CARD_NUMBER_REFUSED, holds_card_number
 from offers.lines import SaleLine
 from offers.models import Offer, OfferLine
+
+
+def _check_input(name: str, lines: list[SaleLine]) -> None:
+    """What the offer form checks, again for callers without one: a name the column holds with
+    no card number in it, amounts neither negative nor above the ceiling, sane quantities."""
+    if holds_card_number(name):
+        raise ActionError(CARD_NUMBER_REFUSED, field="name")
+    if len(name) > Offer._meta.get_field("name").max_length:
+        raise ActionError("The name is too long.", field="name")
+    for line in lines:
+        if not 1 <= line.quantity <= settings.PAYDESK_MAX_QUANTITY:
+            raise ActionError(
+                f"Quantity must be between 1 and {settings.PAYDESK_MAX_QUANTITY}.", field="quantity"
+            )
+        terms = line.payment_terms
+        for field, value in (
+            ("unit_price", line.price),
+            ("discount", line.discount),
+            ("initial", terms.initial),
+            ("trial_price", terms.trial_price),
+        ):
+            if value is None:
+                continue
+            try:
+                money.within_ceiling(value)
+            except money.MoneyError as exc:
+                raise ActionError(str(exc), field=field) from None
+            if value.amount < 0:
+                raise ActionError("Amounts cannot be negative.", field=field)
 
 
 def store_offer(
@@ -18,6 +49,7 @@ def store_offer(
     """Save sale lines as an offer; with `replaces`, as its next version (the old is archived)."""
     if actor is None or not actor.is_active or not actor.has_perm("offers.add_offer"):
         raise NotAllowed("You do not have permission to save offers.")
+    _check_input(name, lines)
     with transaction.atomic():
         if replaces is not None:
             # Lock the family's newest row so two editors cannot both create version N+1.

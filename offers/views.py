@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.errors import ActionError
 from core.htmx import form_data, form_status
 from offers.actions import store_offer
 from offers.forms import (
@@ -43,12 +44,18 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
         sale = lines.sale_lines()
         if sale:
             data = form.cleaned_data
-            new = store_offer(
-                data["name"], data["currency"], sale, actor=request.user, replaces=offer
-            )
-            messages.success(request, f"Saved {new}.")
-            return redirect("offers:offer-list")
-        form.add_error(None, "Add at least one line.")
+            try:
+                new = store_offer(
+                    data["name"], data["currency"], sale, actor=request.user, replaces=offer
+                )
+            except ActionError as exc:
+                if exc.field in form.fields or not lines.add_action_error(exc):
+                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"Saved {new}.")
+                return redirect("offers:offer-list")
+        else:
+            form.add_error(None, "Add at least one line.")
     context = {"form": form, "lines": lines, "offer": offer}
     status = max(form_status(form), form_status(lines))
     return render(request, "offers/offer_form.html", context, status=status)

@@ -7,6 +7,7 @@ money follows when a period is billed. Prorations and refunds post their own jou
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
@@ -15,10 +16,16 @@ from billing import errors, events, followups
 from billing.actions.invoices import retry_invoice
 from billing.actions.refunds import refund_payment
 from billing.models import Invoice, Order, OrderChange, Payment, PaymentMethod
-from billing.permissions import require, require_discount_within_limit, require_reason
+from billing.permissions import (
+    optional_reason,
+    require,
+    require_discount_within_limit,
+    require_reason,
+)
 from billing.schedule import period_start
 from billing.steps import charging, locks
 from billing.steps.amounts import checked_amount
+from billing.steps.inputs import MAX_DISCOUNTED_CHARGES, checked_day
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
 from core import audit, clock, money
@@ -81,8 +88,10 @@ def discount_order(
     reason = require_reason(reason)
     if (amount is None) == (percent is None):
         raise errors.InvalidRequest(errors.DISCOUNT_ONE_OF, field="amount")
-    if charges < 1:
-        raise errors.InvalidRequest("Discount at least one charge.", field="charges")
+    if not 1 <= charges <= MAX_DISCOUNTED_CHARGES:
+        raise errors.InvalidRequest(
+            f"Discount between 1 and {MAX_DISCOUNTED_CHARGES} charges.", field="charges"
+        )
     if percent is not None:
         percent = Decimal(percent)
         if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
@@ -177,8 +186,10 @@ def change_order_terms(
         raise errors.InvalidRequest("Choose now or next charge.", field="effective")
     if unit_price is None and quantity is None:
         raise errors.InvalidRequest("Give a new price or quantity.", field="unit_price")
-    if quantity is not None and quantity < 1:
-        raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
+    if quantity is not None and not 1 <= quantity <= settings.PAYDESK_MAX_QUANTITY:
+        raise errors.InvalidRequest(
+            f"Quantity must be between 1 and {settings.PAYDESK_MAX_QUANTITY}.", field="quantity"
+        )
     payment = None
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
@@ -243,6 +254,7 @@ def reschedule_order(
     reason = require_reason(reason)
     if next_charge_on < clock.today():
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    checked_day(next_charge_on, field="next_charge_on")
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
         _require_live(order, "reschedule this order")
@@ -280,6 +292,7 @@ def pause_order(
     reason = require_reason(reason)
     if resume_on is not None and resume_on <= clock.today():
         raise errors.InvalidRequest("Resume on a later date than today.", field="resume_on")
+    checked_day(resume_on, field="resume_on")
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
         _require_live(order, "pause this order")
@@ -302,9 +315,11 @@ def resume_order(
     order: Order, *, next_charge_on: dt.date | None = None, actor: User, reason: str = ""
 ) -> Order:
     require(actor, "change_orders", "resume orders")
+    reason = optional_reason(reason)
     today = clock.today()
     if next_charge_on is not None and next_charge_on < today:
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
+    checked_day(next_charge_on, field="next_charge_on")
     with transaction.atomic(durable=True):
         order = locks.lock_order(order.pk)
         _require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
