@@ -4,9 +4,11 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from contacts.actions import update_contact
 from contacts.forms import ContactForm
 from contacts.models import Contact
 from contacts.selectors import search_contacts
+from core.forms import form_changes
 from core.htmx import form_data, form_status, render_screen
 from core.pagination import keyset_page
 
@@ -24,7 +26,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(form_data(request))
     if request.method == "POST" and form.is_valid():
-        return redirect(form.save())
+        changes = form_changes(form)
+        return redirect(
+            update_contact(form.save(commit=False), changes=changes, actor=request.user)
+        )
     context = {"form": form, "title": "New contact"}
     return render(request, "contacts/contact_form.html", context, status=form_status(form))
 
@@ -34,6 +39,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactForm(form_data(request), instance=contact)
     if request.method == "POST" and form.is_valid():
-        return redirect(form.save())
+        changes = form_changes(form)
+        return redirect(
+            update_contact(form.save(commit=False), changes=changes, actor=request.user)
+        )
     context = {"form": form, "title": f"Edit {contact.name}", "contact": contact}
     return render(request, "contacts/contact_form.html", context, status=form_status(form))

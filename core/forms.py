@@ -10,6 +10,7 @@ import uuid
 from django import forms
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils import timezone
+from djmoney.money import Money
 
 from core import clock, money
 from core.errors import REASON_REQUIRED, ActionError
@@ -109,6 +110,24 @@ class ActionForm(BoundedForm, forms.Form):
         self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
 
+class MoneyModelForm(BoundedForm, forms.ModelForm):
+    """Refuse amounts with more decimals than their currency has (1.5 JPY, 10.005 USD), above
+    the ceiling, or below zero; and free text like every other form (BoundedForm)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, Money):
+                try:
+                    cleaned[name] = money.within_ceiling(value)
+                except money.MoneyError as exc:
+                    self.add_error(name, str(exc))
+                    continue
+                if value.amount < 0:
+                    self.add_error(name, "Amounts cannot be negative.")
+        return cleaned
+
+
 def reason_field(required: bool = True) -> forms.CharField:
     return forms.CharField(
         required=required,
@@ -122,3 +141,11 @@ def reason_field(required: bool = True) -> forms.CharField:
 
 class ReasonForm(ActionForm):
     reason = reason_field()
+
+
+def form_changes(form: forms.ModelForm) -> dict:
+    """The fields a model form changed, each with its old value (None on a new row): what an
+    action's audit event records as "before"."""
+    if form.instance.pk is None:
+        return dict.fromkeys(form.changed_data)
+    return {k: form.initial.get(k) for k in form.changed_data}

@@ -148,10 +148,3 @@ def notice_forms(data, policy: DunningPolicy | None) -> list[NoticeForm]:
         form.label = label
         found.append(form)
     return found
-
-
-def policy_changes(form: DunningPolicyForm) -> dict:
-    """The fields the form changed, each with its old value (None on a new policy)."""
-    if form.instance.pk is None:
-        return dict.fromkeys(form.changed_data)
-    return {k: form.initial.get(k) for k in form.changed_data}

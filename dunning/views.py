@@ -18,7 +18,7 @@ from billing.forms import RetryForm
 from billing.models import Invoice
 from billing.selectors import with_amounts
 from core.action_views import require_perm, run_action
-from core.forms import ReasonForm
+from core.forms import ReasonForm, form_changes
 from core.htmx import announce_change, form_data, render_screen
 from core.params import object_id
 from dunning import notice_templates
@@ -28,7 +28,6 @@ from dunning.forms import (
     PauseCollectionForm,
     StopCollectionForm,
     notice_forms,
-    policy_changes,
 )
 from dunning.models import DunningCase, DunningPolicy
 from dunning.selectors import OPEN, attempt_dates, collections_queue, policies, queue_counts
@@ -223,7 +222,7 @@ def _policy_form(request: HttpRequest, policy: DunningPolicy) -> HttpResponse:
         if valid:
             saved = save_policy(
                 form.save(commit=False),
-                changes=policy_changes(form),
+                changes=form_changes(form),
                 notices=[n.save(commit=False) for n in notices],
                 actor=request.user,
             )

@@ -11,7 +11,7 @@ from core import audit, money
 from core.errors import ActionError, NotAllowed
 from core.validators import CARD_NUMBER_REFUSED, holds_card_number
 from offers.lines import SaleLine
-from offers.models import Offer, OfferLine
+from offers.models import Coupon, Offer, OfferLine, Product
 
 
 def _check_input(name: str, lines: list[SaleLine]) -> None:
@@ -80,3 +80,39 @@ def store_offer(
             after={"name": name, "currency": currency, "version": version, "lines": len(lines)},
         )
     return offer
+
+
+def save_catalogue_item(
+    item: Product | Coupon | Offer, *, changes: dict, actor: User
+) -> Product | Coupon | Offer:
+    """Save a new or edited product or coupon (or an offer edited in place in the admin), with
+    one audit event: `changes` maps each changed field to its old value (None when new)."""
+    created = item.pk is None
+    model = item._meta.model_name
+    perm = f"offers.{'add' if created else 'change'}_{model}"
+    if actor is None or not actor.is_active or not actor.has_perm(perm):
+        raise NotAllowed(f"You do not have permission to change {item._meta.verbose_name_plural}.")
+    with transaction.atomic():
+        item.save()
+        audit.record(
+            f"{model}.{'created' if created else 'changed'}",
+            item,
+            actor=actor,
+            before={} if created else {k: _shown(v) for k, v in changes.items()},
+            after={k: _shown(item.serializable_value(k)) for k in changes},
+        )
+    return item
+
+
+def archive_catalogue_item(item: Product | Coupon | Offer, *, actor: User) -> None:
+    """Hide a product, coupon or offer from new sales (sold rows keep pointing at it)."""
+    field, value = ("archived", True) if isinstance(item, Offer) else ("active", False)
+    if getattr(item, field) == value:
+        return
+    changes = {field: getattr(item, field)}
+    setattr(item, field, value)
+    save_catalogue_item(item, changes=changes, actor=actor)
+
+
+def _shown(value) -> str | None:
+    return None if value is None else str(value)

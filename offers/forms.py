@@ -3,11 +3,10 @@ replacement invoice). Storing an offer is an action: offers.actions.store_offer.
 
 from django import forms
 from django.conf import settings
-from djmoney.money import Money
 
 from core import money
 from core.errors import ActionError
-from core.forms import AmountField, BoundedForm
+from core.forms import AmountField, BoundedForm, MoneyModelForm
 from offers.lines import SaleLine
 from offers.models import Coupon, Product
 from offers.terms import MAX_EVERY, MAX_INSTALLMENTS, MAX_TRIAL_DAYS, UNITS, PaymentTerms
@@ -18,7 +17,7 @@ class OfferForm(BoundedForm, forms.Form):
     currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
 
 
-class ProductForm(BoundedForm, forms.ModelForm):
+class ProductForm(MoneyModelForm):
     class Meta:
         model = Product
         fields = [
@@ -34,11 +33,8 @@ class ProductForm(BoundedForm, forms.ModelForm):
             "commission_rate",
         ]
 
-    def clean(self) -> dict:
-        return within_ceiling(self, super().clean())
 
-
-class CouponForm(BoundedForm, forms.ModelForm):
+class CouponForm(MoneyModelForm):
     class Meta:
         model = Coupon
         fields = ["code", "percent_off", "amount_off", "duration", "charges", "valid_until"]
@@ -48,21 +44,7 @@ class CouponForm(BoundedForm, forms.ModelForm):
         data = super().clean()
         if (data.get("percent_off") is None) == (not data.get("amount_off")):
             raise forms.ValidationError("Give either a percent or an amount off.")
-        return within_ceiling(self, data)
-
-
-def within_ceiling(form: forms.BaseForm, data: dict) -> dict:
-    """Money fields of a model form: sign and the ceiling, checked like every other entry."""
-    for name, value in list(data.items()):
-        if isinstance(value, Money):
-            try:
-                data[name] = money.within_ceiling(value)
-            except money.MoneyError as exc:
-                form.add_error(name, str(exc))
-                continue
-            if value.amount < 0:
-                form.add_error(name, "Amounts cannot be negative.")
-    return data
+        return data
 
 
 TERMS = [
