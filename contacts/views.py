@@ -11,11 +11,12 @@ from contacts.selectors import search_contacts
 from core.forms import form_changes
 from core.htmx import form_data, form_status, render_screen
 from core.pagination import keyset_page
+from core.params import search_text
 
 
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
+    q = search_text(request.GET.get("q"))
     contacts, cursor = keyset_page(search_contacts(q), "created_at", request.GET.get("after"))
     next_url = f"?{urlencode({'q': q, 'after': cursor})}" if cursor else None
     context = {"contacts": contacts, "q": q, "next_url": next_url}

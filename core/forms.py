@@ -49,6 +49,9 @@ class DayField(forms.DateField):
             raise forms.ValidationError("Enter a day in this century.")
 
 
+NEGATIVE_AMOUNT = "Enter an amount of zero or more."
+
+
 class AmountField(forms.CharField):
     """Money typed by a rep, in the currency the form sets; refused, never rounded."""
 
@@ -59,9 +62,13 @@ class AmountField(forms.CharField):
         if not value:
             return None
         try:
-            return money.within_ceiling(money.parse(value, self.currency))
+            amount = money.within_ceiling(money.parse(value, self.currency))
         except money.MoneyError as exc:
             raise forms.ValidationError(str(exc)) from None
+        if amount.amount < 0:
+            # No field takes a negative amount: a discount or refund is typed as what it takes off.
+            raise forms.ValidationError(NEGATIVE_AMOUNT)
+        return amount
 
 
 def bound_fields(form: forms.BaseForm, *, card_fields: tuple[str, ...] = ()) -> None:

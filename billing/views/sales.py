@@ -18,7 +18,7 @@ from core.action_views import require_perm
 from core.errors import ActionError
 from core.forms import ReasonForm
 from core.htmx import form_data, form_status
-from core.params import object_id
+from core.params import object_id, search_text
 from offers.actions import store_offer
 from offers.forms import LineFormSet, line_initial
 from offers.lines import SaleLine
@@ -73,7 +73,7 @@ def sale_new(request: HttpRequest) -> HttpResponse:
     require_perm(request, "billing.sell")
     contact_id = request.POST.get("contact") or request.GET.get("contact")
     if not contact_id:
-        q = request.GET.get("q", "").strip()
+        q = search_text(request.GET.get("q"))
         found = list(search_contacts(q)[:20]) if q else []
         return render(request, "billing/sale.html", {"q": q, "found": found, "picking": True})
     contact = get_object_or_404(Contact, pk=object_id(contact_id))
