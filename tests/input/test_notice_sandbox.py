@@ -65,4 +65,4 @@ def test_the_policy_page_refuses_unknown_variables_and_lists_the_allowed_ones(ma
     assert "Unknown variable {{ contact.payment_methods.all.0.token }}" in text(response)
     page = text(manager_client.get(reverse("dunning:policy-create")))
     for name in notice_templates.VARIABLES:
-        assert "{{ %s }}" % name in page
+        assert "{{ " + name + " }}" in page
