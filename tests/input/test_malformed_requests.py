@@ -45,6 +45,7 @@ BAD = {
     "choice": ["bogus", "x" * 300, "\x00"],
     "id": ["abc", "-1", "9" * 40, "999999", "1.5"],
 }
+FORGED_CURSOR = "2026-01-01T00:00:00+00:00_" + "9" * 40
 LINES = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0"}
 SOON = (dt.date.today() + dt.timedelta(days=10)).isoformat()
 
@@ -216,7 +217,7 @@ def test_malformed_requests_get_field_errors_and_write_nothing(world, manager):
     for name, params in QUERIES.items():
         url = url_for(world, name)
         for param in params:
-            for value in itertools.chain(BAD["id"], BAD["text"]):
+            for value in itertools.chain(BAD["id"], BAD["text"], [FORGED_CURSOR]):
                 requests.append((url, f"GET {name} ?{param}", {param: value, "_get": True}))
     assert len(requests) >= 200
 
