@@ -76,6 +76,11 @@ def pause_collection(
     return case
 
 
+def _notice_text(pk: int | None) -> dict | None:
+    fields = ("subject", "body_text", "body_html")
+    return NoticeTemplate.objects.filter(pk=pk).values(*fields).first() if pk else None
+
+
 def save_policy(
     policy: DunningPolicy,
     *,
@@ -98,14 +103,20 @@ def save_policy(
                 is_default=False
             )
         policy.save()
+        before = {} if created else {k: str(v) for k, v in changes.items()}
+        after = {k: str(getattr(policy, k)) for k in changes}
         for notice in notices:
             notice.policy = policy
+            old = _notice_text(notice.pk)
             notice.save()
+            # A notice is what customers read: its text changes are part of the policy's event.
+            if (new := _notice_text(notice.pk)) != old:
+                before[f"notice {notice.kind}"], after[f"notice {notice.kind}"] = old, new
         audit.record(
             "dunning_policy.created" if created else "dunning_policy.changed",
             policy,
             actor=actor,
-            before={} if created else {k: str(v) for k, v in changes.items()},
-            after={k: str(getattr(policy, k)) for k in changes},
+            before=before,
+            after=after,
         )
     return policy

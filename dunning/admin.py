@@ -40,9 +40,17 @@ class DunningPolicyAdmin(admin.ModelAdmin):
     form = DunningPolicyForm
 
     def save_model(self, request, obj: DunningPolicy, form, change: bool) -> None:
+        """Saved with its notices in save_related, as one audited action."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
         # The settings page's action, so an admin edit hands over the default and is audited
-        # alike (the notice inlines are saved after it, by the admin).
-        save_policy(obj, changes=form_changes(form), actor=request.user)
+        # alike, notice texts included, in one event.
+        notices = []
+        for formset in formsets:
+            notices += formset.save(commit=False)
+            for gone in formset.deleted_objects:
+                gone.delete()
+        save_policy(form.instance, changes=form_changes(form), notices=notices, actor=request.user)
 
 
 class DunningAttemptInline(ViewOnlyInline):

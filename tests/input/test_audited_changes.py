@@ -8,6 +8,7 @@ from djmoney.money import Money
 from contacts.actions import update_contact
 from core.errors import NotAllowed
 from core.models import AuditEvent
+from dunning.policies import default_policy
 from offers.models import Coupon, Product
 from tests.factories import PartnerFactory
 
@@ -112,3 +113,39 @@ def test_admin_edits_of_products_coupons_and_contacts_are_audited(
     assert admin_client.post(edit, data).status_code == 302
     event = AuditEvent.objects.get(action="contact.changed")
     assert event.after == {"email": "new@example.com"}
+
+
+def test_an_admin_edit_of_a_notice_is_in_the_policys_one_audit_event(admin_client):
+    policy = default_policy()
+    first = policy.notices.get(kind="first")
+    url = reverse("admin:dunning_dunningpolicy_change", args=[policy.pk])
+    data = {
+        "name": policy.name,
+        "is_default": "on",
+        "interval_days": "3",
+        "window_days": "90",
+        "days": "",
+        "max_attempts": "30",
+        "stop_on_hard_decline": "on",
+        "retry_on_card_update": "on",
+        "final_action": "write_off",
+        "notices-TOTAL_FORMS": "3",
+        "notices-INITIAL_FORMS": "3",
+    }
+    for i, notice in enumerate(policy.notices.order_by("pk")):
+        data |= {
+            f"notices-{i}-id": notice.pk,
+            f"notices-{i}-policy": policy.pk,
+            f"notices-{i}-kind": notice.kind,
+            f"notices-{i}-subject": notice.subject,
+            f"notices-{i}-body_text": notice.body_text,
+            f"notices-{i}-body_html": "",
+        }
+        if notice == first:
+            data[f"notices-{i}-subject"] = "Pay up, {{ contact.first_name }}"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    event = AuditEvent.objects.get(action="dunning_policy.changed")
+    assert event.before["notice first"]["subject"] == first.subject
+    assert event.after["notice first"]["subject"] == "Pay up, {{ contact.first_name }}"
