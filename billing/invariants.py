@@ -3,7 +3,6 @@
 Used by `manage.py verify_ledger` and by the tests after every step of a random run.
 """
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,9 +17,7 @@ from billing.models import Account, Invoice, LedgerEntry, Payment, Refund
 from billing.selectors import with_amounts
 from core import money
 from core.models import AuditEvent
-
-# A run of 13-19 digits (spaces or dashes allowed) standing alone, not inside a hex digest.
-_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])")
+from core.validators import holds_card_number
 
 
 def unbalanced_journals() -> Iterator[str]:
@@ -225,16 +222,6 @@ def audited() -> Iterator[str]:
             yield f"{model.__name__} {pk} has no audit event"
 
 
-def luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def card_numbers() -> Iterator[str]:
     """No Luhn-valid run of 13-19 digits in any text column of any table."""
     for model in apps.get_models():
@@ -255,10 +242,8 @@ def card_numbers() -> Iterator[str]:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
                 for (value,) in cursor.fetchall():
-                    for run in _CANDIDATE.findall(value or ""):
-                        digits = re.sub(r"\D", "", run)
-                        if 13 <= len(digits) <= 19 and luhn(digits):
-                            yield f"{model._meta.db_table}.{column} holds a card-like number"
+                    if holds_card_number(value):
+                        yield f"{model._meta.db_table}.{column} holds a card-like number"
 
 
 CHECKS = {

@@ -1,5 +1,7 @@
 """The rules a sale's lines must meet before billing acts on them (offers.lines holds the line)."""
 
+from django.conf import settings
+
 from billing import errors
 from core import money
 from offers.lines import SaleLine
@@ -16,28 +18,36 @@ def validate_lines(lines: list[SaleLine]) -> str:
     for line in lines:
         if line.quantity < 1:
             raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
-        for name, value in (("unit_price", line.price), ("discount", line.discount)):
+        if line.quantity > settings.PAYDESK_MAX_QUANTITY:
+            raise errors.InvalidRequest(
+                f"Sell at most {settings.PAYDESK_MAX_QUANTITY} on one line.", field="quantity"
+            )
+        terms = line.payment_terms
+        amounts = (
+            ("unit_price", line.price),
+            ("discount", line.discount),
+            ("initial", terms.initial),
+            ("trial_price", terms.trial_price),
+        )
+        for name, value in amounts:
             if value is None:
                 continue
             if str(value.currency) != currency:
                 raise errors.CurrencyMismatch(errors.MIXED_CURRENCIES, field=name)
             try:
-                money.validate(value)
+                money.within_ceiling(value)
             except money.MoneyError as exc:
                 raise errors.InvalidAmount(str(exc), field=name) from None
             if value.amount < 0:
                 raise errors.InvalidAmount("Amounts cannot be negative.", field=name)
+        try:
+            money.within_ceiling(line.total)
+        except money.MoneyError as exc:
+            raise errors.InvalidAmount(
+                f"The line's total is too large. {exc}", field="quantity"
+            ) from None
         if line.discount and line.discount > line.subtotal:
             raise errors.InvalidAmount("A discount cannot exceed its line.", field="discount")
-        terms = line.payment_terms
-        for name, value in (("initial", terms.initial), ("trial_price", terms.trial_price)):
-            if value is not None:
-                if str(value.currency) != currency:
-                    raise errors.CurrencyMismatch(errors.MIXED_CURRENCIES, field=name)
-                try:
-                    money.validate(value)
-                except money.MoneyError as exc:
-                    raise errors.InvalidAmount(str(exc), field=name) from None
         if terms.kind == "payment_plan" and terms.initial > line.total:
             raise errors.InvalidAmount(
                 "The amount paid now cannot exceed the line's total.", field="initial"

@@ -242,6 +242,12 @@ PAYDESK_REP_MAX_REFUND = env_limits(
 )
 PAYDESK_REP_MAX_DISCOUNT_PERCENT = env_int("PAYDESK_REP_MAX_DISCOUNT_PERCENT", 20)
 
+# The largest single amount any field accepts, in minor units of its currency (core.money):
+# the gateway's largest charge, so 999,999.99 USD, 99,999,999 JPY, 99,999.999 KWD.
+PAYDESK_MAX_AMOUNT_MINOR = env_int("PAYDESK_MAX_AMOUNT_MINOR", 99_999_999, minimum=1)
+# The most units of a product on one sale line.
+PAYDESK_MAX_QUANTITY = env_int("PAYDESK_MAX_QUANTITY", 10_000, minimum=1)
+
 # Dunning: the most charges one minute of sweeps may send, so a backlog never floods the gateway.
 PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE = env_int(
     "PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE", 300, minimum=1

@@ -1,9 +1,10 @@
 from django import forms
 
 from contacts.models import Contact
+from core.forms import BoundedForm
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(BoundedForm, forms.ModelForm):
     class Meta:
         model = Contact
         fields = [

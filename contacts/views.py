@@ -4,16 +4,19 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from contacts.actions import update_contact
 from contacts.forms import ContactForm
 from contacts.models import Contact
 from contacts.selectors import search_contacts
+from core.forms import form_changes
 from core.htmx import form_data, form_status, render_screen
 from core.pagination import keyset_page
+from core.params import search_text
 
 
 @permission_required("contacts.view_contact", raise_exception=True)
 def contact_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
+    q = search_text(request.GET.get("q"))
     contacts, cursor = keyset_page(search_contacts(q), "created_at", request.GET.get("after"))
     next_url = f"?{urlencode({'q': q, 'after': cursor})}" if cursor else None
     context = {"contacts": contacts, "q": q, "next_url": next_url}
@@ -24,7 +27,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(form_data(request))
     if request.method == "POST" and form.is_valid():
-        return redirect(form.save())
+        changes = form_changes(form)
+        return redirect(
+            update_contact(form.save(commit=False), changes=changes, actor=request.user)
+        )
     context = {"form": form, "title": "New contact"}
     return render(request, "contacts/contact_form.html", context, status=form_status(form))
 
@@ -34,6 +40,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactForm(form_data(request), instance=contact)
     if request.method == "POST" and form.is_valid():
-        return redirect(form.save())
+        changes = form_changes(form)
+        return redirect(
+            update_contact(form.save(commit=False), changes=changes, actor=request.user)
+        )
     context = {"form": form, "title": f"Edit {contact.name}", "contact": contact}
     return render(request, "contacts/contact_form.html", context, status=form_status(form))

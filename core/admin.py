@@ -2,19 +2,15 @@
 
 `ViewOnlyAdmin` is for rows that only code may write: the audit trail, idempotency keys, the
 ledger, money records. Staff can find and read them; the admin offers no add, change or delete,
-so a POST to a change page is refused (403) rather than quietly saved.
-
-`MoneyValidatingForm` holds the admin to the same money rule as every other boundary
-(DESIGN.md): an amount with more decimals than its currency has is refused, never rounded.
+so a POST to a change page is refused (403) rather than quietly saved. Admin forms that edit
+money use core.forms.MoneyModelForm, the catalogue screens' rule.
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.utils.text import Truncator
-from djmoney.money import Money
 
-from core import clock, money
+from core import clock
 from core.models import AuditEvent, ClockOffset, IdempotencyKey
 
 
@@ -49,20 +45,6 @@ class ViewOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-class MoneyValidatingForm(forms.ModelForm):
-    """Refuse amounts with more decimals than their currency has (1.5 JPY, 10.005 USD)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        for name, value in list(cleaned.items()):
-            if isinstance(value, Money):
-                try:
-                    cleaned[name] = money.validate(value)
-                except money.MoneyError as exc:
-                    self.add_error(name, str(exc))
-        return cleaned
 
 
 @admin.register(AuditEvent)

@@ -24,6 +24,7 @@ from fractions import Fraction
 import moneyed
 from babel import Locale
 from babel.numbers import format_currency
+from django.conf import settings
 from djmoney.money import Money
 
 # The largest exponent in use; DB columns are MoneyField(decimal_places=3).
@@ -48,6 +49,10 @@ class UnknownCurrency(MoneyError):
 
 class TooManyDecimals(MoneyError):
     """More significant decimals than the currency has; refused because rounding would be silent."""
+
+
+class AboveCeiling(MoneyError):
+    """Larger than any single amount Paydesk accepts (settings.PAYDESK_MAX_AMOUNT_MINOR)."""
 
 
 class CurrencyMismatch(MoneyError):
@@ -107,6 +112,23 @@ def parse(value: str | Decimal | int, currency: str) -> Money:
         # A float has already lost the exact value the user meant.
         raise TypeError(f"Expected str, Decimal or int, got {type(value).__name__}")
     return validate(Money(amount, currency))
+
+
+def ceiling(currency: str) -> Money:
+    """The largest amount one field accepts in `currency`: the gateway's largest charge."""
+    return from_minor_units(settings.PAYDESK_MAX_AMOUNT_MINOR, currency)
+
+
+def within_ceiling(money: Money) -> Money:
+    """The validated amount, refused if its size (either sign) is above the ceiling.
+
+    Every money entry point calls this, form and action alike, so an absurd amount is a field
+    error and never a database overflow or a charge nobody meant."""
+    valid = validate(money)
+    if abs(to_minor_units(valid)) > settings.PAYDESK_MAX_AMOUNT_MINOR:
+        limit = ceiling(valid.currency.code)
+        raise AboveCeiling(f"Enter at most {limit.amount:,} {limit.currency.code}.")
+    return valid
 
 
 def to_minor_units(money: Money) -> int:

@@ -22,7 +22,8 @@ def keyset_page(
             moment, pk = dt.datetime.fromisoformat(stamp), int(pk)
         except ValueError:
             moment = None
-        if moment is not None:
+        # A cursor is the client's to forge: one naming no possible row starts at the top.
+        if moment is not None and 0 < pk < 2**63:
             qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
     rows = list(qs.order_by(f"-{field}", "-pk")[: size + 1])
     more = len(rows) > size

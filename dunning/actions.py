@@ -10,6 +10,7 @@ from django.db import transaction
 from billing.errors import InvalidRequest, InvalidTransition, NotAllowed
 from billing.models import Invoice
 from billing.permissions import require_reason
+from billing.steps.inputs import checked_day
 from core import audit, clock
 from dunning.models import DunningCase, DunningPolicy, NoticeTemplate
 from dunning.transitions import OPEN, move
@@ -56,6 +57,7 @@ def pause_collection(
     reason = require_reason(reason)
     if until <= clock.now():
         raise InvalidRequest("Pause until a later time.", field="until")
+    checked_day(until.date(), field="until")
     with transaction.atomic(durable=True):
         case = _locked_case(invoice, "pause this collection")
         if case.status != DunningCase.Status.ACTIVE:
@@ -72,6 +74,11 @@ def pause_collection(
             after={"until": until.isoformat()},
         )
     return case
+
+
+def _notice_text(pk: int | None) -> dict | None:
+    fields = ("subject", "body_text", "body_html")
+    return NoticeTemplate.objects.filter(pk=pk).values(*fields).first() if pk else None
 
 
 def save_policy(
@@ -96,14 +103,20 @@ def save_policy(
                 is_default=False
             )
         policy.save()
+        before = {} if created else {k: str(v) for k, v in changes.items()}
+        after = {k: str(getattr(policy, k)) for k in changes}
         for notice in notices:
             notice.policy = policy
+            old = _notice_text(notice.pk)
             notice.save()
+            # A notice is what customers read: its text changes are part of the policy's event.
+            if (new := _notice_text(notice.pk)) != old:
+                before[f"notice {notice.kind}"], after[f"notice {notice.kind}"] = old, new
         audit.record(
             "dunning_policy.created" if created else "dunning_policy.changed",
             policy,
             actor=actor,
-            before={} if created else {k: str(v) for k, v in changes.items()},
-            after={k: str(getattr(policy, k)) for k in changes},
+            before=before,
+            after=after,
         )
     return policy

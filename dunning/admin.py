@@ -8,13 +8,15 @@ List pages select the foreign keys they show, so a page's query count does not g
 from django.contrib import admin
 
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
+from core.forms import form_changes
 from dunning.actions import save_policy
-from dunning.forms import DunningPolicyForm, policy_changes
+from dunning.forms import DunningPolicyForm, NoticeForm
 from dunning.models import DunningAttempt, DunningCase, DunningPolicy, NoticeSent, NoticeTemplate
 
 
 class NoticeTemplateInline(admin.StackedInline):
     model = NoticeTemplate
+    form = NoticeForm  # the settings page's checks: known variables only, no card numbers
     extra = 0
     max_num = len(NoticeTemplate.Kind.choices)
 
@@ -38,9 +40,17 @@ class DunningPolicyAdmin(admin.ModelAdmin):
     form = DunningPolicyForm
 
     def save_model(self, request, obj: DunningPolicy, form, change: bool) -> None:
+        """Saved with its notices in save_related, as one audited action."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
         # The settings page's action, so an admin edit hands over the default and is audited
-        # alike (the notice inlines are saved after it, by the admin).
-        save_policy(obj, changes=policy_changes(form), actor=request.user)
+        # alike, notice texts included, in one event.
+        notices = []
+        for formset in formsets:
+            notices += formset.save(commit=False)
+            for gone in formset.deleted_objects:
+                gone.delete()
+        save_policy(form.instance, changes=form_changes(form), notices=notices, actor=request.user)
 
 
 class DunningAttemptInline(ViewOnlyInline):

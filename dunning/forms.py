@@ -4,11 +4,12 @@ import datetime as dt
 import re
 
 from django import forms
-from django.core.validators import MinValueValidator
-from django.template import Template, TemplateSyntaxError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.template import TemplateSyntaxError
 from django.utils import timezone
 
-from core.forms import ActionForm, reason_field
+from core.forms import ActionForm, BoundedForm, DayField, reason_field
+from dunning import notice_templates
 from dunning.models import DunningPolicy, NoticeTemplate
 from dunning.policies import DEFAULT_NOTICES
 
@@ -16,11 +17,7 @@ DAYS_FORMAT = "Enter whole days after the failure, like 1, 3, 7."
 
 
 class PauseCollectionForm(ActionForm):
-    until = forms.DateField(
-        label="Pause until",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Retries start again that day.",
-    )
+    until = DayField(label="Pause until", help_text="Retries start again that day.")
     reason = reason_field()
 
     def clean_until(self) -> dt.datetime:
@@ -48,7 +45,13 @@ class DaysField(forms.CharField):
         return ", ".join(str(d) for d in value) if isinstance(value, list) else value
 
 
-class DunningPolicyForm(forms.ModelForm):
+# Beyond these a schedule is a typo: retries years apart, or a window no case lives to see.
+MAX_INTERVAL_DAYS = 365
+MAX_WINDOW_DAYS = 3650
+MAX_ATTEMPTS = 100
+
+
+class DunningPolicyForm(BoundedForm, forms.ModelForm):
     days = DaysField(
         required=False,
         label="Or these days after the failure",
@@ -80,10 +83,16 @@ class DunningPolicyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("interval_days", "window_days", "max_attempts"):
-            self.fields[name].min_value = 1
-            self.fields[name].validators.append(MinValueValidator(1))
-            self.fields[name].widget.attrs["min"] = 1
+        maxima = {
+            "interval_days": MAX_INTERVAL_DAYS,
+            "window_days": MAX_WINDOW_DAYS,
+            "max_attempts": MAX_ATTEMPTS,
+        }
+        for name, most in maxima.items():
+            field = self.fields[name]
+            field.min_value, field.max_value = 1, most
+            field.validators += [MinValueValidator(1), MaxValueValidator(most)]
+            field.widget.attrs.update(min=1, max=most)
 
     def _get_validation_exclusions(self):
         # "One default policy" is kept by dunning.actions.save_policy, which hands the flag over
@@ -92,7 +101,7 @@ class DunningPolicyForm(forms.ModelForm):
         return {*super()._get_validation_exclusions(), "is_default"}
 
 
-class NoticeForm(forms.ModelForm):
+class NoticeForm(BoundedForm, forms.ModelForm):
     class Meta:
         model = NoticeTemplate
         fields = ["subject", "body_text", "body_html"]
@@ -105,9 +114,16 @@ class NoticeForm(forms.ModelForm):
     def _template(self, name: str) -> str:
         value = self.cleaned_data[name]
         try:
-            Template(value)  # a broken template would only fail when the notice is sent
+            # A broken template would only fail when the notice is sent.
+            unknown = notice_templates.unknown_variables(value)
         except TemplateSyntaxError as exc:
             raise forms.ValidationError(f"Template error: {exc}") from None
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown variable {{{{ {unknown[0]} }}}}: notices may use only "
+                + ", ".join(notice_templates.VARIABLES)
+                + "."
+            )
         return value
 
     def clean_subject(self) -> str:
@@ -132,10 +148,3 @@ def notice_forms(data, policy: DunningPolicy | None) -> list[NoticeForm]:
         form.label = label
         found.append(form)
     return found
-
-
-def policy_changes(form: DunningPolicyForm) -> dict:
-    """The fields the form changed, each with its old value (None on a new policy)."""
-    if form.instance.pk is None:
-        return dict.fromkeys(form.changed_data)
-    return {k: form.initial.get(k) for k in form.changed_data}

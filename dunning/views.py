@@ -18,15 +18,16 @@ from billing.forms import RetryForm
 from billing.models import Invoice
 from billing.selectors import with_amounts
 from core.action_views import require_perm, run_action
-from core.forms import ReasonForm
+from core.forms import ReasonForm, form_changes
 from core.htmx import announce_change, form_data, render_screen
+from core.params import object_id
+from dunning import notice_templates
 from dunning.actions import pause_collection, save_policy, stop_collection
 from dunning.forms import (
     DunningPolicyForm,
     PauseCollectionForm,
     StopCollectionForm,
     notice_forms,
-    policy_changes,
 )
 from dunning.models import DunningCase, DunningPolicy
 from dunning.selectors import OPEN, attempt_dates, collections_queue, policies, queue_counts
@@ -221,7 +222,7 @@ def _policy_form(request: HttpRequest, policy: DunningPolicy) -> HttpResponse:
         if valid:
             saved = save_policy(
                 form.save(commit=False),
-                changes=policy_changes(form),
+                changes=form_changes(form),
                 notices=[n.save(commit=False) for n in notices],
                 actor=request.user,
             )
@@ -229,7 +230,13 @@ def _policy_form(request: HttpRequest, policy: DunningPolicy) -> HttpResponse:
             return redirect("dunning:policy-list")
     bad = form.is_bound and not (form.is_valid() and all(n.is_valid() for n in notices))
     bad = bad and request.POST.get("intent") != "preview"
-    context = {"form": form, "notices": notices, "policy": policy, **_preview(form)}
+    context = {
+        "form": form,
+        "notices": notices,
+        "policy": policy,
+        "notice_variables": notice_templates.VARIABLES,
+        **_preview(form),
+    }
     return render(request, "dunning/policy_form.html", context, status=422 if bad else 200)
 
 
@@ -251,6 +258,6 @@ def policy_preview(request: HttpRequest) -> HttpResponse:
     ):
         raise PermissionDenied
     pk = request.POST.get("policy")
-    policy = get_object_or_404(DunningPolicy, pk=pk) if pk else DunningPolicy()
+    policy = get_object_or_404(DunningPolicy, pk=object_id(pk)) if pk else DunningPolicy()
     form = DunningPolicyForm(form_data(request), instance=policy)
     return render(request, "dunning/policy_form.html#attempt-preview", _preview(form))

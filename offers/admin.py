@@ -11,13 +11,21 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from core.admin import MoneyValidatingForm
+from core.forms import MoneyModelForm, form_changes
+from offers.actions import save_catalogue_item
 from offers.models import Coupon, Offer, OfferLine, Product
 
 
+class AuditedCatalogueAdmin(admin.ModelAdmin):
+    """Saves through the audited action the catalogue screens use."""
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        save_catalogue_item(obj, changes=form_changes(form), actor=request.user)
+
+
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
-    form = MoneyValidatingForm
+class ProductAdmin(AuditedCatalogueAdmin):
+    form = MoneyModelForm
     list_display = ["name", "sku", "price", "active", "delivery_email", "access"]
     list_filter = ["active", "access", "delivery_email", "price_currency"]
     search_fields = ["name", "sku"]
@@ -39,7 +47,7 @@ class OfferLineFormSet(BaseInlineFormSet):
 
 class OfferLineInline(admin.TabularInline):
     model = OfferLine
-    form = MoneyValidatingForm
+    form = MoneyModelForm
     formset = OfferLineFormSet
     fields = ["position", "product", "quantity", "unit_price", "discount", "terms"]
     autocomplete_fields = ["product"]
@@ -47,7 +55,7 @@ class OfferLineInline(admin.TabularInline):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AuditedCatalogueAdmin):
     list_display = ["name", "version", "currency", "archived", "created_at"]
     list_filter = ["archived", "currency", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["name", "=family"]
@@ -60,8 +68,8 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
-    form = MoneyValidatingForm
+class CouponAdmin(AuditedCatalogueAdmin):
+    form = MoneyModelForm
     list_display = ["code", "percent_off", "amount_off", "duration", "charges", "active"]
     list_filter = ["active", "duration", "valid_until"]
     search_fields = ["code"]

@@ -6,18 +6,18 @@ from django.conf import settings
 
 from core import money
 from core.errors import ActionError
-from core.forms import AmountField
+from core.forms import AmountField, BoundedForm, MoneyModelForm
 from offers.lines import SaleLine
 from offers.models import Coupon, Product
-from offers.terms import UNITS, PaymentTerms
+from offers.terms import MAX_EVERY, MAX_INSTALLMENTS, MAX_TRIAL_DAYS, UNITS, PaymentTerms
 
 
-class OfferForm(forms.Form):
+class OfferForm(BoundedForm, forms.Form):
     name = forms.CharField(max_length=200)
     currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(MoneyModelForm):
     class Meta:
         model = Product
         fields = [
@@ -34,7 +34,7 @@ class ProductForm(forms.ModelForm):
         ]
 
 
-class CouponForm(forms.ModelForm):
+class CouponForm(MoneyModelForm):
     class Meta:
         model = Coupon
         fields = ["code", "percent_off", "amount_off", "duration", "charges", "valid_until"]
@@ -55,20 +55,24 @@ TERMS = [
 UNIT_CHOICES = [(u, u) for u in UNITS]
 
 
-class LineForm(forms.Form):
+class LineForm(BoundedForm, forms.Form):
     """One row of the sale grid (also used for offers and replacement invoices)."""
 
     product = forms.ModelChoiceField(queryset=Product.objects.filter(active=True), required=False)
-    quantity = forms.IntegerField(min_value=1, initial=1)
+    quantity = forms.IntegerField(min_value=1, max_value=settings.PAYDESK_MAX_QUANTITY, initial=1)
     unit_price = AmountField(required=False, help_text="Empty: the product's price.")
     discount = AmountField(required=False)
     terms = forms.ChoiceField(choices=TERMS, initial="one_time")
-    every = forms.IntegerField(min_value=1, initial=1, required=False)
+    every = forms.IntegerField(
+        min_value=1, max_value=max(MAX_EVERY.values()), initial=1, required=False
+    )
     unit = forms.ChoiceField(choices=UNIT_CHOICES, initial="month")
-    trial_days = forms.IntegerField(min_value=0, initial=0, required=False)
+    trial_days = forms.IntegerField(
+        min_value=0, max_value=MAX_TRIAL_DAYS, initial=0, required=False
+    )
     trial_price = AmountField(required=False)
     paid_now = AmountField(required=False, label="Paid now (plan)")
-    installments = forms.IntegerField(min_value=1, required=False)
+    installments = forms.IntegerField(min_value=1, max_value=MAX_INSTALLMENTS, required=False)
 
     # Action error fields that have another name here.
     ALIASES = {"initial": "paid_now"}
@@ -90,6 +94,8 @@ class LineForm(forms.Form):
             self.add_error(
                 "unit_price", f"{product} is priced in {product.price.currency}: enter a price."
             )
+        if self.errors:
+            return data  # the terms are built from clean fields only (a missing one is an error)
         try:
             data["payment_terms"] = self._terms(data)
         except ValueError as exc:
@@ -145,7 +151,11 @@ class BaseLineFormSet(forms.BaseFormSet):
         return any(form.add_action_error(exc) for form in filled[:1])
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=2)
+# A sale has at most 50 lines: the management form's count is the client's to forge.
+MAX_LINES = 50
+LineFormSet = forms.formset_factory(
+    LineForm, formset=BaseLineFormSet, extra=2, max_num=MAX_LINES, absolute_max=MAX_LINES
+)
 
 
 def _typed(amount) -> str:

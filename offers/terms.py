@@ -13,6 +13,12 @@ Unit = Literal["day", "week", "month", "year"]
 UNITS: tuple[Unit, ...] = ("day", "week", "month", "year")
 Kind = Literal["one_time", "subscription", "payment_plan"]
 
+# The longest interval between charges (ten years in any unit), trial and plan: beyond these a
+# date computation overflows or one request builds millions of rows.
+MAX_EVERY: dict[str, int] = {"day": 3650, "week": 520, "month": 120, "year": 10}
+MAX_TRIAL_DAYS = 730
+MAX_INSTALLMENTS = 360
+
 
 @dataclass(frozen=True)
 class PaymentTerms:
@@ -31,11 +37,19 @@ class PaymentTerms:
             raise ValueError(f"Charge every day, week, month or year, not {self.unit!r}")
         if self.every < 1:
             raise ValueError("The interval must be at least 1")
+        if self.every > MAX_EVERY[self.unit]:
+            raise ValueError(f"Charge at least every {MAX_EVERY[self.unit]} {self.unit}s")
         if self.trial_days < 0:
             raise ValueError("A trial cannot be negative")
+        if self.trial_days > MAX_TRIAL_DAYS:
+            raise ValueError(f"A trial lasts at most {MAX_TRIAL_DAYS} days")
+        if self.trial_price is not None and self.trial_price.amount < 0:
+            raise ValueError("A trial price cannot be negative")
         if self.kind == "payment_plan":
             if self.installments < 1:
                 raise ValueError("A payment plan needs at least one installment after the first")
+            if self.installments > MAX_INSTALLMENTS:
+                raise ValueError(f"A payment plan has at most {MAX_INSTALLMENTS} installments")
             if self.initial is None or self.initial.amount < 0:
                 raise ValueError("A payment plan needs the amount paid now (it may be zero)")
 

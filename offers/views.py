@@ -7,8 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from core.errors import ActionError
+from core.forms import form_changes
 from core.htmx import form_data, form_status
-from offers.actions import store_offer
+from offers.actions import archive_catalogue_item, save_catalogue_item, store_offer
 from offers.forms import (
     CouponForm,
     LineFormSet,
@@ -43,12 +45,18 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
         sale = lines.sale_lines()
         if sale:
             data = form.cleaned_data
-            new = store_offer(
-                data["name"], data["currency"], sale, actor=request.user, replaces=offer
-            )
-            messages.success(request, f"Saved {new}.")
-            return redirect("offers:offer-list")
-        form.add_error(None, "Add at least one line.")
+            try:
+                new = store_offer(
+                    data["name"], data["currency"], sale, actor=request.user, replaces=offer
+                )
+            except ActionError as exc:
+                if exc.field in form.fields or not lines.add_action_error(exc):
+                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, f"Saved {new}.")
+                return redirect("offers:offer-list")
+        else:
+            form.add_error(None, "Add at least one line.")
     context = {"form": form, "lines": lines, "offer": offer}
     status = max(form_status(form), form_status(lines))
     return render(request, "offers/offer_form.html", context, status=status)
@@ -68,15 +76,16 @@ def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("offers.change_offer", raise_exception=True)
 def offer_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    Offer.objects.filter(pk=pk).update(archived=True)
+    archive_catalogue_item(get_object_or_404(Offer, pk=pk), actor=request.user)
     return redirect("offers:offer-list")
 
 
 def _model_form(request, form_class, instance, *, title, back) -> HttpResponse:
     form = form_class(form_data(request), instance=instance)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved {form.instance}.")
+        changes = form_changes(form)
+        saved = save_catalogue_item(form.save(commit=False), changes=changes, actor=request.user)
+        messages.success(request, f"Saved {saved}.")
         return redirect(back)
     context = {"form": form, "title": title, "back": back}
     return render(request, "offers/simple_form.html", context, status=form_status(form))
@@ -106,7 +115,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("offers.change_product", raise_exception=True)
 def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    Product.objects.filter(pk=pk).update(active=False)
+    archive_catalogue_item(get_object_or_404(Product, pk=pk), actor=request.user)
     return redirect("offers:product-list")
 
 
@@ -134,5 +143,5 @@ def coupon_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("offers.change_coupon", raise_exception=True)
 def coupon_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    Coupon.objects.filter(pk=pk).update(active=False)
+    archive_catalogue_item(get_object_or_404(Coupon, pk=pk), actor=request.user)
     return redirect("offers:coupon-list")

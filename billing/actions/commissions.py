@@ -14,9 +14,10 @@ from django.db import transaction
 
 from billing import ledger
 from billing.models import Account, Commission, Invoice
-from billing.permissions import require
+from billing.permissions import optional_reason, require
 from billing.steps import keys
 from billing.steps.commissions import recompute
+from billing.steps.inputs import checked_text
 from billing.transitions import move
 from core import audit, clock
 
@@ -25,7 +26,7 @@ def rerun_commissions(invoice: Invoice, *, actor: User, reason: str = "") -> lis
     """Bring the invoice's commissions to what is owed now; returns the rows it created or
     cancelled (none when nothing changed, so a second run posts nothing)."""
     require(actor, "rerun_commissions", "re-run commissions")
-    return recompute(invoice.pk, actor=actor, reason=(reason or "").strip() or "re-run")
+    return recompute(invoice.pk, actor=actor, reason=optional_reason(reason) or "re-run")
 
 
 def _lock(pk: int) -> Commission:
@@ -59,7 +60,7 @@ def pay_commission(
     commission: Commission, *, actor: User, reference: str = "", idempotency_key: str | None = None
 ) -> Commission:
     require(actor, "manage_commissions", "pay commissions")
-    reference = (reference or "").strip()
+    reference = checked_text((reference or "").strip(), field="reference", max_length=200)
 
     with transaction.atomic(durable=True):
         slot = keys.claim(idempotency_key, "pay_commission", {"commission": commission.pk})

@@ -11,10 +11,11 @@ from djmoney.money import Money
 from billing import errors, events, followups, ledger, limits
 from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
-from billing.permissions import require, require_reason
+from billing.permissions import optional_reason, require, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
 from billing.steps import charging, invoicing, keys, locks
 from billing.steps.amounts import checked_amount
+from billing.steps.inputs import checked_text
 from billing.transitions import check, move
 from core import audit, clock, money
 
@@ -116,6 +117,7 @@ def mark_invoice_paid(
         amount = checked_amount(amount, invoice.currency)
     if paid_at and paid_at > clock.now():
         raise errors.InvalidRequest("The payment date cannot be in the future.", field="paid_at")
+    reference = checked_text(reference.strip(), field="reference", max_length=200)
     params = {"invoice": invoice.pk, "amount": str(amount), "method": method, "ref": reference}
 
     with transaction.atomic(durable=True):
@@ -153,6 +155,7 @@ def retry_invoice(
 ) -> Payment:
     """Charge a card now for everything still due on an open invoice."""
     require(actor, "retry_charge", "charge invoices again")
+    reason = optional_reason(reason)
     card = charging.usable_card(invoice.contact, payment_method or default_card_for(invoice))
     params = {"invoice": invoice.pk, "card": card.pk}
 

@@ -7,6 +7,7 @@ money follows when a period is billed. Prorations and refunds post their own jou
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from djmoney.money import Money
@@ -14,11 +15,12 @@ from djmoney.money import Money
 from billing import errors, events, followups, ledger, limits
 from billing.actions.invoices import retry_invoice
 from billing.models import Account, Invoice, Order, OrderChange, Payment, PaymentMethod
-from billing.permissions import require, require_reason
+from billing.permissions import optional_reason, require, require_reason
 from billing.schedule import period_start
 from billing.selectors import amount_due
 from billing.steps import cancelling, charging, credits, keys, locks, refunding
 from billing.steps.amounts import checked_amount
+from billing.steps.inputs import MAX_DISCOUNTED_CHARGES, checked_day
 from billing.steps.invoicing import LineSpec, issue_invoice
 from billing.transitions import move
 from core import audit, clock, money
@@ -82,8 +84,10 @@ def discount_order(
     reason = require_reason(reason)
     if (amount is None) == (percent is None):
         raise errors.InvalidRequest(errors.DISCOUNT_ONE_OF, field="amount")
-    if charges < 1:
-        raise errors.InvalidRequest("Discount at least one charge.", field="charges")
+    if not 1 <= charges <= MAX_DISCOUNTED_CHARGES:
+        raise errors.InvalidRequest(
+            f"Discount between 1 and {MAX_DISCOUNTED_CHARGES} charges.", field="charges"
+        )
     if percent is not None:
         percent = Decimal(percent)
         if not (0 < percent <= 100) or percent.as_tuple().exponent < -2:
@@ -193,8 +197,10 @@ def change_order_terms(
         raise errors.InvalidRequest("Choose now or next charge.", field="effective")
     if unit_price is None and quantity is None:
         raise errors.InvalidRequest("Give a new price or quantity.", field="unit_price")
-    if quantity is not None and quantity < 1:
-        raise errors.InvalidRequest("Quantity must be at least 1.", field="quantity")
+    if quantity is not None and not 1 <= quantity <= settings.PAYDESK_MAX_QUANTITY:
+        raise errors.InvalidRequest(
+            f"Quantity must be between 1 and {settings.PAYDESK_MAX_QUANTITY}.", field="quantity"
+        )
     payment = None
     params = {
         "order": order.pk,
@@ -301,6 +307,7 @@ def reschedule_order(
     if next_charge_on < clock.today():
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
     params = {"order": order.pk, "next_charge_on": str(next_charge_on), "move_anchor": move_anchor}
+    checked_day(next_charge_on, field="next_charge_on")
     with transaction.atomic(durable=True):
         slot = keys.claim(idempotency_key, "reschedule_order", params)
         if slot.prior:
@@ -347,6 +354,7 @@ def pause_order(
     reason = require_reason(reason)
     if resume_on is not None and resume_on <= clock.today():
         raise errors.InvalidRequest("Resume on a later date than today.", field="resume_on")
+    checked_day(resume_on, field="resume_on")
     with transaction.atomic(durable=True):
         slot = keys.claim(
             idempotency_key, "pause_order", {"order": order.pk, "resume_on": str(resume_on)}
@@ -380,10 +388,12 @@ def resume_order(
     idempotency_key: str | None = None,
 ) -> Order:
     require(actor, "change_orders", "resume orders")
+    reason = optional_reason(reason)
     today = clock.today()
     if next_charge_on is not None and next_charge_on < today:
         raise errors.InvalidRequest("Choose today or a later date.", field="next_charge_on")
     params = {"order": order.pk, "next_charge_on": str(next_charge_on)}
+    checked_day(next_charge_on, field="next_charge_on")
     with transaction.atomic(durable=True):
         slot = keys.claim(idempotency_key, "resume_order", params)
         if slot.prior:

@@ -8,9 +8,10 @@ from django.db import transaction
 from billing import errors, limits
 from billing.lines import validate_lines
 from billing.models import Invoice, Payment, PaymentMethod
-from billing.permissions import require
+from billing.permissions import optional_reason, require
 from billing.selectors import amount_due
 from billing.steps import charging, credits, keys
+from billing.steps.inputs import checked_text
 from billing.steps.invoicing import issue_invoice
 from billing.steps.opening import open_orders, plan_sale
 from core import clock
@@ -37,8 +38,10 @@ def charge_sale(
     another card; a lost gateway answer leaves the payment `unknown` until reconciled.
     """
     require(actor, "sell", "sell")
+    reason = optional_reason(reason)
     if source not in SOURCES:
         raise errors.InvalidRequest(f"Unknown sale source {source!r}.", field="source")
+    event_name = checked_text(event_name, field="event_name", max_length=200)
     currency = validate_lines(lines)
     limits.require_sale_within_limit(actor, lines)
     card = charging.usable_card(contact, payment_method)
@@ -93,9 +96,11 @@ def record_sale(
 ) -> Invoice:
     """Log a sale whose money was taken outside Paydesk (another system, cash, an event)."""
     require(actor, "sell", "record a sale")
+    reason = optional_reason(reason)
     if method not in RECORD_METHODS:
         raise errors.InvalidRequest(f"Unknown payment method {method!r}.", field="method")
-    reference = (reference or "").strip()
+    reference = checked_text((reference or "").strip(), field="reference", max_length=200)
+    event_name = checked_text(event_name, field="event_name", max_length=200)
     if method == Payment.Method.OTHER_SYSTEM and not reference:
         raise errors.InvalidRequest(
             "Give the other system's reference for this sale.", field="reference"

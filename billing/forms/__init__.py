@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.actions.sales import RECORD_METHODS
 from billing.gateways import get_gateway
 from billing.models import Payment, PaymentMethod, Refund
-from core.forms import ActionForm, AmountField, reason_field
+from core.forms import ActionForm, AmountField, DayField, reason_field
 
 METHOD_CHOICES = [(m, Payment.Method(m).label) for m in RECORD_METHODS]
 
@@ -31,7 +31,9 @@ class RefundForm(ActionForm):
 
 class DiscountForm(ActionForm):
     amount = AmountField(required=False)
-    percent = forms.DecimalField(required=False, max_digits=5, decimal_places=2, min_value=0)
+    percent = forms.DecimalField(
+        required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
     reason = reason_field()
 
 
@@ -39,9 +41,7 @@ class MarkPaidForm(ActionForm):
     amount = AmountField(required=False, help_text="Leave empty for everything due.")
     method = forms.ChoiceField(choices=METHOD_CHOICES)
     reference = forms.CharField(required=False, max_length=200)
-    paid_on = forms.DateField(
-        required=False, label="Paid on", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    paid_on = DayField(required=False, label="Paid on", future=False)
     reason = reason_field()
 
 
@@ -64,15 +64,20 @@ class RetryForm(CardChoiceForm):
 
 
 class SendForm(ActionForm):
-    to = forms.CharField(required=False, label="Send to", help_text="Empty: the contact's email.")
+    to = forms.CharField(
+        required=False, max_length=254, label="Send to", help_text="Empty: the contact's email."
+    )
 
 
 class CardForm(ActionForm):
     """The test-card form. The number is turned into a token by the configured gateway (the view
     asks it) and then dropped: it is never saved, logged or echoed back (widget renders empty)."""
 
+    card_fields = ("number",)
+
     number = forms.CharField(
         required=False,
+        max_length=40,
         label="Card number",
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         help_text="Sandbox: a published test number such as 4242 4242 4242 4242.",
@@ -97,9 +102,7 @@ class SaleForm(CardChoiceForm):
     event_name = forms.CharField(required=False, max_length=200, label="Event (if sold at one)")
     method = forms.ChoiceField(choices=METHOD_CHOICES, label="Paid by", required=False)
     reference = forms.CharField(required=False, max_length=200)
-    paid_on = forms.DateField(
-        required=False, label="Paid on", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    paid_on = DayField(required=False, label="Paid on", future=False)
     reason = reason_field(required=False)
     offer_name = forms.CharField(required=False, max_length=200, label="Save as offer named")
 

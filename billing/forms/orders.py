@@ -2,17 +2,21 @@
 change card) and the commission actions. Shape only: billing.actions.orders decides the rules."""
 
 from django import forms
+from django.conf import settings
 
 from billing.forms import CardChoiceForm
-from core.forms import ActionForm, AmountField, reason_field
-
-DATE = forms.DateInput(attrs={"type": "date"})
+from billing.steps.inputs import MAX_DISCOUNTED_CHARGES
+from core.forms import ActionForm, AmountField, DayField, reason_field
 
 
 class OrderTermsForm(ActionForm):
     unit_price = AmountField(required=False, label="New unit price", help_text="Empty: keep it.")
     quantity = forms.IntegerField(
-        required=False, min_value=1, label="New quantity", help_text="Empty: keep it."
+        required=False,
+        min_value=1,
+        max_value=settings.PAYDESK_MAX_QUANTITY,
+        label="New quantity",
+        help_text="Empty: keep it.",
     )
     effective = forms.ChoiceField(
         choices=[("next_charge", "From the next charge"), ("now", "Now")],
@@ -26,7 +30,7 @@ class OrderTermsForm(ActionForm):
 
 
 class RescheduleForm(ActionForm):
-    next_charge_on = forms.DateField(label="Next charge on", widget=DATE)
+    next_charge_on = DayField(label="Next charge on")
     move_anchor = forms.BooleanField(
         required=False, initial=True, label="Move all later charges too"
     )
@@ -34,17 +38,16 @@ class RescheduleForm(ActionForm):
 
 
 class PauseOrderForm(ActionForm):
-    resume_on = forms.DateField(
-        required=False, label="Resume on", widget=DATE, help_text="Empty: until resumed by hand."
+    resume_on = DayField(
+        required=False, label="Resume on", help_text="Empty: until resumed by hand."
     )
     reason = reason_field()
 
 
 class ResumeOrderForm(ActionForm):
-    next_charge_on = forms.DateField(
+    next_charge_on = DayField(
         required=False,
         label="Next charge on",
-        widget=DATE,
         help_text="Empty: the old charge date if still ahead, else today.",
     )
     reason = reason_field(required=False)
@@ -65,8 +68,12 @@ class CancelOrderForm(ActionForm):
 
 class OrderDiscountForm(ActionForm):
     amount = AmountField(required=False, help_text="Off each discounted charge.")
-    percent = forms.DecimalField(required=False, max_digits=5, decimal_places=2, min_value=0)
-    charges = forms.IntegerField(min_value=1, initial=1, label="For the next N charges")
+    percent = forms.DecimalField(
+        required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    charges = forms.IntegerField(
+        min_value=1, max_value=MAX_DISCOUNTED_CHARGES, initial=1, label="For the next N charges"
+    )
     reason = reason_field()
 
 

@@ -14,7 +14,7 @@ def checked_amount(amount: Money, currency: str, *, subject: str = "invoice") ->
             errors.WRONG_CURRENCY.format(subject=subject, expected=currency, got=amount.currency)
         )
     try:
-        amount = money.validate(amount)
+        amount = money.within_ceiling(amount)
     except money.MoneyError as exc:
         raise errors.InvalidAmount(str(exc)) from None
     if amount.amount <= 0:

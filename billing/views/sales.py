@@ -25,6 +25,7 @@ from core.action_views import require_perm
 from core.errors import ActionError
 from core.forms import ReasonForm
 from core.htmx import form_data, form_status
+from core.params import object_id, search_text
 from offers.actions import store_offer
 from offers.forms import LineFormSet, line_initial
 from offers.lines import SaleLine
@@ -77,13 +78,13 @@ def sale_new(request: HttpRequest) -> HttpResponse:
     require_perm(request, "billing.sell")
     contact_id = request.POST.get("contact") or request.GET.get("contact")
     if not contact_id:
-        q = request.GET.get("q", "").strip()
+        q = search_text(request.GET.get("q"))
         found = list(search_contacts(q)[:20]) if q else []
         return render(request, "billing/sale.html", {"q": q, "found": found, "picking": True})
-    contact = get_object_or_404(Contact, pk=contact_id)
+    contact = get_object_or_404(Contact, pk=object_id(contact_id))
     offer = None
     if request.GET.get("offer"):
-        offer = get_object_or_404(Offer, pk=request.GET["offer"], archived=False)
+        offer = get_object_or_404(Offer, pk=object_id(request.GET["offer"]), archived=False)
     form, lines = _grid(request, contact, offer)
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         try:
@@ -150,7 +151,7 @@ def _go(request: HttpRequest, url: str) -> HttpResponse:
 def sale_preview(request: HttpRequest) -> HttpResponse:
     """The live total of the grid, re-rendered as the rep types (nothing is saved)."""
     require_perm(request, "billing.sell")
-    contact = get_object_or_404(Contact, pk=request.POST.get("contact"))
+    contact = get_object_or_404(Contact, pk=object_id(request.POST.get("contact")))
     form, lines = _grid(request, contact, None)
     context = {"contact": contact, **_summary(form, lines, contact)}
     return render(request, "billing/sale.html#sale-summary", context)
