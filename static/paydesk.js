@@ -29,12 +29,34 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) window.print();
     var close = event.target.closest("[data-close]");
-    if (close) {
+    // Outside a slot (the form's own page, no JavaScript) Cancel is a plain link back.
+    if (close && closeSlot(close.closest("[data-slot]"))) event.preventDefault();
+  });
+
+  // Escape closes the in-place form that holds the focus.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !document.activeElement) return;
+    var slot = document.activeElement.closest("[data-slot]");
+    if (slot && slot.firstElementChild) {
       event.preventDefault();
-      var slot = close.closest("[data-slot]");
-      if (slot) slot.innerHTML = "";
+      closeSlot(slot);
     }
   });
+
+  // The link that opened a slot's form gets the focus back when the form closes.
+  var openedBy = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.matches("[data-slot]")) openedBy.set(target, event.detail.elt);
+  });
+
+  function closeSlot(slot) {
+    if (!slot) return false;
+    slot.innerHTML = "";
+    var opener = openedBy.get(slot);
+    if (opener && opener.isConnected) opener.focus();
+    return true;
+  }
 
   // A panel refreshing after someone else's change must not wipe out a form the user has just
   // opened in it; the panel refreshes again when that form's own action completes.
