@@ -7,6 +7,8 @@
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
     { code: "422", swap: true },
+    // The session ended: the server says so with a session-expired event (below).
+    { code: "401", swap: false },
     { code: "[45]..", swap: false, error: true },
   ];
 
@@ -85,6 +87,35 @@
 
   // The panel that acted has already swapped in its answer; the others refresh. Done here and
   // not with an hx-trigger filter, because filters need eval, which the CSP forbids.
+  // Logging in again (in another tab, after the session expired) rotates the CSRF token, so a
+  // form rendered before still carries the old one: send the cookie's current token instead.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (!match) return;
+    event.detail.headers["X-CSRFToken"] = match[1];
+    if (event.detail.parameters.csrfmiddlewaretoken !== undefined) {
+      event.detail.parameters.csrfmiddlewaretoken = match[1];
+    }
+  });
+
+  // The form stays as typed; the rep logs in again in another tab and submits once more.
+  document.addEventListener("session-expired", function (event) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    flash.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "message error";
+    p.setAttribute("role", "alert");
+    p.append("Your session has expired. ");
+    var link = document.createElement("a");
+    link.href = (event.detail && event.detail.login) || "/login/";
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = "Log in again in a new tab";
+    p.append(link, ", then submit again: what you typed is kept.");
+    flash.appendChild(p);
+  });
+
   function refreshOtherPanels(event) {
     var origin = event.detail && event.detail.panel;
     document.querySelectorAll("[data-refresh-on-money]").forEach(function (panel) {
