@@ -37,8 +37,6 @@ _MANAGER_PERMS = _REP_PERMS + (
     "offers.change_offer",
     "offers.add_product",
     "offers.change_product",
-    "offers.add_coupon",
-    "offers.change_coupon",
     "dunning.add_dunningpolicy",
     "dunning.change_dunningpolicy",
 )

@@ -8,7 +8,7 @@ from core import money
 from core.errors import ActionError
 from core.forms import AmountField
 from offers.lines import SaleLine
-from offers.models import Coupon, Product
+from offers.models import Product
 from offers.terms import UNITS, PaymentTerms
 
 
@@ -32,19 +32,6 @@ class ProductForm(forms.ModelForm):
             "revoke_on_refund",
             "commission_rate",
         ]
-
-
-class CouponForm(forms.ModelForm):
-    class Meta:
-        model = Coupon
-        fields = ["code", "percent_off", "amount_off", "duration", "charges", "valid_until"]
-        widgets = {"valid_until": forms.DateInput(attrs={"type": "date"})}
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (data.get("percent_off") is None) == (not data.get("amount_off")):
-            raise forms.ValidationError("Give either a percent or an amount off.")
-        return data
 
 
 TERMS = [

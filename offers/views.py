@@ -1,4 +1,4 @@
-"""The catalogue: offers (versioned), products and coupons. Archiving hides, never deletes:
+"""The catalogue: offers (versioned) and products. Archiving hides, never deletes:
 sold invoices and orders point at these rows."""
 
 from django.contrib import messages
@@ -10,13 +10,12 @@ from django.views.decorators.http import require_POST
 from core.htmx import form_data, form_status
 from offers.actions import store_offer
 from offers.forms import (
-    CouponForm,
     LineFormSet,
     OfferForm,
     ProductForm,
     line_initial,
 )
-from offers.models import Coupon, Offer, Product
+from offers.models import Offer, Product
 
 
 def _archived(request: HttpRequest) -> bool:
@@ -108,31 +107,3 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
     Product.objects.filter(pk=pk).update(active=False)
     return redirect("offers:product-list")
-
-
-@permission_required("offers.view_coupon", raise_exception=True)
-def coupon_list(request: HttpRequest) -> HttpResponse:
-    coupons = Coupon.objects.filter(active=not _archived(request)).order_by("code")
-    return render(
-        request, "offers/coupon_list.html", {"coupons": coupons, "archived": _archived(request)}
-    )
-
-
-@permission_required("offers.add_coupon", raise_exception=True)
-def coupon_create(request: HttpRequest) -> HttpResponse:
-    return _model_form(request, CouponForm, None, title="New coupon", back="offers:coupon-list")
-
-
-@permission_required("offers.change_coupon", raise_exception=True)
-def coupon_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    coupon = get_object_or_404(Coupon, pk=pk)
-    return _model_form(
-        request, CouponForm, coupon, title=f"Edit {coupon}", back="offers:coupon-list"
-    )
-
-
-@require_POST
-@permission_required("offers.change_coupon", raise_exception=True)
-def coupon_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    Coupon.objects.filter(pk=pk).update(active=False)
-    return redirect("offers:coupon-list")
