@@ -1,6 +1,5 @@
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -9,9 +8,10 @@ from contacts.models import Contact
 from contacts.selectors import search_contacts
 from core.htmx import form_data, form_status, render_screen
 from core.pagination import keyset_page
+from core.roles import required
 
 
-@permission_required("contacts.view_contact", raise_exception=True)
+@required("contacts.view_contact")
 def contact_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     contacts, cursor = keyset_page(search_contacts(q), "created_at", request.GET.get("after"))
@@ -20,7 +20,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render_screen(request, "contacts/contact_list.html", "results", context)
 
 
-@permission_required("contacts.add_contact", raise_exception=True)
+@required("contacts.add_contact")
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(form_data(request))
     if request.method == "POST" and form.is_valid():
@@ -29,7 +29,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/contact_form.html", context, status=form_status(form))
 
 
-@permission_required("contacts.change_contact", raise_exception=True)
+@required("contacts.change_contact")
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactForm(form_data(request), instance=contact)

@@ -17,6 +17,7 @@ from core.errors import ActionError
 from core.forms import ActionForm
 from core.htmx import announce_change, form_status, render_screen
 from core.money import format_money
+from core.roles import refusal
 
 Done = Callable[[str], HttpResponse]
 
@@ -24,7 +25,7 @@ Done = Callable[[str], HttpResponse]
 def require_perm(request: HttpRequest, perm: str) -> None:
     # The page hides what a user may not do; this is what actually refuses it.
     if not request.user.has_perm(perm):
-        raise PermissionDenied
+        raise PermissionDenied(refusal(perm))
 
 
 def run_action(

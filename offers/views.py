@@ -2,12 +2,12 @@
 sold invoices and orders point at these rows."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.htmx import form_data, form_status
+from core.roles import required
 from offers.actions import store_offer
 from offers.forms import (
     LineFormSet,
@@ -22,7 +22,7 @@ def _archived(request: HttpRequest) -> bool:
     return request.GET.get("archived") == "1"
 
 
-@permission_required("offers.view_offer", raise_exception=True)
+@required("offers.view_offer")
 def offer_list(request: HttpRequest) -> HttpResponse:
     offers = Offer.objects.filter(archived=_archived(request)).prefetch_related("lines__product")
     return render(
@@ -53,19 +53,19 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
     return render(request, "offers/offer_form.html", context, status=status)
 
 
-@permission_required("offers.add_offer", raise_exception=True)
+@required("offers.add_offer")
 def offer_create(request: HttpRequest) -> HttpResponse:
     return _offer_form(request, None)
 
 
-@permission_required("offers.add_offer", raise_exception=True)
+@required("offers.add_offer")
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Editing stores a new version; the old one stays as sold.
     return _offer_form(request, get_object_or_404(Offer, pk=pk, archived=False))
 
 
 @require_POST
-@permission_required("offers.change_offer", raise_exception=True)
+@required("offers.change_offer")
 def offer_archive(request: HttpRequest, pk: int) -> HttpResponse:
     Offer.objects.filter(pk=pk).update(archived=True)
     return redirect("offers:offer-list")
@@ -81,7 +81,7 @@ def _model_form(request, form_class, instance, *, title, back) -> HttpResponse:
     return render(request, "offers/simple_form.html", context, status=form_status(form))
 
 
-@permission_required("offers.view_product", raise_exception=True)
+@required("offers.view_product")
 def product_list(request: HttpRequest) -> HttpResponse:
     products = Product.objects.filter(active=not _archived(request))
     return render(
@@ -89,12 +89,12 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required("offers.add_product", raise_exception=True)
+@required("offers.add_product")
 def product_create(request: HttpRequest) -> HttpResponse:
     return _model_form(request, ProductForm, None, title="New product", back="offers:product-list")
 
 
-@permission_required("offers.change_product", raise_exception=True)
+@required("offers.change_product")
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     return _model_form(
@@ -103,7 +103,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("offers.change_product", raise_exception=True)
+@required("offers.change_product")
 def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
     Product.objects.filter(pk=pk).update(active=False)
     return redirect("offers:product-list")
