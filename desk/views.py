@@ -35,6 +35,5 @@ def _context(contact: Contact, record: ContactRecord) -> dict:
     return {
         "contact": contact,
         "record": record,
-        "locale": contact.locale,
         "panel_url": reverse("desk:contact-detail", args=[contact.pk]),
     }

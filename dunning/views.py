@@ -19,6 +19,7 @@ from billing.selectors import with_amounts
 from core.action_views import require_perm, run_action
 from core.forms import ReasonForm
 from core.htmx import announce_change, form_data, render_screen
+from core.locales import money_text
 from core.roles import required
 from dunning.actions import pause_collection, save_policy, stop_collection
 from dunning.forms import (
@@ -116,7 +117,7 @@ def case_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
     def message(payment) -> str:
         if payment.status == "succeeded":
-            return f"Charged {payment.amount}: {case.invoice.number} is collected."
+            return f"Charged {money_text(request, payment.amount)}: {case.invoice.number} is collected."
         return f"The charge on {case.invoice.number} did not go through: {payment.message}"
 
     return _case_action(

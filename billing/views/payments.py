@@ -16,6 +16,7 @@ from contacts.models import Contact
 from core.action_views import require_perm
 from core.forms import ActionForm
 from core.htmx import form_data
+from core.locales import money_text
 from core.roles import required
 
 
@@ -37,7 +38,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     def message(refund) -> str:
         if refund.status == "failed":
             return f"The refund was refused: {refund.message}"
-        return f"Refunded {refund.amount} on {payment.invoice.number}."
+        return f"Refunded {money_text(request, refund.amount)} on {payment.invoice.number}."
 
     return run_action(
         request,
