@@ -108,7 +108,7 @@ def system_user():
     from django.contrib.auth.models import User
 
     user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "automation"}
+        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "(automatic)"}
     )
     if created:
         user.set_unusable_password()
