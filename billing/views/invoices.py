@@ -42,6 +42,7 @@ def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
             invoice,
             amount=data["amount"],
             percent=data["percent"],
+            description=data["description"],
             actor=request.user,
             reason=data["reason"],
             idempotency_key=data["key"],
