@@ -1,6 +1,8 @@
 """Forms for the catalogue, and the sale-line grid (the rows of a sale, an offer or a
 replacement invoice). Storing an offer is an action: offers.actions.store_offer."""
 
+import contextlib
+
 from django import forms
 from django.conf import settings
 
@@ -73,7 +75,8 @@ class LineForm(forms.Form):
         product = data.get("product")
         if product is None:
             return data
-        if data.get("unit_price") is None and str(product.price.currency) != self.currency:
+        typed_price = data.get("unit_price") is not None or "unit_price" in self.errors
+        if not typed_price and str(product.price.currency) != self.currency:
             self.add_error(
                 "unit_price", f"{product} is priced in {product.price.currency}: enter a price."
             )
@@ -121,18 +124,47 @@ class LineForm(forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
+    adding = False  # "Add a line" was pressed: show the grid again, act on nothing
+
+    def kept_forms(self) -> list[LineForm]:
+        """The rows not marked "Remove"."""
+        return [form for form in self.forms if not self._should_delete_form(form)]
+
     def sale_lines(self) -> list[SaleLine]:
-        return [line for form in self.forms if (line := form.sale_line()) is not None]
+        return [line for form in self.kept_forms() if (line := form.sale_line()) is not None]
 
     def add_action_error(self, exc: ActionError) -> bool:
         """Show an action's line error on the first line it can belong to."""
-        filled = [f for f in self.forms if f.cleaned_data.get("product")]
+        filled = [f for f in self.kept_forms() if f.cleaned_data.get("product")]
         if exc.field == "terms":
             filled = [f for f in filled if f.cleaned_data["terms"] != "one_time"] or filled
         return any(form.add_action_error(exc) for form in filled[:1])
 
 
-LineFormSet = forms.formset_factory(LineForm, formset=BaseLineFormSet, extra=2)
+MAX_LINES = 50
+LineFormSet = forms.formset_factory(
+    LineForm,
+    formset=BaseLineFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_LINES,
+    validate_max=True,
+)
+ADD_LINE = "add_line"  # the grid's "Add a line" button (without JavaScript)
+
+
+def line_formset(data, *, initial: list[dict], currency: str) -> BaseLineFormSet:
+    """The sale grid bound to `data`; after "Add a line" it has one more empty row."""
+    adding = data is not None and data.get("intent") == ADD_LINE
+    if adding:
+        data = data.copy()
+        key = "lines-TOTAL_FORMS"
+        # A broken count stays as it is: the formset reports a broken management form itself.
+        with contextlib.suppress(ValueError):
+            data[key] = str(min(int(data.get(key, "")) + 1, MAX_LINES))
+    lines = LineFormSet(data, initial=initial, prefix="lines", form_kwargs={"currency": currency})
+    lines.adding = adding
+    return lines
 
 
 def _typed(amount) -> str:

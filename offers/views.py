@@ -10,9 +10,9 @@ from core.htmx import form_data, form_status
 from core.roles import required
 from offers.actions import store_offer
 from offers.forms import (
-    LineFormSet,
     OfferForm,
     ProductForm,
+    line_formset,
     line_initial,
 )
 from offers.models import Offer, Product
@@ -35,10 +35,8 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
     currency = request.POST.get("currency") or (offer.currency if offer else "USD")
     form = OfferForm(form_data(request), initial=initial)
     rows = line_initial(offer.lines_for_sale()) if offer else []
-    lines = LineFormSet(
-        form_data(request), initial=rows, prefix="lines", form_kwargs={"currency": currency}
-    )
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+    lines = line_formset(form_data(request), initial=rows, currency=currency)
+    if request.method == "POST" and not lines.adding and form.is_valid() and lines.is_valid():
         sale = lines.sale_lines()
         if sale:
             data = form.cleaned_data
@@ -49,7 +47,7 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
             return redirect("offers:offer-list")
         form.add_error(None, "Add at least one line.")
     context = {"form": form, "lines": lines, "offer": offer}
-    status = max(form_status(form), form_status(lines))
+    status = 200 if lines.adding else max(form_status(form), form_status(lines))
     return render(request, "offers/offer_form.html", context, status=status)
 
 

@@ -79,6 +79,58 @@
     if (field) field.focus();
   });
 
+  // The sale grid: "Add a line" clones the template row instead of reloading the page (the
+  // button still works without JavaScript); "Remove" hides a row and the summary recounts.
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-line]");
+    if (!add) return;
+    var grid = add.closest("[data-lines]");
+    var total = grid.querySelector("input[name$='-TOTAL_FORMS']");
+    var max = grid.querySelector("input[name$='-MAX_NUM_FORMS']");
+    var count = parseInt(total.value, 10);
+    if (count >= parseInt(max.value, 10)) return; // the server says there are too many
+    event.preventDefault();
+    var html = grid.querySelector("template[data-line-template]").innerHTML;
+    var body = grid.querySelector("tbody");
+    body.insertAdjacentHTML("beforeend", html.replace(/__prefix__/g, String(count)));
+    total.value = String(count + 1);
+    var row = body.lastElementChild;
+    htmx.process(row);
+    row.querySelector("select, input:not([type=hidden])").focus();
+  });
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches("[data-lines] input[name$='-DELETE']")) return;
+    var row = box.closest("tr");
+    row.hidden = box.checked;
+    if (box.checked) {
+      var next = row.parentElement.querySelector("tr:not([hidden]) select");
+      var add = row.closest("[data-lines]").querySelector("[data-add-line]");
+      (next || add).focus();
+    }
+  });
+
+  // The live sale summary lists the fields it cannot read; mark them in the grid too.
+  document.addEventListener("htmx:afterSettle", function () {
+    var summary = document.getElementById("sale-summary");
+    if (!summary) return;
+    document.querySelectorAll("[data-preview-invalid]").forEach(function (cell) {
+      cell.removeAttribute("data-preview-invalid");
+      cell.classList.remove("has-error");
+      cell.querySelectorAll("[aria-invalid]").forEach(function (el) {
+        el.removeAttribute("aria-invalid");
+      });
+    });
+    (summary.dataset.invalid || "").split(" ").forEach(function (id) {
+      var field = id && document.getElementById(id);
+      var cell = field && field.closest(".cell, .field");
+      if (!cell || cell.classList.contains("has-error")) return;
+      field.setAttribute("aria-invalid", "true");
+      cell.classList.add("has-error");
+      cell.setAttribute("data-preview-invalid", "");
+    });
+  });
+
   // Say what happened after an action, for everyone (aria-live) and not only sighted users.
   document.addEventListener("DOMContentLoaded", function () {
     document.body.addEventListener("money-changed", showMessage);
