@@ -23,3 +23,10 @@ def test_a_phone_sized_record_keeps_the_top_bar_readable_and_tables_in_their_box
         assert bar["y"] <= box["y"] and box["y"] + box["height"] <= bar["y"] + bar["height"]
     table = page.locator("#invoices table")
     assert table.evaluate("t => t.scrollWidth > t.clientWidth && getComputedStyle(t).overflowX")
+
+
+def test_a_phone_sized_sale_page_scrolls_its_grid_not_the_page(page, rep, contact):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, rep)
+    page.goto(f"/billing/sale/?contact={contact.pk}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
