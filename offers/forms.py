@@ -127,7 +127,7 @@ class BaseLineFormSet(forms.BaseFormSet):
     adding = False  # "Add a line" was pressed: show the grid again, act on nothing
 
     def kept_forms(self) -> list[LineForm]:
-        """The rows not marked "Remove"."""
+        """The rows not marked "Remove" (once the grid is validated)."""
         return [form for form in self.forms if not self._should_delete_form(form)]
 
     def sale_lines(self) -> list[SaleLine]:
@@ -161,10 +161,24 @@ def line_formset(data, *, initial: list[dict], currency: str) -> BaseLineFormSet
         key = "lines-TOTAL_FORMS"
         # A broken count stays as it is: the formset reports a broken management form itself.
         with contextlib.suppress(ValueError):
-            data[key] = str(min(int(data.get(key, "")) + 1, MAX_LINES))
+            count = int(data.get(key, ""))
+            if count < MAX_LINES:
+                data[key] = str(count + 1)
+                data.update(_blank_row(count, currency))
     lines = LineFormSet(data, initial=initial, prefix="lines", form_kwargs={"currency": currency})
     lines.adding = adding
     return lines
+
+
+def _blank_row(index: int, currency: str) -> dict[str, str]:
+    """A new row's defaults as if posted, so it reads as untouched rather than as missing
+    its required quantity and terms."""
+    form = LineForm(currency=currency)
+    return {
+        f"lines-{index}-{name}": str(value)
+        for name, field in form.fields.items()
+        if (value := form.get_initial_for_field(field, name)) is not None
+    }
 
 
 def _typed(amount) -> str:

@@ -54,6 +54,7 @@ FIX_FIRST = "Fix the highlighted fields to see the total:"
 def invalid_fields(form, lines) -> list[tuple[str, str, str]]:
     """(field id, where, first error) for each field the live summary cannot read, so the
     summary names them and paydesk.js highlights them before anything is submitted."""
+    lines.is_valid()  # also when the sale form failed first: each row learns if it was removed
     found = []
     for number, line in enumerate(lines.kept_forms(), start=1):
         for name, errors in line.errors.items():
@@ -62,6 +63,7 @@ def invalid_fields(form, lines) -> list[tuple[str, str, str]]:
     for name, errors in form.errors.items():
         if name in form.fields:
             found.append((form[name].auto_id, form[name].label, errors[0]))
+    found.extend(("", "Lines", error) for error in lines.non_form_errors())
     return found
 
 

@@ -184,6 +184,7 @@ def test_add_a_line_comes_back_with_one_more_row_and_acts_on_nothing(rep_client,
     assert 'name="lines-1-product"' in page  # the new, empty row
     assert 'name="lines-TOTAL_FORMS" value="2"' in page
     assert 'value="80.00"' in page  # what was typed stays
+    assert "This field is required" not in page  # the new row is blank, not wrong
     assert counts() == before
 
 
@@ -241,3 +242,10 @@ def test_a_wrong_price_in_another_currency_is_not_called_missing(rep_client, con
     page = text(rep_client.post(reverse("billing:sale-preview"), data))
     assert "JPY amounts cannot have decimals" in page
     assert "enter a price" not in page
+
+
+def test_the_preview_names_a_bad_sale_field_with_good_lines(rep_client, contact, product):
+    data = grid(contact, product, currency="XYZ")
+    response = rep_client.post(reverse("billing:sale-preview"), data)
+    assert response.status_code == 200
+    assert 'data-invalid="id_currency "' in text(response)
