@@ -65,15 +65,15 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var refresh = event.detail.requestConfig && event.detail.requestConfig.verb === "get";
-    if (refresh && target.matches("section.panel") && target.querySelector("form.action-form")) {
+    if (refresh && target && target.matches("section.panel") && target.querySelector("form.action-form")) {
       event.detail.shouldSwap = false;
     }
   });
 
   // Keyboard users land in the form they just opened, or on the first field in error.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var root = event.detail.target;
-    if (!root.matches("[data-slot], .action-form")) return;
+    var root = event.detail.target; // none when htmx restores a page from its history
+    if (!root || !root.matches("[data-slot], .action-form")) return;
     var field = root.querySelector(".has-error :is(input, select, textarea)") ||
       root.querySelector("input:not([type=hidden]), select, textarea");
     if (field) field.focus();
