@@ -61,11 +61,13 @@
   }
 
   // A panel refreshing after someone else's change must not wipe out a form the user has just
-  // opened in it; the panel refreshes again when that form's own action completes.
+  // opened in it, nor the slot a form is on its way to (a link clicked while the refresh was
+  // in flight); the panel refreshes again when that form's own action completes.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var refresh = event.detail.requestConfig && event.detail.requestConfig.verb === "get";
-    if (refresh && target && target.matches("section.panel") && target.querySelector("form.action-form")) {
+    if (!refresh || !target || !target.matches("section.panel")) return;
+    if (target.querySelector("form.action-form, a.htmx-request")) {
       event.detail.shouldSwap = false;
     }
   });
