@@ -248,4 +248,6 @@ def test_the_preview_names_a_bad_sale_field_with_good_lines(rep_client, contact,
     data = grid(contact, product, currency="XYZ")
     response = rep_client.post(reverse("billing:sale-preview"), data)
     assert response.status_code == 200
-    assert 'data-invalid="id_currency "' in text(response)
+    page = text(response)
+    assert 'href="#id_currency">Currency</a>' in page
+    assert "id_currency" in page.split('data-invalid="', 1)[1].split('"', 1)[0]
