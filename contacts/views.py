@@ -1,6 +1,5 @@
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -12,9 +11,10 @@ from core.forms import form_changes
 from core.htmx import form_data, form_status, render_screen
 from core.pagination import keyset_page
 from core.params import search_text
+from core.roles import required
 
 
-@permission_required("contacts.view_contact", raise_exception=True)
+@required("contacts.view_contact")
 def contact_list(request: HttpRequest) -> HttpResponse:
     q = search_text(request.GET.get("q"))
     contacts, cursor = keyset_page(search_contacts(q), "created_at", request.GET.get("after"))
@@ -23,7 +23,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     return render_screen(request, "contacts/contact_list.html", "results", context)
 
 
-@permission_required("contacts.add_contact", raise_exception=True)
+@required("contacts.add_contact")
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(form_data(request))
     if request.method == "POST" and form.is_valid():
@@ -35,7 +35,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return render(request, "contacts/contact_form.html", context, status=form_status(form))
 
 
-@permission_required("contacts.change_contact", raise_exception=True)
+@required("contacts.change_contact")
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactForm(form_data(request), instance=contact)

@@ -16,7 +16,8 @@ from djmoney.money import Money
 from core.errors import ActionError
 from core.forms import ActionForm
 from core.htmx import announce_change, form_status, render_screen
-from core.money import format_money
+from core.locales import money_text
+from core.roles import refusal
 
 Done = Callable[[str], HttpResponse]
 
@@ -24,7 +25,7 @@ Done = Callable[[str], HttpResponse]
 def require_perm(request: HttpRequest, perm: str) -> None:
     # The page hides what a user may not do; this is what actually refuses it.
     if not request.user.has_perm(perm):
-        raise PermissionDenied
+        raise PermissionDenied(refusal(perm))
 
 
 def run_action(
@@ -83,7 +84,7 @@ def action_page(
         "submit": submit,
         "action_url": action_url,
         "danger": danger,
-        "facts": [(label, _shown(value, contact)) for label, value in facts],
+        "facts": [(label, _shown(request, value)) for label, value in facts],
         **(extra or {}),
     }
     return render_screen(
@@ -91,8 +92,8 @@ def action_page(
     )
 
 
-def _shown(value: Any, contact) -> str:
-    return format_money(value, contact.locale) if isinstance(value, Money) else str(value)
+def _shown(request: HttpRequest, value: Any) -> str:
+    return money_text(request, value) if isinstance(value, Money) else str(value)
 
 
 def action_done(request: HttpRequest, contact, *, panel: str, message: str) -> HttpResponse:

@@ -4,9 +4,12 @@ Groups are rebuilt after every migrate (idempotently), so a permission added in 
 its role without a hand-written data migration.
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 REP = "Rep"
 MANAGER = "Manager"
@@ -37,8 +40,6 @@ _MANAGER_PERMS = _REP_PERMS + (
     "offers.change_offer",
     "offers.add_product",
     "offers.change_product",
-    "offers.add_coupon",
-    "offers.change_coupon",
     "dunning.add_dunningpolicy",
     "dunning.change_dunningpolicy",
 )
@@ -51,6 +52,39 @@ def _perms(names: tuple[str, ...]) -> list[Permission]:
         codename__in={code for _, code in wanted},
     )
     return [p for p in found if (p.content_type.app_label, p.codename) in wanted]
+
+
+def role_for(perm: str) -> str:
+    """The first role, from the least trusted up, whose members hold `perm`."""
+    app, _, codename = perm.partition(".")
+    if perm in _REP_PERMS or (app in _READ_APPS and codename.startswith("view_")):
+        return REP
+    if perm in _MANAGER_PERMS:
+        return MANAGER
+    return BILLING_ADMIN
+
+
+def refusal(perm: str) -> str:
+    """What the 403 page tells someone refused `perm`: who may do it instead."""
+    role = role_for(perm)
+    if role == REP:
+        return "Your account has not been given this permission: ask an administrator."
+    return f"Only a {role.lower()} may do this: ask one to do it or to change your role."
+
+
+def required(perm: str) -> Callable:
+    """A view decorator: refuse (403, saying which role may) unless the user holds `perm`."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                raise PermissionDenied(refusal(perm))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def ensure_roles(**_: Any) -> None:
@@ -74,7 +108,7 @@ def system_user():
     from django.contrib.auth.models import User
 
     user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "automation"}
+        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "(automatic)"}
     )
     if created:
         user.set_unusable_password()

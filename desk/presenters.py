@@ -4,9 +4,13 @@ and plain words for audit events and order changes ("Collection started", not
 
 import datetime as dt
 
-from billing.models import Invoice, Payment
+from billing.models import Commission, Invoice, Order, Payment, Refund
 from core.models import AuditEvent
+from core.roles import SYSTEM_USERNAME
 from dunning.models import DunningCase
+
+AUTOMATIC = "Paydesk (automatic)"  # the one name for whatever no person did
+DATE = "%-d %b %Y"  # the record's date format; templates use the same: "j M Y"
 
 COLLECTING = (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED)
 
@@ -46,11 +50,46 @@ LABELS = {
 def changed_fields(before: dict, after: dict) -> str:
     """ "unit price: 90.00 USD → 100.00 USD" for each field the change moved."""
     moved = [
-        f"{key.replace('_', ' ')}: {before[key]} → {after[key]}"
+        f"{key.replace('_', ' ')}: {_value(before[key])} → {_value(after[key])}"
         for key in after
         if key in before and before[key] != after[key]
     ]
     return "; ".join(moved)
+
+
+def _value(value) -> str:
+    """A stored before/after value as the record writes it: dates like every other date."""
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return f"{dt.date.fromisoformat(value):{DATE}}"
+        except ValueError:
+            pass
+    return str(value)
+
+
+def actor_name(user) -> str:
+    if user is None or user.username == SYSTEM_USERNAME:
+        return AUTOMATIC
+    return user.get_full_name() or user.username
+
+
+def subject_name(subject) -> str:
+    """Which invoice or order an event is about, as the rep reads it in the tables."""
+    if isinstance(subject, Invoice):
+        return subject.number
+    if isinstance(subject, Order):
+        return f"order #{subject.pk}"
+    if isinstance(subject, (Payment, Commission, DunningCase)):
+        return subject.invoice.number
+    if isinstance(subject, Refund):
+        return subject.payment.invoice.number
+    for link in ("invoice", "order", "payment"):  # access grants, deliveries
+        related = getattr(subject, link, None)
+        if related is not None:
+            return subject_name(related)
+    return ""
 
 
 def describe(event: AuditEvent) -> None:
@@ -60,14 +99,18 @@ def describe(event: AuditEvent) -> None:
         event.action.replace(".", " ").replace("_", " ").capitalize()
     )
     event.family = event.action.split(".", 1)[0]
+    event.actor_name = actor_name(event.actor)
+    event.about = subject_name(event.subject)
     detail = ""
-    if event.family == "order":
+    if event.action == "invoice.sent" and event.after.get("to"):
+        detail = f"to {event.after['to']}"
+    elif event.family == "order":
         detail = changed_fields(event.before, event.after)
     elif event.action == "collection.started":
         code = (event.after.get("decline_code") or "").replace("_", " ")
         detail = f"policy {event.after.get('policy', '')}" + (f"; declined: {code}" if code else "")
     elif event.action == "collection.paused" and event.after.get("until"):
-        detail = f"until {dt.datetime.fromisoformat(event.after['until']):%-d %b %Y}"
+        detail = f"until {dt.datetime.fromisoformat(event.after['until']):{DATE}}"
     event.detail = detail
 
 

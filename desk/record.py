@@ -7,19 +7,43 @@ keyset-paginated on (issued_at, id).
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from djmoney.money import Money
 
-from billing.models import Commission, Invoice, Order, OrderChange, Payment
+from billing.models import (
+    AccessGrant,
+    Commission,
+    Delivery,
+    Invoice,
+    Order,
+    OrderChange,
+    Payment,
+    Refund,
+)
 from billing.selectors import contact_balances, contact_credits, with_amounts
 from contacts.models import Contact
 from core.models import AuditEvent
 from core.pagination import PAGE, keyset_page
-from desk.presenters import change_label, changed_fields, describe, invoice_badge
+from desk.presenters import actor_name, change_label, changed_fields, describe, invoice_badge
+from dunning.models import DunningCase
 
 HISTORY = 100
 CHANGES = 5  # an order's latest changes shown under it; the full story is in the history
 ENDED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
+
+
+# What history entries name (the invoice or order), loaded with them in one query per kind.
+_SUBJECTS = [
+    Invoice.objects.all(),
+    Order.objects.all(),
+    Payment.objects.select_related("invoice"),
+    Refund.objects.select_related("payment__invoice"),
+    Commission.objects.select_related("invoice"),
+    DunningCase.objects.select_related("invoice"),
+    AccessGrant.objects.select_related("payment__invoice"),
+    Delivery.objects.select_related("payment__invoice"),
+]
 
 
 @dataclass
@@ -93,6 +117,7 @@ class ContactRecord:
             order.is_open = order.status not in ENDED
             for change in order.recent_changes:
                 change.label = change_label(change.kind)
+                change.actor_name = actor_name(change.actor)
                 change.detail = changed_fields(change.before, change.after)
         return orders
 
@@ -107,7 +132,9 @@ class ContactRecord:
     @cached_property
     def history(self) -> list[AuditEvent]:
         events = list(
-            AuditEvent.objects.filter(contact_id=self.contact.pk).select_related("actor")[:HISTORY]
+            AuditEvent.objects.filter(contact_id=self.contact.pk)
+            .select_related("actor")
+            .prefetch_related(GenericPrefetch("subject", _SUBJECTS))[:HISTORY]
         )
         for event in events:
             describe(event)

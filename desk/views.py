@@ -1,20 +1,20 @@
 """The rep's workspace: the contact record, whose panels show every app's side of one contact.
 Money changes through the apps' action pages; this page only reads."""
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django_htmx.http import reswap, retarget
 
 from contacts.models import Contact
+from core.roles import required
 from desk.record import ContactRecord
 
 # The contact record's panels: each is an inline partial whose name is its DOM id.
 PANELS = ("contact-header", "orders", "invoices", "commissions", "payments", "history")
 
 
-@permission_required("contacts.view_contact", raise_exception=True)
+@required("contacts.view_contact")
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.select_related("referred_by"), pk=pk)
     panel = request.GET.get("panel")
@@ -35,6 +35,5 @@ def _context(contact: Contact, record: ContactRecord) -> dict:
     return {
         "contact": contact,
         "record": record,
-        "locale": contact.locale,
         "panel_url": reverse("desk:contact-detail", args=[contact.pk]),
     }

@@ -4,7 +4,6 @@ policy settings page. Money changes only through billing's and dunning's actions
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +19,9 @@ from billing.selectors import with_amounts
 from core.action_views import require_perm, run_action
 from core.forms import ReasonForm, form_changes
 from core.htmx import announce_change, form_data, render_screen
+from core.locales import money_text
 from core.params import object_id
+from core.roles import required
 from dunning import notice_templates
 from dunning.actions import pause_collection, save_policy, stop_collection
 from dunning.forms import (
@@ -48,7 +49,7 @@ def _queue_context(status: str, cursor: str | None) -> dict:
     }
 
 
-@permission_required("dunning.view_dunningcase", raise_exception=True)
+@required("dunning.view_dunningcase")
 def collections(request: HttpRequest) -> HttpResponse:
     context = _queue_context(request.GET.get("status", ""), request.GET.get("after"))
     return render_screen(request, COLLECTIONS, "cases", context)
@@ -117,7 +118,7 @@ def case_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
     def message(payment) -> str:
         if payment.status == "succeeded":
-            return f"Charged {payment.amount}: {case.invoice.number} is collected."
+            return f"Charged {money_text(request, payment.amount)}: {case.invoice.number} is collected."
         return f"The charge on {case.invoice.number} did not go through: {payment.message}"
 
     return _case_action(
@@ -198,7 +199,7 @@ def case_write_off(request: HttpRequest, pk: int) -> HttpResponse:
 # Policy settings ---------------------------------------------------------------------------
 
 
-@permission_required("dunning.change_dunningpolicy", raise_exception=True)
+@required("dunning.change_dunningpolicy")
 def policy_list(request: HttpRequest) -> HttpResponse:
     return render(request, "dunning/policy_list.html", {"policies": policies()})
 

@@ -11,7 +11,7 @@ from core import audit, money
 from core.errors import ActionError, NotAllowed
 from core.validators import CARD_NUMBER_REFUSED, holds_card_number
 from offers.lines import SaleLine
-from offers.models import Coupon, Offer, OfferLine, Product
+from offers.models import Offer, OfferLine, Product
 
 
 def _check_input(name: str, lines: list[SaleLine]) -> None:
@@ -82,9 +82,7 @@ def store_offer(
     return offer
 
 
-def save_catalogue_item(
-    item: Product | Coupon | Offer, *, changes: dict, actor: User
-) -> Product | Coupon | Offer:
+def save_catalogue_item(item: Product | Offer, *, changes: dict, actor: User) -> Product | Offer:
     """Save a new or edited product or coupon (or an offer edited in place in the admin), with
     one audit event: `changes` maps each changed field to its old value (None when new)."""
     created = item.pk is None
@@ -104,7 +102,7 @@ def save_catalogue_item(
     return item
 
 
-def archive_catalogue_item(item: Product | Coupon | Offer, *, actor: User) -> None:
+def archive_catalogue_item(item: Product | Offer, *, actor: User) -> None:
     """Hide a product, coupon or offer from new sales (sold rows keep pointing at it)."""
     field, value = ("archived", True) if isinstance(item, Offer) else ("active", False)
     if getattr(item, field) == value:

@@ -1,4 +1,4 @@
-"""Catalogue admin: products, stored offers and coupons are edited here by managers.
+"""Catalogue admin: products and stored offers are edited here by managers.
 
 Editing an offer in the admin changes it in place. Sales already made are safe (each invoice line
 keeps a snapshot of product, price and terms); offer versioning for reps lives in the offer
@@ -13,7 +13,7 @@ from django.forms.models import BaseInlineFormSet
 
 from core.forms import MoneyModelForm, form_changes
 from offers.actions import save_catalogue_item
-from offers.models import Coupon, Offer, OfferLine, Product
+from offers.models import Offer, OfferLine, Product
 
 
 class AuditedCatalogueAdmin(admin.ModelAdmin):
@@ -65,11 +65,3 @@ class OfferAdmin(AuditedCatalogueAdmin):
     def get_changeform_initial_data(self, request):
         # A new offer starts a new family; later versions share it.
         return {"family": uuid4(), **super().get_changeform_initial_data(request)}
-
-
-@admin.register(Coupon)
-class CouponAdmin(AuditedCatalogueAdmin):
-    form = MoneyModelForm
-    list_display = ["code", "percent_off", "amount_off", "duration", "charges", "active"]
-    list_filter = ["active", "duration", "valid_until"]
-    search_fields = ["code"]

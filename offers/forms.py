@@ -1,6 +1,8 @@
 """Forms for the catalogue, and the sale-line grid (the rows of a sale, an offer or a
 replacement invoice). Storing an offer is an action: offers.actions.store_offer."""
 
+import contextlib
+
 from django import forms
 from django.conf import settings
 
@@ -8,7 +10,7 @@ from core import money
 from core.errors import ActionError
 from core.forms import AmountField, BoundedForm, MoneyModelForm
 from offers.lines import SaleLine
-from offers.models import Coupon, Product
+from offers.models import Product
 from offers.terms import MAX_EVERY, MAX_INSTALLMENTS, MAX_TRIAL_DAYS, UNITS, PaymentTerms
 
 
@@ -32,19 +34,6 @@ class ProductForm(MoneyModelForm):
             "revoke_on_refund",
             "commission_rate",
         ]
-
-
-class CouponForm(MoneyModelForm):
-    class Meta:
-        model = Coupon
-        fields = ["code", "percent_off", "amount_off", "duration", "charges", "valid_until"]
-        widgets = {"valid_until": forms.DateInput(attrs={"type": "date"})}
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (data.get("percent_off") is None) == (not data.get("amount_off")):
-            raise forms.ValidationError("Give either a percent or an amount off.")
-        return data
 
 
 TERMS = [
@@ -90,7 +79,8 @@ class LineForm(BoundedForm, forms.Form):
         product = data.get("product")
         if product is None:
             return data
-        if data.get("unit_price") is None and str(product.price.currency) != self.currency:
+        typed_price = data.get("unit_price") is not None or "unit_price" in self.errors
+        if not typed_price and str(product.price.currency) != self.currency:
             self.add_error(
                 "unit_price", f"{product} is priced in {product.price.currency}: enter a price."
             )
@@ -140,12 +130,18 @@ class LineForm(BoundedForm, forms.Form):
 
 
 class BaseLineFormSet(forms.BaseFormSet):
+    adding = False  # "Add a line" was pressed: show the grid again, act on nothing
+
+    def kept_forms(self) -> list[LineForm]:
+        """The rows not marked "Remove" (once the grid is validated)."""
+        return [form for form in self.forms if not self._should_delete_form(form)]
+
     def sale_lines(self) -> list[SaleLine]:
-        return [line for form in self.forms if (line := form.sale_line()) is not None]
+        return [line for form in self.kept_forms() if (line := form.sale_line()) is not None]
 
     def add_action_error(self, exc: ActionError) -> bool:
         """Show an action's line error on the first line it can belong to."""
-        filled = [f for f in self.forms if f.cleaned_data.get("product")]
+        filled = [f for f in self.kept_forms() if f.cleaned_data.get("product")]
         if exc.field == "terms":
             filled = [f for f in filled if f.cleaned_data["terms"] != "one_time"] or filled
         return any(form.add_action_error(exc) for form in filled[:1])
@@ -154,8 +150,43 @@ class BaseLineFormSet(forms.BaseFormSet):
 # A sale has at most 50 lines: the management form's count is the client's to forge.
 MAX_LINES = 50
 LineFormSet = forms.formset_factory(
-    LineForm, formset=BaseLineFormSet, extra=2, max_num=MAX_LINES, absolute_max=MAX_LINES
+    LineForm,
+    formset=BaseLineFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_LINES,
+    validate_max=True,
+    absolute_max=MAX_LINES,
 )
+ADD_LINE = "add_line"  # the grid's "Add a line" button (without JavaScript)
+
+
+def line_formset(data, *, initial: list[dict], currency: str) -> BaseLineFormSet:
+    """The sale grid bound to `data`; after "Add a line" it has one more empty row."""
+    adding = data is not None and data.get("intent") == ADD_LINE
+    if adding:
+        data = data.copy()
+        key = "lines-TOTAL_FORMS"
+        # A broken count stays as it is: the formset reports a broken management form itself.
+        with contextlib.suppress(ValueError):
+            count = int(data.get(key, ""))
+            if count < MAX_LINES:
+                data[key] = str(count + 1)
+                data.update(_blank_row(count, currency))
+    lines = LineFormSet(data, initial=initial, prefix="lines", form_kwargs={"currency": currency})
+    lines.adding = adding
+    return lines
+
+
+def _blank_row(index: int, currency: str) -> dict[str, str]:
+    """A new row's defaults as if posted, so it reads as untouched rather than as missing
+    its required quantity and terms."""
+    form = LineForm(currency=currency)
+    return {
+        f"lines-{index}-{name}": str(value)
+        for name, field in form.fields.items()
+        if (value := form.get_initial_for_field(field, name)) is not None
+    }
 
 
 def _typed(amount) -> str:

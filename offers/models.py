@@ -104,33 +104,3 @@ class OfferLine(models.Model):
             terms=PaymentTerms.from_json(self.terms),
             dunning_policy=dunning_policy,
         )
-
-
-class Coupon(models.Model):
-    class Duration(models.TextChoices):
-        ONCE = "once", "Once"
-        REPEATING = "repeating", "For a number of charges"
-        FOREVER = "forever", "Forever"
-
-    code = models.CharField(max_length=40, unique=True)
-    percent_off = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, validators=_PERCENT
-    )
-    amount_off = MoneyField(
-        max_digits=19, decimal_places=3, default_currency="USD", null=True, blank=True
-    )
-    duration = models.CharField(max_length=10, choices=Duration.choices, default=Duration.ONCE)
-    charges = models.PositiveIntegerField(default=1)
-    active = models.BooleanField(default=True)
-    valid_until = models.DateField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(percent_off__isnull=True) ^ models.Q(amount_off__isnull=True),
-                name="coupon_percent_xor_amount",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.code

@@ -12,8 +12,4 @@ urlpatterns = [
     path("products/new/", views.product_create, name="product-create"),
     path("products/<int:pk>/edit/", views.product_edit, name="product-edit"),
     path("products/<int:pk>/archive/", views.product_archive, name="product-archive"),
-    path("coupons/", views.coupon_list, name="coupon-list"),
-    path("coupons/new/", views.coupon_create, name="coupon-create"),
-    path("coupons/<int:pk>/edit/", views.coupon_edit, name="coupon-edit"),
-    path("coupons/<int:pk>/archive/", views.coupon_archive, name="coupon-archive"),
 ]

@@ -1,8 +1,7 @@
-"""The catalogue: offers (versioned), products and coupons. Archiving hides, never deletes:
+"""The catalogue: offers (versioned) and products. Archiving hides, never deletes:
 sold invoices and orders point at these rows."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -10,22 +9,22 @@ from django.views.decorators.http import require_POST
 from core.errors import ActionError
 from core.forms import form_changes
 from core.htmx import form_data, form_status
+from core.roles import required
 from offers.actions import archive_catalogue_item, save_catalogue_item, store_offer
 from offers.forms import (
-    CouponForm,
-    LineFormSet,
     OfferForm,
     ProductForm,
+    line_formset,
     line_initial,
 )
-from offers.models import Coupon, Offer, Product
+from offers.models import Offer, Product
 
 
 def _archived(request: HttpRequest) -> bool:
     return request.GET.get("archived") == "1"
 
 
-@permission_required("offers.view_offer", raise_exception=True)
+@required("offers.view_offer")
 def offer_list(request: HttpRequest) -> HttpResponse:
     offers = Offer.objects.filter(archived=_archived(request)).prefetch_related("lines__product")
     return render(
@@ -38,10 +37,8 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
     currency = request.POST.get("currency") or (offer.currency if offer else "USD")
     form = OfferForm(form_data(request), initial=initial)
     rows = line_initial(offer.lines_for_sale()) if offer else []
-    lines = LineFormSet(
-        form_data(request), initial=rows, prefix="lines", form_kwargs={"currency": currency}
-    )
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+    lines = line_formset(form_data(request), initial=rows, currency=currency)
+    if request.method == "POST" and not lines.adding and form.is_valid() and lines.is_valid():
         sale = lines.sale_lines()
         if sale:
             data = form.cleaned_data
@@ -58,23 +55,23 @@ def _offer_form(request: HttpRequest, offer: Offer | None) -> HttpResponse:
         else:
             form.add_error(None, "Add at least one line.")
     context = {"form": form, "lines": lines, "offer": offer}
-    status = max(form_status(form), form_status(lines))
+    status = 200 if lines.adding else max(form_status(form), form_status(lines))
     return render(request, "offers/offer_form.html", context, status=status)
 
 
-@permission_required("offers.add_offer", raise_exception=True)
+@required("offers.add_offer")
 def offer_create(request: HttpRequest) -> HttpResponse:
     return _offer_form(request, None)
 
 
-@permission_required("offers.add_offer", raise_exception=True)
+@required("offers.add_offer")
 def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # Editing stores a new version; the old one stays as sold.
     return _offer_form(request, get_object_or_404(Offer, pk=pk, archived=False))
 
 
 @require_POST
-@permission_required("offers.change_offer", raise_exception=True)
+@required("offers.change_offer")
 def offer_archive(request: HttpRequest, pk: int) -> HttpResponse:
     archive_catalogue_item(get_object_or_404(Offer, pk=pk), actor=request.user)
     return redirect("offers:offer-list")
@@ -91,7 +88,7 @@ def _model_form(request, form_class, instance, *, title, back) -> HttpResponse:
     return render(request, "offers/simple_form.html", context, status=form_status(form))
 
 
-@permission_required("offers.view_product", raise_exception=True)
+@required("offers.view_product")
 def product_list(request: HttpRequest) -> HttpResponse:
     products = Product.objects.filter(active=not _archived(request))
     return render(
@@ -99,12 +96,12 @@ def product_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required("offers.add_product", raise_exception=True)
+@required("offers.add_product")
 def product_create(request: HttpRequest) -> HttpResponse:
     return _model_form(request, ProductForm, None, title="New product", back="offers:product-list")
 
 
-@permission_required("offers.change_product", raise_exception=True)
+@required("offers.change_product")
 def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     return _model_form(
@@ -113,35 +110,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("offers.change_product", raise_exception=True)
+@required("offers.change_product")
 def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
     archive_catalogue_item(get_object_or_404(Product, pk=pk), actor=request.user)
     return redirect("offers:product-list")
-
-
-@permission_required("offers.view_coupon", raise_exception=True)
-def coupon_list(request: HttpRequest) -> HttpResponse:
-    coupons = Coupon.objects.filter(active=not _archived(request)).order_by("code")
-    return render(
-        request, "offers/coupon_list.html", {"coupons": coupons, "archived": _archived(request)}
-    )
-
-
-@permission_required("offers.add_coupon", raise_exception=True)
-def coupon_create(request: HttpRequest) -> HttpResponse:
-    return _model_form(request, CouponForm, None, title="New coupon", back="offers:coupon-list")
-
-
-@permission_required("offers.change_coupon", raise_exception=True)
-def coupon_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    coupon = get_object_or_404(Coupon, pk=pk)
-    return _model_form(
-        request, CouponForm, coupon, title=f"Edit {coupon}", back="offers:coupon-list"
-    )
-
-
-@require_POST
-@permission_required("offers.change_coupon", raise_exception=True)
-def coupon_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    archive_catalogue_item(get_object_or_404(Coupon, pk=pk), actor=request.user)
-    return redirect("offers:coupon-list")

@@ -25,18 +25,26 @@ def _within_due(amount: Money, due: Money) -> None:
         raise errors.InvalidAmount(errors.AMOUNT_ABOVE_DUE.format(due=due))
 
 
+DISCOUNT_TEXT = "Discount"  # what the customer reads when the rep writes nothing else
+
+
 def discount_invoice(
     invoice: Invoice,
     *,
     amount: Money | None = None,
     percent: Decimal | None = None,
+    description: str = DISCOUNT_TEXT,
     actor: User,
     reason: str,
     idempotency_key: str | None = None,
 ) -> InvoiceLine:
-    """Take an amount, or a percent of the invoice total, off what is still due."""
+    """Take an amount, or a percent of the invoice total, off what is still due.
+
+    `description` is the line the customer reads on the invoice; `reason` is internal and goes
+    only to the audit trail and the ledger memo."""
     require(actor, "discount", "discount invoices")
     reason = require_reason(reason)
+    description = " ".join((description or "").split()) or DISCOUNT_TEXT
     if (amount is None) == (percent is None):
         raise errors.InvalidRequest(errors.DISCOUNT_ONE_OF, field="amount")
     if percent is not None:
@@ -70,7 +78,7 @@ def discount_invoice(
         line = InvoiceLine.objects.create(
             invoice=locked,
             kind=InvoiceLine.Kind.DISCOUNT,
-            description=f"Discount: {reason}",
+            description=description,
             quantity=1,
             unit_price=-off,
             amount=-off,
@@ -90,7 +98,10 @@ def discount_invoice(
             reason=reason,
             contact_id=locked.contact_id,
             amount=off,
-            after={"percent": str(percent) if percent is not None else None},
+            after={
+                "percent": str(percent) if percent is not None else None,
+                "description": description,
+            },
         )
         charging.close_if_settled(locked)
         slot.fill(line)

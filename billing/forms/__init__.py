@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from billing.actions.invoices import DISCOUNT_TEXT
 from billing.actions.sales import RECORD_METHODS
 from billing.gateways import get_gateway
 from billing.models import Payment, PaymentMethod, Refund
@@ -33,6 +34,13 @@ class DiscountForm(ActionForm):
     amount = AmountField(required=False)
     percent = forms.DecimalField(
         required=False, max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=200,
+        initial=DISCOUNT_TEXT,
+        label="Text on the invoice",
+        help_text="The customer reads this on the invoice; the reason below stays internal.",
     )
     reason = reason_field()
 

@@ -22,6 +22,7 @@ from billing.forms import (
 from billing.views.common import invoice_for, run_action
 from core.forms import ReasonForm
 from core.htmx import form_data
+from core.locales import money_text
 
 
 def _common(invoice, name: str) -> dict:
@@ -41,6 +42,7 @@ def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
             invoice,
             amount=data["amount"],
             percent=data["percent"],
+            description=data["description"],
             actor=request.user,
             reason=data["reason"],
             idempotency_key=data["key"],
@@ -79,7 +81,9 @@ def invoice_mark_paid(request: HttpRequest, pk: int) -> HttpResponse:
         call,
         title=f"Mark {invoice.number} paid",
         submit="Record payment",
-        message=lambda payment: f"{payment.amount} recorded on {invoice.number}.",
+        message=lambda payment: (
+            f"{money_text(request, payment.amount)} recorded on {invoice.number}."
+        ),
         **_common(invoice, "invoice-mark-paid"),
     )
 
@@ -99,7 +103,7 @@ def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
     def message(payment) -> str:
         if payment.status == "succeeded":
-            return f"Charged {payment.amount} on {invoice.number}."
+            return f"Charged {money_text(request, payment.amount)} on {invoice.number}."
         return f"The charge on {invoice.number} did not go through: {payment.message}"
 
     return run_action(

@@ -31,6 +31,7 @@ from billing.views.order_previews import cancel_preview, terms_preview
 from core.action_views import action_page, require_perm
 from core.forms import ActionForm
 from core.htmx import form_data
+from core.locales import money_text
 
 
 def order_for(request: HttpRequest, pk: int, perm: str) -> Order:
@@ -39,9 +40,9 @@ def order_for(request: HttpRequest, pk: int, perm: str) -> Order:
     return get_object_or_404(qs, pk=pk)
 
 
-def _facts(order: Order) -> list[tuple[str, object]]:
+def _facts(request: HttpRequest, order: Order) -> list[tuple[str, object]]:
     facts = [
-        ("Price", f"{order.unit_price} × {order.quantity}"),
+        ("Price", f"{money_text(request, order.unit_price)} × {order.quantity}"),
         ("Next charge", f"{order.next_charge_on:%-d %b %Y}" if order.next_charge_on else "none"),
     ]
     if order.kind == Order.Kind.PAYMENT_PLAN:
@@ -68,7 +69,7 @@ def _order_action(
         "title": f"{title} order #{order.pk} · {order.product}",
         "submit": submit,
         "action_url": url,
-        "facts": _facts(order),
+        "facts": _facts(request, order),
         "danger": danger,
     }
     extra = {}

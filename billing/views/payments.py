@@ -1,6 +1,5 @@
 """Refunds and cards on file."""
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -17,6 +16,8 @@ from contacts.models import Contact
 from core.action_views import require_perm
 from core.forms import ActionForm
 from core.htmx import form_data
+from core.locales import money_text
+from core.roles import required
 
 
 def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
@@ -37,7 +38,7 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     def message(refund) -> str:
         if refund.status == "failed":
             return f"The refund was refused: {refund.message}"
-        return f"Refunded {refund.amount} on {payment.invoice.number}."
+        return f"Refunded {money_text(request, refund.amount)} on {payment.invoice.number}."
 
     return run_action(
         request,
@@ -82,7 +83,7 @@ def card_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("billing.manage_cards", raise_exception=True)
+@required("billing.manage_cards")
 def card_set_default(request: HttpRequest, pk: int) -> HttpResponse:
     card = get_object_or_404(PaymentMethod.objects.select_related("contact"), pk=pk)
     form = ActionForm(form_data(request))

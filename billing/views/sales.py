@@ -27,7 +27,7 @@ from core.forms import ReasonForm
 from core.htmx import form_data, form_status
 from core.params import object_id, search_text
 from offers.actions import store_offer
-from offers.forms import LineFormSet, line_initial
+from offers.forms import line_formset, line_initial
 from offers.lines import SaleLine
 from offers.models import Offer
 
@@ -42,10 +42,26 @@ def _grid(request: HttpRequest, contact: Contact, offer: Offer | None):
     initial = {"currency": currency}
     form = SaleForm(form_data(request), contact=contact, currency=currency, initial=initial)
     rows = line_initial(offer.lines_for_sale()) if offer else []
-    lines = LineFormSet(
-        form_data(request), initial=rows, prefix="lines", form_kwargs={"currency": currency}
-    )
-    return form, lines
+    return form, line_formset(form_data(request), initial=rows, currency=currency)
+
+
+FIX_FIRST = "Fix the highlighted fields to see the total:"
+
+
+def invalid_fields(form, lines) -> list[tuple[str, str, str]]:
+    """(field id, where, first error) for each field the live summary cannot read, so the
+    summary names them and paydesk.js highlights them before anything is submitted."""
+    lines.is_valid()  # also when the sale form failed first: each row learns if it was removed
+    found = []
+    for number, line in enumerate(lines.kept_forms(), start=1):
+        for name, errors in line.errors.items():
+            field = line["terms" if name == "__all__" else name]
+            found.append((field.auto_id, f"Line {number}, {field.label.lower()}", errors[0]))
+    for name, errors in form.errors.items():
+        if name in form.fields:
+            found.append((form[name].auto_id, form[name].label, errors[0]))
+    found.extend(("", "Lines", error) for error in lines.non_form_errors())
+    return found
 
 
 def _summary(form, lines, contact: Contact, offer: Offer | None = None) -> dict:
@@ -56,7 +72,7 @@ def _summary(form, lines, contact: Contact, offer: Offer | None = None) -> dict:
     elif form.is_valid() and lines.is_valid():
         sale = lines.sale_lines()
     else:
-        return {"summary_error": "Fix the highlighted fields to see the total."}
+        return {"summary_error": FIX_FIRST, "invalid": invalid_fields(form, lines)}
     if not sale:
         return {"summary_error": "Add a product to see the total."}
     try:
@@ -86,12 +102,12 @@ def sale_new(request: HttpRequest) -> HttpResponse:
     if request.GET.get("offer"):
         offer = get_object_or_404(Offer, pk=object_id(request.GET["offer"]), archived=False)
     form, lines = _grid(request, contact, offer)
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+    if request.method == "POST" and not lines.adding and form.is_valid() and lines.is_valid():
         try:
             return _complete(request, contact, form, lines)
         except ActionError as exc:
             _place(exc, form, lines)
-    status = max(form_status(form), form_status(lines))
+    status = 200 if lines.adding else max(form_status(form), form_status(lines))
     context = {
         "contact": contact,
         "form": form,
@@ -162,13 +178,8 @@ def invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
     items = invoice.lines.filter(kind="item", product__isnull=False).select_related("product")
     rows = line_initial([SaleLine(i.product, i.quantity, i.unit_price) for i in items])
     form = ReasonForm(form_data(request))
-    lines = LineFormSet(
-        form_data(request),
-        initial=rows,
-        prefix="lines",
-        form_kwargs={"currency": invoice.currency},
-    )
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+    lines = line_formset(form_data(request), initial=rows, currency=invoice.currency)
+    if request.method == "POST" and not lines.adding and form.is_valid() and lines.is_valid():
         try:
             new = replace_voided_invoice(
                 invoice,
@@ -183,5 +194,5 @@ def invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{invoice.number} replaced by {new.number}.")
             return _go(request, invoice.contact.get_absolute_url())
     context = {"invoice": invoice, "contact": invoice.contact, "form": form, "lines": lines}
-    status = max(form_status(form), form_status(lines))
+    status = 200 if lines.adding else max(form_status(form), form_status(lines))
     return render(request, "billing/invoice_replace.html", context, status=status)

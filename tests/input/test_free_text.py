@@ -68,7 +68,6 @@ def test_a_collection_stop_reason_is_checked_at_the_action(
     [
         ("contacts:contact-create", {"first_name": "Eve", "currency": "USD", "company": TYPED}),
         ("offers:product-create", {"name": TYPED, "sku": "B1", "price_0": "10", "price_1": "USD"}),
-        ("offers:coupon-create", {"code": "4242424242424242", "percent_off": "5"}),
     ],
 )
 def test_contact_and_catalogue_texts_refuse_card_numbers(manager_client, url_name, data):

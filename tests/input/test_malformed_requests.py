@@ -32,7 +32,7 @@ from billing.forms.orders import (
 from contacts.forms import ContactForm
 from core.forms import ActionForm, AmountField, ReasonForm
 from dunning.forms import DunningPolicyForm, NoticeForm, PauseCollectionForm, StopCollectionForm
-from offers.forms import CouponForm, LineForm, OfferForm, ProductForm
+from offers.forms import LineForm, OfferForm, ProductForm
 from tests.helpers import HTMX
 from tests.input.world import build_world, row_counts, url_for
 
@@ -143,8 +143,6 @@ def forms_by_url(w) -> dict[str, tuple[list, dict]]:
         "offers:offer-edit": ([OfferForm, (LineForm, "lines-0-")], {"currency": "USD"}),
         "offers:product-create": ([ProductForm], {"name": "Book", "price_0": "10"}),
         "offers:product-edit": ([ProductForm], {"name": "Book", "price_0": "10"}),
-        "offers:coupon-create": ([CouponForm], {"duration": "once", "charges": "1"}),
-        "offers:coupon-edit": ([CouponForm], {"duration": "once", "charges": "1"}),
         "dunning:case-retry": ([RetryForm], {}),
         "dunning:case-pause": ([PauseCollectionForm], {"until": SOON, **reason}),
         "dunning:case-stop": ([StopCollectionForm], {}),

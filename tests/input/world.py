@@ -12,7 +12,7 @@ from contacts.models import Contact
 from core import clock
 from dunning.models import DunningCase, DunningPolicy
 from dunning.policies import default_policy
-from offers.models import Coupon, Offer, Product
+from offers.models import Offer, Product
 from offers.terms import PaymentTerms
 from tests.factories import ContactFactory, PartnerFactory, ProductFactory
 
@@ -32,7 +32,6 @@ class World:
     commission: Commission
     policy: DunningPolicy
     offer: Offer
-    coupon: Coupon
 
     def pk_for(self, url_name: str) -> int | None:
         """The record a URL's <pk> names, by the noun its name starts with."""
@@ -54,7 +53,6 @@ class World:
             "policy": self.policy.pk,
             "offer": self.offer.pk,
             "product": self.product.pk,
-            "coupon": self.coupon.pk,
         }.get(noun)
 
 
@@ -82,7 +80,6 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         next_attempt_at=clock.now(),
     )
     offer = Offer.objects.create(family="00000000-0000-0000-0000-000000000001", name="Bundle")
-    coupon = Coupon.objects.create(code="SPRING", percent_off=10)
     return World(
         contact=contact,
         card=card,
@@ -95,7 +92,6 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         commission=Commission.objects.filter(invoice=paid).first(),
         policy=policy,
         offer=offer,
-        coupon=coupon,
     )
 
 

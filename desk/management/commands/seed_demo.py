@@ -4,8 +4,8 @@ the ledger and audit trail are exactly what real use would leave.
 
 Running it again changes nothing. The user `rep1` is the marker and is created last: a run that
 stopped halfway (a crash, Ctrl-C) is finished by the next one instead of being skipped, because
-every earlier step is keyed: rows by a natural key (username, email, SKU, offer name, coupon
-code) and every money action by an idempotency key, which returns the first result on a replay.
+every earlier step is keyed: rows by a natural key (username, email, SKU, offer
+name) and every money action by an idempotency key, which returns the first result on a replay.
 """
 
 import datetime as dt
@@ -31,7 +31,7 @@ from billing.invariants import breaches
 from billing.models import Payment
 from contacts.models import Contact, Partner
 from core import clock, roles
-from offers.models import Coupon, Offer, OfferLine, Product
+from offers.models import Offer, OfferLine, Product
 from offers.terms import PaymentTerms
 
 PASSWORD = "paydesk-demo"
@@ -184,9 +184,6 @@ class Command(BaseCommand):
             contacts = self._contacts()
             products = self._products()
             offers = self._offers(products)
-            Coupon.objects.get_or_create(
-                code="WELCOME10", defaults={"percent_off": Decimal("10"), "active": True}
-            )
         self._cards(contacts, actor=users["manager1"])
         self._history(contacts, products, offers, users)
 

@@ -71,6 +71,25 @@ def test_it_discounts_an_open_invoice(rep_client, declined_invoice):
     assert AuditEvent.objects.filter(action="invoice.discounted", reason="Loyal customer").exists()
 
 
+def test_the_customer_reads_the_discount_text_never_the_reps_reason(rep_client, declined_invoice):
+    url = reverse("billing:invoice-discount", args=[declined_invoice.pk])
+    data = {"amount": "10.00", "description": "Loyalty thanks", "reason": "Billing mix-up"}
+    rep_client.post(url, data, **HTMX)
+
+    line = InvoiceLine.objects.get(invoice=declined_invoice, kind="discount")
+    assert line.description == "Loyalty thanks"
+    document = text(rep_client.get(declined_invoice.get_absolute_url()))
+    assert "Loyalty thanks" in document and "Billing mix-up" not in document
+    assert AuditEvent.objects.filter(action="invoice.discounted", reason="Billing mix-up").exists()
+
+
+def test_a_discount_without_text_reads_discount_on_the_invoice(rep_client, declined_invoice):
+    url = reverse("billing:invoice-discount", args=[declined_invoice.pk])
+    rep_client.post(url, {"amount": "10.00", "reason": "Internal: goodwill"}, **HTMX)
+    line = InvoiceLine.objects.get(invoice=declined_invoice, kind="discount")
+    assert line.description == "Discount"
+
+
 def test_a_discount_without_a_reason_is_refused_at_the_field(rep_client, declined_invoice):
     before = counts()
     url = reverse("billing:invoice-discount", args=[declined_invoice.pk])

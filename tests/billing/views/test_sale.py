@@ -7,6 +7,7 @@ from billing.models import Invoice, Payment
 from offers.actions import store_offer
 from offers.models import Offer
 from offers.terms import PaymentTerms
+from tests import factories
 from tests.helpers import counts, text, usd
 
 URL = reverse("billing:sale-new")
@@ -209,3 +210,81 @@ def test_a_price_typed_far_below_the_stored_price_is_refused_at_the_line(
     assert message in text(response)  # at the line's price, where the rep typed it
     assert 'id="id_lines-0-unit_price_error"' in text(response)
     assert counts() == before
+
+
+def test_add_a_line_comes_back_with_one_more_row_and_acts_on_nothing(rep_client, contact, product):
+    before = counts()
+    response = rep_client.post(URL, grid(contact, product, intent="add_line"))
+
+    assert response.status_code == 200
+    page = text(response)
+    assert 'name="lines-1-product"' in page  # the new, empty row
+    assert 'name="lines-TOTAL_FORMS" value="2"' in page
+    assert 'value="80.00"' in page  # what was typed stays
+    assert "This field is required" not in page  # the new row is blank, not wrong
+    assert counts() == before
+
+
+def test_a_sale_of_three_products_and_a_removed_row(rep_client, contact, card, product):
+    other = factories.ProductFactory(name="Workbook", price=usd("20.00"))
+    third = factories.ProductFactory(name="Coaching", price=usd("5.00"))
+    data = grid(
+        contact,
+        product,
+        intent="charge",
+        key="sale-3",
+        **{
+            "lines-TOTAL_FORMS": "4",
+            "lines-1-product": other.pk,
+            "lines-1-quantity": "1",
+            "lines-1-terms": "one_time",
+            "lines-1-unit": "month",
+            "lines-2-product": third.pk,
+            "lines-2-quantity": "1",
+            "lines-2-terms": "one_time",
+            "lines-2-unit": "month",
+            "lines-3-product": product.pk,
+            "lines-3-quantity": "1",
+            "lines-3-unit_price": "abc",  # removed, so never read
+            "lines-3-terms": "one_time",
+            "lines-3-unit": "month",
+            "lines-3-DELETE": "on",
+        },
+    )
+    response = rep_client.post(URL, data)
+
+    assert response.status_code == 302, response.context["lines"].errors
+    invoice = Invoice.objects.get(contact=contact)
+    assert invoice.lines.filter(kind="item").count() == 3
+    assert invoice.payments.get().amount == usd("175.00")
+
+
+def test_the_grid_offers_a_template_row_to_clone(rep_client, contact):
+    page = text(rep_client.get(URL, {"contact": contact.pk}))
+    assert "<template data-line-template>" in page
+    assert 'name="lines-__prefix__-product"' in page
+    assert "Add a line" in page
+
+
+def test_the_preview_names_and_marks_the_field_it_cannot_read(rep_client, contact, product):
+    data = grid(contact, product, **{"lines-0-unit_price": "10.001"})
+    page = text(rep_client.post(reverse("billing:sale-preview"), data))
+
+    assert 'data-invalid="id_lines-0-unit_price "' in page
+    assert "Line 1, unit price" in page and "at most 2 decimals" in page
+
+
+def test_a_wrong_price_in_another_currency_is_not_called_missing(rep_client, contact, product):
+    data = grid(contact, product, currency="JPY", **{"lines-0-unit_price": "1.5"})
+    page = text(rep_client.post(reverse("billing:sale-preview"), data))
+    assert "JPY amounts cannot have decimals" in page
+    assert "enter a price" not in page
+
+
+def test_the_preview_names_a_bad_sale_field_with_good_lines(rep_client, contact, product):
+    data = grid(contact, product, currency="XYZ")
+    response = rep_client.post(reverse("billing:sale-preview"), data)
+    assert response.status_code == 200
+    page = text(response)
+    assert 'href="#id_currency">Currency</a>' in page
+    assert "id_currency" in page.split('data-invalid="', 1)[1].split('"', 1)[0]

@@ -1,9 +1,15 @@
 """The contact record: its panels, what each role sees there, and its cost as invoices pile up."""
 
+import json
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from djmoney.money import Money
 
 from billing.actions import SaleLine, record_sale, refund_payment
+from core.money import format_money
+from tests import factories
 from tests.helpers import HTMX, text, usd
 
 
@@ -68,3 +74,32 @@ def test_older_invoices_page_by_keyset(rep_client, contact, product, rep):
 
     pks = [i.pk for i in first.context["record"].invoices + second.context["record"].invoices]
     assert len(pks) == 55 == len(set(pks))
+
+
+def test_money_on_the_record_is_in_the_reps_locale_not_the_contacts(rep_client, rep):
+    """A French contact's 90.500 KWD read "90,500 KWD" (ninety thousand) beside an English
+    flash's "KWD30.250": the rep's page and its messages use the rep's locale only."""
+    contact = factories.ContactFactory(locale="fr_FR", currency="KWD")
+    product = factories.ProductFactory(price=Money("90.500", "KWD"))
+    invoice = record_sale(contact, lines=[SaleLine(product)], reference="R-1", actor=rep)
+
+    page = text(rep_client.get(contact.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en-US"))
+    assert format_money(Money("90.500", "KWD"), "en_US") in page
+    assert "90,500" not in page
+
+    url = reverse("billing:payment-refund", args=[invoice.payments.get().pk])
+    data = {"amount": "30.250", "reason": "Late", "settle": "outside"}
+    response = rep_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en-US", **HTMX)
+    message = json.loads(response["HX-Trigger"])["money-changed"]["message"]
+    assert format_money(Money("30.250", "KWD"), "en_US") in message
+    assert "30,250" not in text(response)
+
+
+def test_a_reps_browser_locale_formats_the_record(rep_client, rep):
+    contact = factories.ContactFactory(locale="en_US")
+    product = factories.ProductFactory(price=Money("1234.50", "USD"))
+    record_sale(contact, lines=[SaleLine(product)], reference="R-1", actor=rep)
+
+    page = text(rep_client.get(contact.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9"))
+    assert format_money(Money("1234.50", "USD"), "de_DE") in page
+    assert "$1,234.50" not in page

@@ -1,10 +1,12 @@
-"""The catalogue: offers are versioned on edit, products and coupons are archived, not deleted."""
+"""The catalogue: offers are versioned on edit, products are archived, not deleted."""
 
+import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from billing.actions import SaleLine
 from offers.actions import store_offer
-from offers.models import Coupon, Offer, Product
+from offers.models import Offer, Product
 from tests.helpers import text, usd
 
 
@@ -94,14 +96,8 @@ def test_a_rep_cannot_archive_a_product(rep_client, product):
     assert product.active
 
 
-def test_a_coupon_needs_a_percent_or_an_amount(manager_client):
-    data = {"code": "SPRING", "duration": "once", "charges": "1"}
-    response = manager_client.post(reverse("offers:coupon-create"), data)
-    assert response.status_code == 422
-    assert "Give either a percent or an amount off." in text(response)
-
-    manager_client.post(reverse("offers:coupon-create"), {**data, "percent_off": "15"})
-    coupon = Coupon.objects.get(code="SPRING")
-    manager_client.post(reverse("offers:coupon-archive", args=[coupon.pk]))
-    coupon.refresh_from_db()
-    assert not coupon.active
+def test_there_is_no_coupon_feature_nothing_could_use(manager_client):
+    """Coupons could be created but no sale, offer or invoice could apply one: removed."""
+    with pytest.raises(LookupError):
+        apps.get_model("offers", "Coupon")
+    assert "Coupons" not in text(manager_client.get(reverse("offers:offer-list")))

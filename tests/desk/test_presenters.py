@@ -1,0 +1,41 @@
+"""History entries a rep can audit: which invoice or order, to whom, by whom, in one date format."""
+
+from billing.actions import send_invoice
+from core import roles
+from desk.presenters import AUTOMATIC, actor_name, changed_fields
+from desk.record import ContactRecord
+
+
+def _entry(contact, action):
+    return next(e for e in ContactRecord(contact).history if e.action == action)
+
+
+def test_a_sent_invoice_names_the_invoice_and_the_recipient(paid_invoice, rep):
+    send_invoice(paid_invoice, actor=rep, to="books@example.com")
+    entry = _entry(paid_invoice.contact, "invoice.sent")
+    assert entry.about == paid_invoice.number
+    assert entry.detail == "to books@example.com"
+
+
+def test_payment_and_refund_entries_name_their_invoice(paid_invoice):
+    history = ContactRecord(paid_invoice.contact).history
+    payments = [e for e in history if e.action.startswith("payment.")]
+    assert payments and all(e.about == paid_invoice.number for e in payments)
+
+
+def test_order_entries_name_the_order(subscription):
+    entry = _entry(subscription.contact, "order.opened")
+    assert entry.about == f"order #{subscription.pk}"
+
+
+def test_automation_has_one_name(db):
+    assert actor_name(None) == AUTOMATIC
+    assert actor_name(roles.system_user()) == AUTOMATIC == "Paydesk (automatic)"
+
+
+def test_changed_dates_read_like_every_other_date_and_empty_reads_none():
+    moved = changed_fields(
+        {"next_charge_on": "2026-12-14", "percent": None},
+        {"next_charge_on": "2099-01-01", "percent": "20"},
+    )
+    assert moved == "next charge on: 14 Dec 2026 → 1 Jan 2099; percent: none → 20"
