@@ -7,10 +7,10 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from billing.models import PaymentMethod
+from billing.models import Invoice, PaymentMethod
 from core import audit, clock
 from dunning import notices
-from dunning.cases import charge_attempt, next_attempt_after, run_attempt
+from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
 from dunning.models import DunningAttempt, DunningCase
 from dunning.transitions import move
 
@@ -87,3 +87,13 @@ def send_notice(case_id: int, kind: str, attempt: int = 0) -> bool:
     """Enqueued by dunning.cases.notify after its change commits; sent once however often run."""
     case = DunningCase.objects.select_related("invoice", "contact", "policy").get(pk=case_id)
     return notices.send(case, kind, attempt)
+
+
+def open_case_for(invoice_id: int, decline_code: str) -> DunningCase | None:
+    """Enqueued when an order period went unpaid (a decline, or no usable card)."""
+    return open_case(Invoice.objects.get(pk=invoice_id), decline_code=decline_code)
+
+
+def end_case_for(invoice_id: int, status: str, why: str) -> None:
+    """Enqueued when a collected invoice was paid, voided or written off."""
+    end_case(Invoice.objects.get(pk=invoice_id), status=status, why=why)

@@ -52,7 +52,7 @@ class CardChoiceForm(ActionForm):
 
     def __init__(self, *args, contact=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].queryset = contact.payment_methods.filter(active=True)
+        self.fields["payment_method"].queryset = contact.payment_methods.usable()
 
 
 class RetryForm(CardChoiceForm):
@@ -79,9 +79,19 @@ class CardForm(ActionForm):
     )
     token = forms.ChoiceField(required=False, label="Or a test token")
     make_default = forms.BooleanField(required=False, initial=True, label="Make it the default")
+    retry_collections = forms.BooleanField(required=False, label="Retry these now")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, retries: list | None = None, **kwargs) -> None:
+        """`retries`: the open collections the new card would be charged for, shown to the rep;
+        without any, there is nothing to choose."""
         super().__init__(*args, **kwargs)
+        if retries:
+            self.fields["retry_collections"].initial = settings.PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE
+            self.fields["retry_collections"].help_text = "Charge the new card at once for: " + (
+                ", ".join(f"{number} ({due})" for number, due in retries)
+            )
+        else:
+            del self.fields["retry_collections"]
         tokens = [(t, t) for t in get_gateway().test_tokens()]
         self.fields["token"].choices = [("", "Type a test card number instead"), *tokens]
 
