@@ -8,10 +8,13 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template import Context, Template
 from django.utils.html import escape
+from djmoney.money import Money
 
-from billing.selectors import amount_due
+from billing.models import Account, Invoice
+from billing.selectors import account_balance, amount_due
 from core import clock
 from core.money import format_money
+from dunning.cases import usable_cards
 from dunning.models import DunningCase, NoticeSent, NoticeTemplate
 
 
@@ -29,8 +32,9 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
                 {
                     "contact": case.contact,
                     "invoice": case.invoice,
-                    "amount_due": format_money(amount_due(case.invoice), case.contact.locale),
+                    "amount_due": format_money(owed(case), case.contact.locale),
                     "next_attempt_on": _date(case.next_attempt_at),
+                    "next_step": next_step(case, kind),
                     "attempt": attempt,
                 },
                 autoescape=False,
@@ -56,5 +60,31 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
     return True
 
 
+def owed(case: DunningCase) -> Money:
+    """What the customer owes on the invoice, in its currency. A notice sent after the final
+    action wrote the invoice off still asks for what was written off, never for 0."""
+    invoice = case.invoice
+    if invoice.status == Invoice.Status.WRITTEN_OFF:
+        return account_balance(invoice, Account.BAD_DEBT)
+    return amount_due(invoice)
+
+
+def next_step(case: DunningCase, kind: str) -> str:
+    """What happens next, in the customer's words: a retry date only when one is scheduled on
+    a card that can still be charged; otherwise what the customer should do."""
+    if kind == NoticeTemplate.Kind.FINAL:
+        return "We have stopped trying to charge your card. Please contact us to settle it."
+    last = case.failed_at + dt.timedelta(days=max(case.policy.attempt_days(), default=0))
+    if case.next_attempt_at and usable_cards(case):
+        return (
+            f"We will try again on {_date(case.next_attempt_at)}. If your card has changed, "
+            "reply to this email and we will update it."
+        )
+    return (
+        "We will not charge that card again. Please reply to this email with a new card "
+        f"before {_date(last)} to settle it."
+    )
+
+
 def _date(moment: dt.datetime | None) -> str:
-    return f"{moment:%d %b %Y}" if moment else "no further date"
+    return f"{moment:%d %b %Y}" if moment else ""

@@ -182,7 +182,7 @@ def retry_invoice(
 def default_card_for(invoice: Invoice) -> PaymentMethod | None:
     """The card an invoice is charged with when the rep picks none: its order's, else default."""
     order = getattr(invoice, "order", None)
-    if order is not None and order.payment_method_id and order.payment_method.active:
+    if order is not None and order.payment_method_id and order.payment_method.usable:
         return order.payment_method
     return None
 

@@ -126,7 +126,7 @@ def record_sale(
             event_name=event_name,
             action="sale.recorded",
         )
-        card = contact.payment_methods.filter(is_default=True, active=True).first()
+        card = contact.payment_methods.usable().filter(is_default=True).first()
         open_orders(invoice, plans, card=card, actor=actor, reason=reason)
         due = amount_due(invoice)
         if due.amount > 0:

@@ -3,7 +3,7 @@ and the sweep's own status changes (a pause that ended, a cancellation at the en
 
 import datetime as dt
 
-from billing import followups
+from billing import events, followups
 from billing.models import Invoice, Order, Payment
 from billing.schedule import period_start
 from billing.selectors import amount_due
@@ -80,9 +80,13 @@ def bill_period(order: Order) -> Payment | None:
         charging.follow_orders([order], invoice, succeeded=True)
         return None
     card = order.payment_method
-    if card is None or not card.active:
+    if card is None or not card.usable:
+        # No gateway call on a card that cannot work: the period's invoice stays open and goes
+        # to collection, which waits for a card that does (billing/README "Open orders").
         charging.follow_orders([order], invoice, succeeded=False)
         audit.record("order.no_card", order, actor=None, contact_id=order.contact_id)
+        why = card.unusable_reason if card else "no_card"
+        events.announce(events.charge_skipped, invoice=invoice, decline_code=why)
         return None
     return charging.start_charge(
         invoice, amount=due, card=card, actor=None, key=f"order:{order.pk}:period:{n}"

@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from billing import declines
 from billing.actions import (
     discount_invoice,
     mark_invoice_paid,
@@ -100,7 +101,8 @@ def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
     def message(payment) -> str:
         if payment.status == "succeeded":
             return f"Charged {payment.amount} on {invoice.number}."
-        return f"The charge on {invoice.number} did not go through: {payment.message}"
+        why = declines.what_now(payment.decline_code)
+        return f"The charge on {invoice.number} did not go through: {payment.message} {why}"
 
     return run_action(
         request,

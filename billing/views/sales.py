@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 from djmoney.money import Money
 
+from billing import declines
 from billing.actions import BillingError, charge_sale, record_sale, replace_voided_invoice
 from billing.forms import SaleForm, local_datetime
 from billing.views.common import invoice_for
@@ -134,7 +135,11 @@ def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpRespon
         if invoice.status == "paid":
             messages.success(request, f"Charged: {invoice.number} is paid.")
         else:
-            messages.warning(request, f"{invoice.number} is open: the charge did not go through.")
+            failed = invoice.payments.filter(status="failed").order_by("-pk").first()
+            why = declines.what_now(failed.decline_code) if failed else ""
+            messages.warning(
+                request, f"{invoice.number} is open: the charge did not go through. {why}"
+            )
     return _go(request, contact.get_absolute_url())
 
 
