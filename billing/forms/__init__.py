@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing.actions.sales import RECORD_METHODS
 from billing.gateways import get_gateway
 from billing.models import Payment, PaymentMethod, Refund
-from core.forms import ActionForm, AmountField, reason_field
+from core.forms import ActionForm, AmountField, ReasonForm, reason_field
 
 METHOD_CHOICES = [(m, Payment.Method(m).label) for m in RECORD_METHODS]
 
@@ -65,6 +65,32 @@ class RetryForm(CardChoiceForm):
 
 class SendForm(ActionForm):
     to = forms.CharField(required=False, label="Send to", help_text="Empty: the contact's email.")
+
+
+class VoidForm(ReasonForm):
+    """Void, and say what becomes of the order the invoice bills: it keeps billing unless the
+    rep ends it in the same step."""
+
+    cancel_order = forms.BooleanField(required=False, label="Also cancel the order")
+
+    def __init__(
+        self, *args, order=None, only_invoice: bool = False, can_cancel: bool = True, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if order is None:
+            del self.fields["cancel_order"]
+            return
+        field = self.fields["cancel_order"]
+        field.initial = only_invoice and can_cancel
+        field.disabled = not can_cancel
+        next_on = (
+            f": next charge on {order.next_charge_on:%d %b %Y}" if order.next_charge_on else ""
+        )
+        field.help_text = (
+            f"Otherwise order #{order.pk} ({order.product}, "
+            f"{order.get_status_display().lower()}) keeps billing{next_on}."
+            + ("" if can_cancel else " Only a manager can cancel it.")
+        )
 
 
 class CardForm(ActionForm):

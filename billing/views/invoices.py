@@ -18,8 +18,11 @@ from billing.forms import (
     MarkPaidForm,
     RetryForm,
     SendForm,
+    VoidForm,
     local_datetime,
 )
+from billing.models import Invoice
+from billing.steps.ending import order_billed_by
 from billing.views.common import invoice_for, run_action
 from core.forms import ReasonForm
 from core.htmx import form_data
@@ -137,16 +140,41 @@ def _reason_action(request, pk, *, perm, action, name, title, submit, done, dang
 
 
 def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reason_action(
+    invoice = invoice_for(request, pk, "billing.void")
+    order = order_billed_by(invoice)
+    only = (
+        order is not None
+        and not order.invoices.exclude(status=Invoice.Status.VOID).exclude(pk=invoice.pk).exists()
+    )
+    can_cancel = request.user.has_perm("billing.change_orders")
+    form = VoidForm(form_data(request), order=order, only_invoice=only, can_cancel=can_cancel)
+
+    def call(data: dict):
+        return void_invoice(
+            invoice,
+            actor=request.user,
+            reason=data["reason"],
+            cancel_order=bool(data.get("cancel_order")),
+            idempotency_key=data["key"],
+        )
+
+    def message(voided) -> str:
+        if order is None:
+            return f"{invoice.number} voided."
+        order.refresh_from_db(fields=["status"])
+        if order.status == order.Status.CANCELLED:
+            return f"{invoice.number} voided and order #{order.pk} cancelled."
+        return f"{invoice.number} voided; order #{order.pk} keeps billing."
+
+    return run_action(
         request,
-        pk,
-        perm="billing.void",
-        action=void_invoice,
-        name="invoice-void",
-        title="Void",
+        form,
+        call,
+        title=f"Void {invoice.number}",
         submit="Void invoice",
-        done="voided",
+        message=message,
         danger=True,
+        **_common(invoice, "invoice-void"),
     )
 
 
