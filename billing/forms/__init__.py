@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from billing.actions.sales import RECORD_METHODS
 from billing.gateways import get_gateway
-from billing.models import Payment, PaymentMethod, Refund
+from billing.models import Order, Payment, PaymentMethod, Refund
 from core.forms import ActionForm, AmountField, ReasonForm, reason_field
 
 METHOD_CHOICES = [(m, Payment.Method(m).label) for m in RECORD_METHODS]
@@ -135,6 +135,13 @@ class SaleForm(CardChoiceForm):
     reference = forms.CharField(required=False, max_length=200)
     paid_on = forms.DateField(
         required=False, label="Paid on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    collection_method = forms.ChoiceField(
+        choices=[("", "Choose…"), *Order.CollectionMethod.choices],
+        required=False,
+        label="Later periods are paid by",
+        help_text="For subscription and payment-plan lines: charge the card on file, or email "
+        "an invoice the customer pays.",
     )
     reason = reason_field(required=False)
     offer_name = forms.CharField(required=False, max_length=200, label="Save as offer named")

@@ -119,6 +119,7 @@ def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpRespon
             reference=data["reference"],
             paid_at=local_datetime(data["paid_on"]),
             event_name=data["event_name"],
+            collection_method=data["collection_method"] or None,
             idempotency_key=data["key"],
             **common,
         )
