@@ -145,6 +145,14 @@ def run_attempt(case_id: int, number: int) -> None:
     )
     if case.status != DunningCase.Status.ACTIVE:
         return
+    if case.invoice.status != Invoice.Status.OPEN:
+        # Its end was announced but the task that ends it was lost: end it now.
+        paid = case.invoice.status == Invoice.Status.PAID
+        status = DunningCase.Status.RECOVERED if paid else DunningCase.Status.STOPPED
+        end_case(
+            case.invoice, status=status, why=f"invoice {case.invoice.get_status_display().lower()}"
+        )
+        return
     cards = usable_cards(case)
     if cards and charge_attempt(case, number, cards):
         return

@@ -6,8 +6,9 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 
-from billing.models import Invoice, PaymentMethod
+from billing.models import Invoice, Order, Payment, PaymentMethod
 from core import audit, clock
 from dunning import notices
 from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
@@ -16,6 +17,8 @@ from dunning.transitions import move
 
 log = logging.getLogger(__name__)
 BATCH = 20
+# A decline younger than this may still have its receiver's task in the queue.
+ADOPT_AFTER = dt.timedelta(minutes=10)
 
 
 def run_dunning(now: dt.datetime | None = None) -> dict[str, int]:
@@ -23,7 +26,7 @@ def run_dunning(now: dt.datetime | None = None) -> dict[str, int]:
     advanced in the same transaction, so two runners never take the same attempt; the charge
     itself is keyed per (case, attempt, card), so a retried task never charges twice."""
     now = now or clock.now()
-    counts = {"attempts": 0, "resumed": _resume_paused(now)}
+    counts = {"attempts": 0, "resumed": _resume_paused(now), "adopted": _adopt_declined(now)}
     sent_last_minute = DunningAttempt.objects.filter(at__gt=now - dt.timedelta(minutes=1)).count()
     budget = settings.PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE - sent_last_minute
     while budget > 0:
@@ -51,6 +54,30 @@ def run_dunning(now: dt.datetime | None = None) -> dict[str, int]:
     if budget <= 0:
         log.warning("run_dunning reached its ceiling of charges per minute; the rest waits")
     return counts
+
+
+def _adopt_declined(now: dt.datetime) -> int:
+    """Open the case a lost `open_case_for` task did not: an order's open invoice whose last
+    charge was declined a while ago (the receiver had its chance) and that has no case."""
+    settled_before = now - ADOPT_AFTER
+    declined = Payment.objects.filter(
+        invoice=OuterRef("pk"), status=Payment.Status.FAILED, created_at__lte=settled_before
+    )
+    busy = Payment.objects.filter(
+        invoice=OuterRef("pk"), status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
+    )
+    orphans = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, dunning_case__isnull=True)
+        .filter(Q(order__isnull=False) | Q(pk__in=Order.objects.values("source_invoice")))
+        .filter(Exists(declined))
+        .exclude(Exists(busy))
+        .order_by("pk")
+    )
+    opened = 0
+    for invoice in orphans[:BATCH]:
+        last = invoice.payments.filter(status=Payment.Status.FAILED).order_by("-pk").first()
+        opened += open_case(invoice, decline_code=last.decline_code) is not None
+    return opened
 
 
 def _resume_paused(now: dt.datetime) -> int:
