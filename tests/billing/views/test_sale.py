@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from billing.actions import add_card
 from billing.models import Invoice, Payment
 from offers.actions import store_offer
 from offers.models import Offer
@@ -172,3 +173,18 @@ def test_offer_lines_keep_their_terms(kind, manager, product):
     )
     offer = store_offer("T", "USD", [SaleLine(product, terms=terms)], actor=manager)
     assert offer.lines_for_sale()[0].payment_terms == terms
+
+
+def test_a_hard_decline_tells_the_rep_the_card_is_unusable_and_the_invoice_open(
+    rep_client, contact, manager, product
+):
+    add_card(contact, token="pm_card_chargeDeclinedStolenCard", actor=manager)
+    data = grid(contact, product, intent="charge", key="sale-stolen")
+    data["lines-0-terms"] = "subscription"
+    response = rep_client.post(URL, data, follow=True)
+
+    invoice = Invoice.objects.get(contact=contact)
+    assert invoice.status == Invoice.Status.OPEN
+    page = text(response)
+    assert f"{invoice.number} is open" in page
+    assert "Card reported stolen: that card is now unusable" in page
