@@ -45,6 +45,14 @@ def label(code: str) -> str:
     return REP_LABELS.get(code) or code.replace("_", " ").capitalize()
 
 
+def what_now(code: str) -> str:
+    """The rep's words for a decline and what to do next: a hard decline has marked the card
+    unusable, so the only way on is another card."""
+    if is_hard(code):
+        return f"{label(code)}: that card is now unusable. Take a new card to collect it."
+    return f"{label(code) or 'Declined'}: collections will retry it."
+
+
 # The words the customer reads (a sandbox charge says them as Stripe would).
 CUSTOMER_WORDS = {
     "generic_decline": "Your card was declined.",

@@ -65,6 +65,9 @@ NOTHING_DUE = "Nothing is due on this invoice."
 VOID_WITH_MONEY = "Money is captured on this invoice: refund it first, or replace the invoice."
 CARD_NOT_USABLE = "That card is not on file for this contact."
 NO_CARD = "This contact has no card on file."
+SAY_HOW_LATER_PERIODS_ARE_PAID = (
+    "Say how later periods are paid: charge the card on file, or email an invoice to pay."
+)
 NO_LINES = "Add at least one line."
 MIXED_CURRENCIES = "All lines of a sale must be in one currency."
 DISCOUNT_ONE_OF = "Give either an amount or a percent."

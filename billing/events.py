@@ -3,18 +3,36 @@ imports dunning: dunning connects to these signals. Billing's own follow-ups (fu
 commissions) are called, not signalled: billing.followups.
 
 Every signal is sent from `transaction.on_commit`, so a rolled-back change announces nothing.
+Receivers only enqueue work (dunning.tasks), and a receiver that raises is logged, never
+propagated: the change has committed, so the rep must see it succeed, and the other receivers
+and on-commit callbacks must still run. The sweeps find whatever a lost receiver left undone.
 """
+
+import logging
 
 from django.db import transaction
 from django.dispatch import Signal
 
-payment_failed = Signal()  # payment, hard (a decline no retry can fix: dunning stops on it)
+log = logging.getLogger(__name__)
+
+payment_failed = Signal()  # payment, hard (a decline no retry can fix on that card)
+charge_skipped = Signal()  # invoice, decline_code (an order period billed without a usable card)
 invoice_paid = Signal()  # invoice
 invoice_voided = Signal()  # invoice
 invoice_written_off = Signal()  # invoice
 invoice_reopened = Signal()  # invoice (write-off reversed)
-card_added = Signal()  # payment_method, actor
+card_added = Signal()  # payment_method, actor, retry_collections (the rep's choice)
 
 
 def announce(signal: Signal, **kwargs) -> None:
-    transaction.on_commit(lambda: signal.send(sender=None, **kwargs), robust=False)
+    transaction.on_commit(lambda: send(signal, **kwargs))
+
+
+def send(signal: Signal, **kwargs) -> None:
+    for receiver, outcome in signal.send_robust(sender=None, **kwargs):
+        if isinstance(outcome, Exception):
+            log.error(
+                "receiver %r of a billing event failed",
+                receiver,
+                exc_info=(type(outcome), outcome, outcome.__traceback__),
+            )

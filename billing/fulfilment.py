@@ -3,8 +3,9 @@
 After a payment, refund, void or ended order commits, billing.followups enqueues the django-q2
 tasks (billing.tasks) that call the functions below, so a slow mail server or a failing task
 never reaches the rep who took the payment. The broker delivers at least once, so every
-function is idempotent on its own: one AccessGrant and one Delivery per (payment, product),
-enforced by unique constraints, and revocations are compare-and-set updates that change a row
+function is idempotent on its own: one AccessGrant per (payment, product) and one Delivery
+per (payment, product) enforced by unique constraints, and one Delivery per order or one-time
+invoice (deliver), and revocations are compare-and-set updates that change a row
 once.
 
 Access rules (Product.access):
@@ -122,11 +123,14 @@ def _ends_at(payment: Payment, product: Product, now: dt.datetime) -> dt.datetim
 
 
 def deliver(payment: Payment, product: Product) -> Delivery | None:
-    """Email the download link once per (payment, product).
+    """Email the download link once per order (subscription, payment plan) or one-time sale:
+    on its first payment, not again with every installment, renewal or partial payment.
 
-    The row is inserted before sending, in the same transaction: a concurrent twin blocks on
-    the unique index and then finds the row; a failed send rolls the row back for a retry.
-    The one window left is a crash after the mail server accepted and before commit.
+    The row is inserted before sending, in the same transaction: a concurrent twin for the
+    same payment blocks on the unique index and then finds the row; twins for two payments of
+    one order or invoice are serialised by the lock below. A failed send rolls the row back
+    for a retry. The one window left is a crash after the mail server accepted and before
+    commit.
     """
     to = payment.contact.email
     if not (product.delivery_email and to) or payment.status != Payment.Status.SUCCEEDED:
@@ -134,6 +138,8 @@ def deliver(payment: Payment, product: Product) -> Delivery | None:
             log.warning("payment %s: no email address to deliver %s to", payment.pk, product.pk)
         return None
     with transaction.atomic(durable=True):
+        if _delivered_before(payment, product):
+            return None
         delivery, created = Delivery.objects.get_or_create(
             payment=payment, product=product, defaults={"sent_to": to, "sent_at": clock.now()}
         )
@@ -148,6 +154,21 @@ def deliver(payment: Payment, product: Product) -> Delivery | None:
             after={"product": product.pk, "to": to},
         )
     return delivery
+
+
+def _delivered_before(payment: Payment, product: Product) -> bool:
+    """Whether another payment of the same invoice, or of the order this product was sold
+    with, already delivered it. Locks that order (else the invoice) until commit."""
+    invoice = Invoice.objects.select_related("order").get(pk=payment.invoice_id)
+    order = invoice.order or Order.objects.filter(source_invoice=invoice, product=product).first()
+    if order is not None:
+        Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        paid_for = Q(payment__invoice__order=order) | Q(payment__invoice=order.source_invoice_id)
+    else:
+        Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+        paid_for = Q(payment__invoice=invoice)
+    others = Delivery.objects.filter(paid_for, product=product).exclude(payment=payment)
+    return others.exists()
 
 
 def _send(payment: Payment, product: Product, to: str) -> None:

@@ -190,7 +190,14 @@ Q_CLUSTER = {
     "name": "paydesk",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": 120,
-    "retry": 180,
+    # A failed or lost task is redelivered after `retry` seconds (longer than `timeout`, so a
+    # slow run is never handed to a second worker while it still runs), at most `max_attempts`
+    # times: a broken email or notice task stops instead of retrying every few minutes forever.
+    # Failures are not acknowledged early (ack_failures False): a mail server that is down for
+    # a while gets its retries. Every task is idempotent, and the sweeps redo lost money work.
+    "retry": 300,
+    "max_attempts": 5,
+    "ack_failures": False,
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),
 }
@@ -220,6 +227,9 @@ DEFAULT_CURRENCY = "USD"
 # The contact record is the workspace's page, above every app: actions started from it answer
 # with its refreshed panel through this name (core.action_views), so no app imports desk.
 PAYDESK_RECORD_PANEL = "desk.views.render_panel"
+# What a new card would retry at once (dunning, above billing): the add-card form lists these
+# open collections so the rep chooses, and dunning retries the same ones.
+PAYDESK_COLLECTIONS_FOR_NEW_CARD = "dunning.selectors.collections_a_new_card_retries"
 
 # Gateways: the embedded sandbox by default; Stripe through dj-stripe.
 PAYDESK_GATEWAY = env_choice("PAYDESK_GATEWAY", "sandbox", ("sandbox", "stripe"))
@@ -255,6 +265,7 @@ PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE = env_int(
     "PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE", 300, minimum=1
 )
 
+# The add-card form's default for "retry these open collections now" (the rep chooses).
 PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE = env_bool("PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE", True)
 
 # A staff-only test clock for demos (core.clock); never on in production.

@@ -29,11 +29,10 @@ class DunningPolicyAdmin(admin.ModelAdmin):
         "interval_days",
         "window_days",
         "max_attempts",
-        "stop_on_hard_decline",
         "try_other_cards",
         "final_action",
     ]
-    list_filter = ["is_default", "final_action", "stop_on_hard_decline", "try_other_cards"]
+    list_filter = ["is_default", "final_action", "try_other_cards"]
     search_fields = ["name"]
     inlines = [NoticeTemplateInline]
     # The settings page's form: intervals of at least a day, and a change of default allowed.

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django_q.tasks import async_task
 
-from billing import actions, declines
+from billing import actions
 from billing.errors import BillingError
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.selectors import amount_due
@@ -45,10 +45,14 @@ def order_of(invoice: Invoice) -> Order | None:
     return Order.objects.filter(source_invoice=invoice).order_by("pk").first()
 
 
-def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
-    """Start collecting an order's invoice after its charge was declined (once per invoice);
-    `hard`: the decline was one no retry can fix."""
-    invoice = payment.invoice
+def open_case(invoice: Invoice, *, decline_code: str) -> DunningCase | None:
+    """Start collecting an order's invoice after its period went unpaid (once per invoice):
+    its charge was declined, or there was no usable card to charge.
+
+    A hard decline does not end the case: billing has marked that card unusable, so no attempt
+    charges it again, and the case waits on the policy's days for a card that works (one the
+    rep adds, retries with, or sets on the order) until its last day, then takes the final
+    action."""
     order = order_of(invoice)
     if order is None:
         return None  # a declined one-time sale is the rep's to handle, not dunning's
@@ -67,7 +71,7 @@ def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
             policy=policy,
             amount=amount_due(invoice),
             failed_at=clock.now(),
-            last_decline_code=payment.decline_code,
+            last_decline_code=decline_code,
         )
         case.next_attempt_at = next_attempt_after(case, case.failed_at)
         case.save(update_fields=["next_attempt_at"])
@@ -77,29 +81,25 @@ def open_case(payment: Payment, *, hard: bool = False) -> DunningCase | None:
             actor=None,
             contact_id=case.contact_id,
             amount=case.amount,
-            after={"policy": policy.name, "decline_code": payment.decline_code},
+            after={"policy": policy.name, "decline_code": decline_code},
         )
-        notify(case, NoticeTemplate.Kind.FIRST)
-        if _hopeless(case, hard) or case.next_attempt_at is None:
+        if case.next_attempt_at is None:
+            # A policy without retries: the final notice is the only one the customer needs.
             transaction.on_commit(lambda: finish(case.pk))
+        else:
+            notify(case, NoticeTemplate.Kind.FIRST)
     return case
 
 
-def _hopeless(case: DunningCase, hard: bool) -> bool:
-    if not (case.policy.stop_on_hard_decline and hard):
-        return False
-    return not (case.policy.try_other_cards and _cards(case)[1:])
-
-
-def _cards(case: DunningCase) -> list[PaymentMethod]:
-    """The order's card first; then, if the policy says so, the contact's other cards."""
+def usable_cards(case: DunningCase) -> list[PaymentMethod]:
+    """The order's card first; then, if the policy says so (or the order's card is unusable),
+    the contact's other cards. A card a hard decline marked unusable is never among them."""
     first = case.order.payment_method
-    cards = [first] if first and first.active else []
+    cards = [first] if first and first.usable else []
     if case.policy.try_other_cards or not cards:
-        others = PaymentMethod.objects.filter(contact=case.contact, active=True).order_by(
-            "-is_default", "pk"
-        )
-        cards += [c for c in others if c not in cards]
+        cards += [
+            c for c in PaymentMethod.objects.usable().filter(contact=case.contact) if c not in cards
+        ]
     return cards if case.policy.try_other_cards else cards[:1]
 
 
@@ -111,8 +111,7 @@ def charge_attempt(
     The action key `dunning:<case>:<n>:<card>` makes a rerun (a second runner, a crashed
     worker's retry) return the first charge instead of making another."""
     system = system_user()
-    hard = []
-    for card in cards or _cards(case):
+    for card in cards or usable_cards(case):
         attempt, _ = DunningAttempt.objects.get_or_create(
             case=case, number=number, card=card, defaults={"at": clock.now()}
         )
@@ -138,10 +137,7 @@ def charge_attempt(
         in_flight = (Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.NOT_SENT)
         if payment.status == Payment.Status.SUCCEEDED or payment.status in in_flight:
             return True
-        hard.append(declines.is_hard(payment.decline_code))
         DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)
-    if number and hard and all(hard) and case.policy.stop_on_hard_decline:
-        finish(case.pk)
     return False
 
 
@@ -151,14 +147,24 @@ def run_attempt(case_id: int, number: int) -> None:
     )
     if case.status != DunningCase.Status.ACTIVE:
         return
-    if charge_attempt(case, number):
+    if case.invoice.status != Invoice.Status.OPEN:
+        # Its end was announced but the task that ends it was lost: end it now.
+        paid = case.invoice.status == Invoice.Status.PAID
+        status = DunningCase.Status.RECOVERED if paid else DunningCase.Status.STOPPED
+        end_case(
+            case.invoice, status=status, why=f"invoice {case.invoice.get_status_display().lower()}"
+        )
+        return
+    cards = usable_cards(case)
+    if cards and charge_attempt(case, number, cards):
         return
     case.refresh_from_db()
     if case.status != DunningCase.Status.ACTIVE:
         return
     if case.next_attempt_at is None:
         finish(case.pk)
-    else:
+    elif cards:
+        # Without a usable card nothing was declined: the first notice already asked for one.
         with transaction.atomic():
             notify(case, NoticeTemplate.Kind.FURTHER, number)
 
@@ -177,9 +183,8 @@ def finish(case_id: int) -> None:
         move(case, DunningCase.Status.EXHAUSTED, what="end this collection")
         case.ended_at = clock.now()
         case.next_attempt_at = None
-        case.end_reason = (
-            f"retries exhausted; final action: {case.policy.get_final_action_display()}"
-        )
+        waited = "no usable card by the last day" if not usable_cards(case) else "retries exhausted"
+        case.end_reason = f"{waited}; final action: {case.policy.get_final_action_display()}"
         case.save()
         audit.record(
             "collection.exhausted",

@@ -67,7 +67,6 @@ class DunningPolicyForm(BoundedForm, forms.ModelForm):
             "window_days",
             "days",
             "max_attempts",
-            "stop_on_hard_decline",
             "try_other_cards",
             "retry_on_card_update",
             "final_action",
@@ -76,7 +75,6 @@ class DunningPolicyForm(BoundedForm, forms.ModelForm):
             "is_default": "Default policy (for orders that name none)",
             "interval_days": "Retry every (days)",
             "window_days": "For (days)",
-            "stop_on_hard_decline": "Stop at once on a hard decline (lost, stolen, closed)",
             "try_other_cards": "Try the contact's other cards before giving up",
             "retry_on_card_update": "Retry at once when the card is updated",
         }

@@ -9,7 +9,9 @@ class DunningPolicy(models.Model):
 
     Retries happen on explicit days after the first failure (`days`) or every
     `interval_days` up to `window_days` (default 3 and 90: days 3, 6, ..., 90), capped at
-    `max_attempts`.
+    `max_attempts`. A hard decline marks the card unusable (billing), so no retry charges it
+    again; the case keeps its days, waiting for another card, and takes the final action after
+    the last one.
     """
 
     class FinalAction(models.TextChoices):
@@ -26,7 +28,6 @@ class DunningPolicy(models.Model):
         default=list, blank=True, help_text="Explicit retry days after the failure, e.g. [1, 3, 7]"
     )
     max_attempts = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
-    stop_on_hard_decline = models.BooleanField(default=True)
     try_other_cards = models.BooleanField(default=False)
     retry_on_card_update = models.BooleanField(default=True)
     final_action = models.CharField(
@@ -55,7 +56,8 @@ class DunningPolicy(models.Model):
 
 class NoticeTemplate(models.Model):
     """An email sent to the customer at a point of a case: templates use Django syntax with
-    `contact`, `invoice`, `amount_due`, `next_attempt_on` and `attempt` in the context."""
+    `contact`, `invoice`, `amount_due` (what is owed), `next_step` (what happens next, or what the
+    customer should do), `next_attempt_on` and `attempt` in the context."""
 
     class Kind(models.TextChoices):
         FIRST = "first", "First failure"

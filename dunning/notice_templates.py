@@ -28,6 +28,7 @@ VARIABLES = {
     "invoice.issued_on": "the day the invoice was issued",
     "amount_due": "what is still owed, formatted",
     "next_attempt_on": "the day of the next charge attempt",
+    "next_step": "what happens next, or what the customer should do",
     "attempt": "the number of the attempt that failed",
 }
 

@@ -7,11 +7,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.utils.html import escape
+from djmoney.money import Money
 
-from billing.selectors import amount_due, invoice_total
+from billing.models import Account, Invoice
+from billing.selectors import account_balance, amount_due, invoice_total
 from core import clock
 from core.money import format_money
 from dunning import notice_templates
+from dunning.cases import usable_cards
 from dunning.models import DunningCase, NoticeSent, NoticeTemplate
 
 
@@ -25,7 +28,7 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
             NoticeSent.objects.create(
                 case=case, kind=kind, attempt=attempt, to=case.contact.email, sent_at=clock.now()
             )
-            values = notice_values(case, attempt)
+            values = notice_values(case, attempt, kind)
             text = notice_templates.render(template.body_text, values)
             message = EmailMultiAlternatives(
                 subject=notice_templates.render(template.subject, values),
@@ -47,7 +50,7 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
     return True
 
 
-def notice_values(case: DunningCase, attempt: int) -> dict:
+def notice_values(case: DunningCase, attempt: int, kind: str = "first") -> dict:
     """What a notice may say, as plain strings: the names of notice_templates.VARIABLES."""
     contact, invoice, locale = case.contact, case.invoice, case.contact.locale
     return {
@@ -61,7 +64,8 @@ def notice_values(case: DunningCase, attempt: int) -> dict:
             "total": format_money(invoice_total(invoice), locale),
             "issued_on": _date(invoice.issued_at),
         },
-        "amount_due": format_money(amount_due(invoice), locale),
+        "amount_due": format_money(owed(case), locale),
+        "next_step": next_step(case, kind),
         "next_attempt_on": _date(case.next_attempt_at),
         "attempt": str(attempt),
     }
@@ -75,5 +79,31 @@ def _escaped(values: dict) -> dict:
     }
 
 
+def owed(case: DunningCase) -> Money:
+    """What the customer owes on the invoice, in its currency. A notice sent after the final
+    action wrote the invoice off still asks for what was written off, never for 0."""
+    invoice = case.invoice
+    if invoice.status == Invoice.Status.WRITTEN_OFF:
+        return account_balance(invoice, Account.BAD_DEBT)
+    return amount_due(invoice)
+
+
+def next_step(case: DunningCase, kind: str) -> str:
+    """What happens next, in the customer's words: a retry date only when one is scheduled on
+    a card that can still be charged; otherwise what the customer should do."""
+    if kind == NoticeTemplate.Kind.FINAL:
+        return "We have stopped trying to charge your card. Please contact us to settle it."
+    last = case.failed_at + dt.timedelta(days=max(case.policy.attempt_days(), default=0))
+    if case.next_attempt_at and usable_cards(case):
+        return (
+            f"We will try again on {_date(case.next_attempt_at)}. If your card has changed, "
+            "reply to this email and we will update it."
+        )
+    return (
+        "We will not charge that card again. Please reply to this email with a new card "
+        f"before {_date(last)} to settle it."
+    )
+
+
 def _date(moment: dt.datetime | None) -> str:
-    return f"{moment:%d %b %Y}" if moment else "no further date"
+    return f"{moment:%d %b %Y}" if moment else ""

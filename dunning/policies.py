@@ -5,22 +5,24 @@ from dunning.models import DunningPolicy, NoticeTemplate
 
 DEFAULT_NAME = "Default: every 3 days for 90 days"
 
+# Every notice states the amount owed and the next step (`next_step`: a retry date only when
+# one is scheduled on a card that can be charged, else what the customer should do).
 DEFAULT_NOTICES = {
     NoticeTemplate.Kind.FIRST: (
         "Your payment for {{ invoice.number }} did not go through",
         "Hello {{ contact.first_name }},\n\nWe could not charge your card for invoice "
-        "{{ invoice.number }} ({{ amount_due }}). We will try again on {{ next_attempt_on }}. "
-        "If your card has changed, reply to this email and we will update it.\n",
+        "{{ invoice.number }}. The amount owed is {{ amount_due }}. {{ next_step }}\n",
     ),
     NoticeTemplate.Kind.FURTHER: (
         "We still could not collect {{ invoice.number }}",
-        "Hello {{ contact.first_name }},\n\nAttempt {{ attempt }} to charge {{ amount_due }} "
-        "for invoice {{ invoice.number }} was declined. Next try: {{ next_attempt_on }}.\n",
+        "Hello {{ contact.first_name }},\n\nAttempt {{ attempt }} to charge your card for "
+        "invoice {{ invoice.number }} was declined. The amount owed is {{ amount_due }}. "
+        "{{ next_step }}\n",
     ),
     NoticeTemplate.Kind.FINAL: (
         "Final notice for {{ invoice.number }}",
-        "Hello {{ contact.first_name }},\n\nWe could not collect {{ amount_due }} for invoice "
-        "{{ invoice.number }} and have stopped trying. Please contact us to settle it.\n",
+        "Hello {{ contact.first_name }},\n\nWe could not collect invoice {{ invoice.number }}. "
+        "The amount owed is {{ amount_due }}. {{ next_step }}\n",
     ),
 }
 

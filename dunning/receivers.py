@@ -1,44 +1,54 @@
-"""Dunning listens to billing's events; billing never imports dunning."""
+"""Dunning listens to billing's events; billing never imports dunning.
 
-from django.conf import settings
+Receivers only enqueue (dunning.tasks): they run after the rep's change committed, so their
+work must not be able to fail that request. A lost task is harmless: an invoice left without a
+case, or a case left open on a settled invoice, is what the next sweep finds."""
+
 from django.dispatch import receiver
 from django_q.tasks import async_task
 
 from billing import events
 from billing.models import Invoice
-from dunning.cases import end_case, open_case
 from dunning.models import DunningCase
+from dunning.selectors import cases_a_new_card_retries
 
 
 @receiver(events.payment_failed)
 def start_collecting(sender, payment, hard: bool = False, **kwargs) -> None:
-    open_case(payment, hard=hard)
+    async_task("dunning.tasks.open_case_for", payment.invoice_id, payment.decline_code)
+
+
+@receiver(events.charge_skipped)
+def start_collecting_unpaid(sender, invoice: Invoice, decline_code: str, **kwargs) -> None:
+    async_task("dunning.tasks.open_case_for", invoice.pk, decline_code)
 
 
 @receiver(events.invoice_paid)
 def recovered(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, status=DunningCase.Status.RECOVERED, why="invoice paid")
+    async_task(
+        "dunning.tasks.end_case_for", invoice.pk, DunningCase.Status.RECOVERED, "invoice paid"
+    )
 
 
 @receiver(events.invoice_voided)
 def voided(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, status=DunningCase.Status.STOPPED, why="invoice voided")
+    async_task(
+        "dunning.tasks.end_case_for", invoice.pk, DunningCase.Status.STOPPED, "invoice voided"
+    )
 
 
 @receiver(events.invoice_written_off)
 def written_off(sender, invoice: Invoice, **kwargs) -> None:
-    end_case(invoice, status=DunningCase.Status.STOPPED, why="invoice written off")
+    async_task(
+        "dunning.tasks.end_case_for", invoice.pk, DunningCase.Status.STOPPED, "invoice written off"
+    )
 
 
 @receiver(events.card_added)
-def card_updated(sender, payment_method, **kwargs) -> None:
-    """A new or re-pointed card retries the contact's open cases at once (if the policy says)."""
-    if not settings.PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE:
+def card_updated(sender, payment_method, retry_collections: bool = False, **kwargs) -> None:
+    """A new card retries the contact's open cases at once only when the rep chose so on the
+    add-card form, which listed these same cases."""
+    if not retry_collections:
         return
-    cases = DunningCase.objects.filter(
-        contact_id=payment_method.contact_id,
-        status=DunningCase.Status.ACTIVE,
-        policy__retry_on_card_update=True,
-    )
-    for case_id in cases.values_list("pk", flat=True):
-        async_task("dunning.tasks.retry_with_card", case_id, payment_method.pk)
+    for case in cases_a_new_card_retries(payment_method.contact_id):
+        async_task("dunning.tasks.retry_with_card", case.pk, payment_method.pk)

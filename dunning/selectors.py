@@ -60,3 +60,25 @@ def attempt_dates(policy: DunningPolicy, start: dt.date | None = None) -> list[t
     """(day after the failure, date) of each retry, as if the charge failed on `start`."""
     start = start or clock.today()
     return [(days, start + dt.timedelta(days=days)) for days in policy.attempt_days()]
+
+
+def cases_a_new_card_retries(contact_id: int) -> list[DunningCase]:
+    """The contact's cases a new card would be charged for at once, if the rep says so: active
+    ones whose policy retries on a card update. The add-card form lists these, and the
+    card_added receiver retries exactly these."""
+    cases = DunningCase.objects.filter(
+        contact_id=contact_id,
+        status=DunningCase.Status.ACTIVE,
+        policy__retry_on_card_update=True,
+    ).order_by("pk")
+    return list(
+        cases.prefetch_related(Prefetch("invoice", queryset=with_amounts(Invoice.objects.all())))
+    )
+
+
+def collections_a_new_card_retries(contact_id: int) -> list[tuple[str, Money]]:
+    """(invoice number, amount due) of each case above: what the add-card form shows."""
+    return [
+        (case.invoice.number, Money(case.invoice.due_amount, case.invoice.currency))
+        for case in cases_a_new_card_retries(contact_id)
+    ]

@@ -10,18 +10,20 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django_q.tasks import async_task
 
-from billing.models import PaymentMethod
+from billing.models import Invoice, Order, Payment, PaymentMethod
 from core import audit, clock
 from dunning import notices
-from dunning.cases import charge_attempt, next_attempt_after, run_attempt
+from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
 from dunning.models import DunningAttempt, DunningCase
 from dunning.transitions import move
 
 log = logging.getLogger(__name__)
 BATCH = 20
+# A decline younger than this may still have its receiver's task in the queue.
+ADOPT_AFTER = dt.timedelta(minutes=10)
 
 Counts = dict[str, int]
 
@@ -29,7 +31,12 @@ Counts = dict[str, int]
 def run_dunning(now: dt.datetime | None = None) -> Counts:
     """Make every due attempt, chunk after chunk, in this process."""
     now = now or clock.now()
-    counts = {"attempts": 0, "remade": 0, "resumed": _resume_paused(now)}
+    counts = {
+        "attempts": 0,
+        "remade": 0,
+        "resumed": _resume_paused(now),
+        "adopted": _adopt_declined(now),
+    }
     while _chunk(now, counts):
         pass
     return counts
@@ -38,7 +45,12 @@ def run_dunning(now: dt.datetime | None = None) -> Counts:
 def run_dunning_chunk(now: dt.datetime | None = None) -> Counts:
     """The scheduled sweep: one chunk of `run_dunning`, then the next enqueued."""
     now = now or clock.now()
-    counts = {"attempts": 0, "remade": 0, "resumed": _resume_paused(now)}
+    counts = {
+        "attempts": 0,
+        "remade": 0,
+        "resumed": _resume_paused(now),
+        "adopted": _adopt_declined(now),
+    }
     if _chunk(now, counts):
         async_task("dunning.tasks.run_dunning_chunk", now)
     return counts
@@ -97,6 +109,30 @@ def _remake_stranded() -> int:
     return len(stranded)
 
 
+def _adopt_declined(now: dt.datetime) -> int:
+    """Open the case a lost `open_case_for` task did not: an order's open invoice whose last
+    charge was declined a while ago (the receiver had its chance) and that has no case."""
+    settled_before = now - ADOPT_AFTER
+    declined = Payment.objects.filter(
+        invoice=OuterRef("pk"), status=Payment.Status.FAILED, created_at__lte=settled_before
+    )
+    busy = Payment.objects.filter(
+        invoice=OuterRef("pk"), status__in=[Payment.Status.PENDING, Payment.Status.UNKNOWN]
+    )
+    orphans = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, dunning_case__isnull=True)
+        .filter(Q(order__isnull=False) | Q(pk__in=Order.objects.values("source_invoice")))
+        .filter(Exists(declined))
+        .exclude(Exists(busy))
+        .order_by("pk")
+    )
+    opened = 0
+    for invoice in orphans[:BATCH]:
+        last = invoice.payments.filter(status=Payment.Status.FAILED).order_by("-pk").first()
+        opened += open_case(invoice, decline_code=last.decline_code) is not None
+    return opened
+
+
 def _resume_paused(now: dt.datetime) -> int:
     with transaction.atomic():
         cases = DunningCase.objects.filter(
@@ -131,3 +167,13 @@ def send_notice(case_id: int, kind: str, attempt: int = 0) -> bool:
     """Enqueued by dunning.cases.notify after its change commits; sent once however often run."""
     case = DunningCase.objects.select_related("invoice", "contact", "policy").get(pk=case_id)
     return notices.send(case, kind, attempt)
+
+
+def open_case_for(invoice_id: int, decline_code: str) -> DunningCase | None:
+    """Enqueued when an order period went unpaid (a decline, or no usable card)."""
+    return open_case(Invoice.objects.get(pk=invoice_id), decline_code=decline_code)
+
+
+def end_case_for(invoice_id: int, status: str, why: str) -> None:
+    """Enqueued when a collected invoice was paid, voided or written off."""
+    end_case(Invoice.objects.get(pk=invoice_id), status=status, why=why)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django_htmx.http import reswap, retarget
 from djmoney.money import Money
 
+from billing import declines
 from billing.actions import retry_invoice, write_off_invoice
 from billing.forms import RetryForm
 from billing.models import Invoice
@@ -119,7 +120,8 @@ def case_retry(request: HttpRequest, pk: int) -> HttpResponse:
     def message(payment) -> str:
         if payment.status == "succeeded":
             return f"Charged {money_text(request, payment.amount)}: {case.invoice.number} is collected."
-        return f"The charge on {case.invoice.number} did not go through: {payment.message}"
+        why = declines.what_now(payment.decline_code)
+        return f"The charge on {case.invoice.number} did not go through: {payment.message} {why}"
 
     return _case_action(
         request,

@@ -28,14 +28,22 @@ def add_card(
     token: str,
     actor: User,
     make_default: bool = True,
+    retry_collections: bool = False,
     idempotency_key: str | None = None,
 ) -> PaymentMethod:
-    """Attach a gateway card token (never a card number) to the contact."""
+    """Attach a gateway card token (never a card number) to the contact. With
+    `retry_collections` (the rep's choice on the form, which lists them), the contact's open
+    collections are charged on it at once; otherwise no money moves."""
     require(actor, "manage_cards", "change cards on file")
     token = (token or "").strip()
     if not token:
         raise errors.InvalidRequest("Add a card first.", field="token")
-    params = {"contact": contact.pk, "token": token, "default": make_default}
+    params = {
+        "contact": contact.pk,
+        "token": token,
+        "default": make_default,
+        "retry": retry_collections,
+    }
     # A replay must not attach the card at the gateway again: ask before the gateway call.
     if prior := keys.replay(idempotency_key, "add_card", params):
         return prior
@@ -49,7 +57,7 @@ def add_card(
         if slot.prior:
             return slot.prior
         type(contact).objects.select_for_update().get(pk=contact.pk)
-        first = not contact.payment_methods.filter(active=True).exists()
+        first = not contact.payment_methods.usable().exists()
         if make_default or first:
             contact.payment_methods.filter(is_default=True).update(is_default=False)
         card = PaymentMethod.objects.create(
@@ -67,9 +75,18 @@ def add_card(
             card,
             actor=actor,
             contact_id=contact.pk,
-            after={"card": str(card), "default": card.is_default},
+            after={
+                "card": str(card),
+                "default": card.is_default,
+                "retry_collections": retry_collections,
+            },
         )
-        events.announce(events.card_added, payment_method=card, actor=actor)
+        events.announce(
+            events.card_added,
+            payment_method=card,
+            actor=actor,
+            retry_collections=retry_collections,
+        )
         slot.fill(card)
     return card
 
@@ -83,7 +100,7 @@ def set_default_card(payment_method: PaymentMethod, *, actor: User) -> PaymentMe
             .get(pk=payment_method.contact_id)
         )
         card = PaymentMethod.objects.select_for_update().get(pk=payment_method.pk)
-        if not card.active:
+        if not card.usable:
             raise errors.InvalidRequest(errors.CARD_NOT_USABLE, field="payment_method")
         before = contact.payment_methods.filter(is_default=True).first()
         contact.payment_methods.filter(is_default=True).update(is_default=False)

@@ -13,7 +13,7 @@ from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
 from billing.permissions import optional_reason, require, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
-from billing.steps import charging, invoicing, keys, locks
+from billing.steps import charging, ending, invoicing, keys, locks
 from billing.steps.amounts import checked_amount
 from billing.steps.inputs import checked_text
 from billing.transitions import check, move
@@ -197,23 +197,39 @@ def retry_invoice(
 def default_card_for(invoice: Invoice) -> PaymentMethod | None:
     """The card an invoice is charged with when the rep picks none: its order's, else default."""
     order = getattr(invoice, "order", None)
-    if order is not None and order.payment_method_id and order.payment_method.active:
+    if order is not None and order.payment_method_id and order.payment_method.usable:
         return order.payment_method
     return None
 
 
 def void_invoice(
-    invoice: Invoice, *, actor: User, reason: str, idempotency_key: str | None = None
+    invoice: Invoice,
+    *,
+    actor: User,
+    reason: str,
+    cancel_order: bool = False,
+    idempotency_key: str | None = None,
 ) -> Invoice:
     """Cancel an invoice that should never have existed. Allowed only while no money is
-    captured on it (refund first); what was still due is reversed out of revenue."""
+    captured on it (refund first); what was still due is reversed out of revenue.
+
+    With `cancel_order`, the live order the invoice bills (or its sale opened) is cancelled
+    now in the same transaction; otherwise that order keeps billing its next periods."""
     require(actor, "void", "void invoices")
+    if cancel_order:
+        require(actor, "change_orders", "cancel orders")
     reason = require_reason(reason)
 
     with transaction.atomic(durable=True):
-        slot = keys.claim(idempotency_key, "void_invoice", {"invoice": invoice.pk})
+        params = {"invoice": invoice.pk, **({"cancel_order": True} if cancel_order else {})}
+        slot = keys.claim(idempotency_key, "void_invoice", params)
         if slot.prior:
             return slot.prior
+        order = ending.order_billed_by(invoice) if cancel_order else None
+        if cancel_order and order is None:
+            raise errors.InvalidTransition("This invoice has no live order to cancel.")
+        if order is not None:
+            order = locks.lock_order(order.pk)  # orders before invoices: locks.py
         locked = locks.lock_invoice(invoice.pk)
         payments = locks.lock_payments(locked)
         check(locked, Invoice.Status.VOID, what="void this invoice")
@@ -221,6 +237,8 @@ def void_invoice(
         if _money_kept(payments):
             raise errors.InvalidTransition(errors.VOID_WITH_MONEY)
         invoicing.void(locked, actor=actor, reason=reason)
+        if order is not None:
+            ending.cancel_with(order, locked, actor=actor, reason=reason)
         slot.fill(locked)
     return locked
 

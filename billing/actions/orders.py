@@ -523,7 +523,11 @@ def set_order_card(
         order.payment_method = card
         order.save(update_fields=["payment_method"])
         _change(order, "card_changed", before, {"card": str(card)}, actor=actor, reason="")
-        events.announce(events.card_added, payment_method=card, actor=actor)
+        # The order's own open invoices are retried below (retry_now); other collections of
+        # the contact are not this action's to charge.
+        events.announce(
+            events.card_added, payment_method=card, actor=actor, retry_collections=False
+        )
         slot.fill(order)
     if retry_now:
         for invoice in order.invoices.filter(status=Invoice.Status.OPEN).order_by("pk"):

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from billing import errors, limits
 from billing.lines import validate_lines
-from billing.models import Invoice, Payment, PaymentMethod
+from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.permissions import optional_reason, require
 from billing.selectors import amount_due
 from billing.steps import charging, credits, keys
@@ -90,11 +90,16 @@ def record_sale(
     reference: str,
     paid_at: dt.datetime | None = None,
     event_name: str = "",
+    collection_method: str | None = None,
     actor: User,
     reason: str = "",
     idempotency_key: str | None = None,
 ) -> Invoice:
-    """Log a sale whose money was taken outside Paydesk (another system, cash, an event)."""
+    """Log a sale whose money was taken outside Paydesk (another system, cash, an event).
+
+    A sale that opens orders (subscription, payment plan) must say how their later periods
+    are paid (`collection_method`): charging the card on file is never assumed for money
+    that came in another way."""
     require(actor, "sell", "record a sale")
     reason = optional_reason(reason)
     if method not in RECORD_METHODS:
@@ -117,6 +122,12 @@ def record_sale(
         "method": method,
         "reference": reference,
     }
+    if any(line.payment_terms.is_recurring for line in lines):
+        if collection_method not in Order.CollectionMethod.values:
+            raise errors.InvalidRequest(
+                errors.SAY_HOW_LATER_PERIODS_ARE_PAID, field="collection_method"
+            )
+        params["collection_method"] = collection_method
 
     specs, plans = plan_sale(lines, clock.today())
     with transaction.atomic(durable=True):
@@ -134,8 +145,15 @@ def record_sale(
             event_name=event_name,
             action="sale.recorded",
         )
-        card = contact.payment_methods.filter(is_default=True, active=True).first()
-        open_orders(invoice, plans, card=card, actor=actor, reason=reason)
+        card = contact.payment_methods.usable().filter(is_default=True).first()
+        open_orders(
+            invoice,
+            plans,
+            card=card,
+            actor=actor,
+            reason=reason,
+            collection_method=collection_method or Order.CollectionMethod.CHARGE_AUTOMATICALLY,
+        )
         due = amount_due(invoice)
         if due.amount > 0:
             charging.receive_outside(

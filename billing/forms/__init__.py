@@ -10,8 +10,8 @@ from django.utils import timezone
 from billing.actions.invoices import DISCOUNT_TEXT
 from billing.actions.sales import RECORD_METHODS
 from billing.gateways import get_gateway
-from billing.models import Payment, PaymentMethod, Refund
-from core.forms import ActionForm, AmountField, DayField, reason_field
+from billing.models import Order, Payment, PaymentMethod, Refund
+from core.forms import ActionForm, AmountField, DayField, ReasonForm, reason_field
 
 METHOD_CHOICES = [(m, Payment.Method(m).label) for m in RECORD_METHODS]
 
@@ -60,7 +60,7 @@ class CardChoiceForm(ActionForm):
 
     def __init__(self, *args, contact=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].queryset = contact.payment_methods.filter(active=True)
+        self.fields["payment_method"].queryset = contact.payment_methods.usable()
 
 
 class RetryForm(CardChoiceForm):
@@ -75,6 +75,32 @@ class SendForm(ActionForm):
     to = forms.CharField(
         required=False, max_length=254, label="Send to", help_text="Empty: the contact's email."
     )
+
+
+class VoidForm(ReasonForm):
+    """Void, and say what becomes of the order the invoice bills: it keeps billing unless the
+    rep ends it in the same step."""
+
+    cancel_order = forms.BooleanField(required=False, label="Also cancel the order")
+
+    def __init__(
+        self, *args, order=None, only_invoice: bool = False, can_cancel: bool = True, **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if order is None:
+            del self.fields["cancel_order"]
+            return
+        field = self.fields["cancel_order"]
+        field.initial = only_invoice and can_cancel
+        field.disabled = not can_cancel
+        next_on = (
+            f": next charge on {order.next_charge_on:%d %b %Y}" if order.next_charge_on else ""
+        )
+        field.help_text = (
+            f"Otherwise order #{order.pk} ({order.product}, "
+            f"{order.get_status_display().lower()}) keeps billing{next_on}."
+            + ("" if can_cancel else " Only a manager can cancel it.")
+        )
 
 
 class CardForm(ActionForm):
@@ -92,9 +118,19 @@ class CardForm(ActionForm):
     )
     token = forms.ChoiceField(required=False, label="Or a test token")
     make_default = forms.BooleanField(required=False, initial=True, label="Make it the default")
+    retry_collections = forms.BooleanField(required=False, label="Retry these now")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, retries: list | None = None, **kwargs) -> None:
+        """`retries`: the open collections the new card would be charged for, shown to the rep;
+        without any, there is nothing to choose."""
         super().__init__(*args, **kwargs)
+        if retries:
+            self.fields["retry_collections"].initial = settings.PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE
+            self.fields["retry_collections"].help_text = "Charge the new card at once for: " + (
+                ", ".join(f"{number} ({due})" for number, due in retries)
+            )
+        else:
+            del self.fields["retry_collections"]
         tokens = [(t, t) for t in get_gateway().test_tokens()]
         self.fields["token"].choices = [("", "Type a test card number instead"), *tokens]
 
@@ -111,6 +147,13 @@ class SaleForm(CardChoiceForm):
     method = forms.ChoiceField(choices=METHOD_CHOICES, label="Paid by", required=False)
     reference = forms.CharField(required=False, max_length=200)
     paid_on = DayField(required=False, label="Paid on", future=False)
+    collection_method = forms.ChoiceField(
+        choices=[("", "Choose…"), *Order.CollectionMethod.choices],
+        required=False,
+        label="Later periods are paid by",
+        help_text="For subscription and payment-plan lines: charge the card on file, or email "
+        "an invoice the customer pays.",
+    )
     reason = reason_field(required=False)
     offer_name = forms.CharField(required=False, max_length=200, label="Save as offer named")
 

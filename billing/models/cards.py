@@ -1,5 +1,12 @@
 from django.db import models
 
+from billing import declines
+
+
+class PaymentMethodQuerySet(models.QuerySet):
+    def usable(self) -> "PaymentMethodQuerySet":
+        return self.filter(active=True, unusable_reason="")
+
 
 class PaymentMethod(models.Model):
     """A card on file: the gateway's token and what a rep needs to recognise it.
@@ -18,7 +25,12 @@ class PaymentMethod(models.Model):
     exp_year = models.PositiveSmallIntegerField()
     is_default = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
+    # The hard decline (stolen_card, fraudulent, ...) that made this card unusable: no charge,
+    # renewal or retry uses it again; the rep sees why and takes a new card.
+    unusable_reason = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentMethodQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_default", "-created_at", "-pk"]
@@ -30,6 +42,14 @@ class PaymentMethod(models.Model):
             ),
             models.UniqueConstraint(fields=["gateway", "token"], name="card_token_unique"),
         ]
+
+    @property
+    def usable(self) -> bool:
+        return self.active and not self.unusable_reason
+
+    @property
+    def unusable_label(self) -> str:
+        return declines.label(self.unusable_reason)
 
     def __str__(self) -> str:
         return f"{self.brand.title()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"

@@ -23,6 +23,12 @@ class Order(models.Model):
         SUBSCRIPTION = "subscription", "Subscription"
         PAYMENT_PLAN = "payment_plan", "Payment plan"
 
+    class CollectionMethod(models.TextChoices):
+        """How later periods are paid (Stripe's `collection_method`)."""
+
+        CHARGE_AUTOMATICALLY = "charge_automatically", "Charge the card on file"
+        SEND_INVOICE = "send_invoice", "Email an invoice to pay"
+
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="orders")
     product = models.ForeignKey("offers.Product", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -36,6 +42,11 @@ class Order(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     # Payment plans: the exact installment amounts in minor units, allocated at sale.
     installments = models.JSONField(default=list, blank=True)
+    collection_method = models.CharField(
+        max_length=20,
+        choices=CollectionMethod.choices,
+        default=CollectionMethod.CHARGE_AUTOMATICALLY,
+    )
     payment_method = models.ForeignKey(
         "billing.PaymentMethod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

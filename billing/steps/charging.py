@@ -31,7 +31,7 @@ from billing.gateways import get_gateway
 from billing.gateways.base import ChargeResult, GatewayError, GatewayTimeout
 from billing.models import Account, Invoice, Order, Payment, PaymentMethod, Refund
 from billing.selectors import amount_due
-from billing.steps import locks, refunding
+from billing.steps import cards, locks, refunding
 from billing.transitions import move
 from core import audit, clock, money
 from core.txn import require_no_transaction
@@ -47,10 +47,10 @@ LATE_CAPTURE_WINDOW = dt.timedelta(days=1)
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
     if payment_method is None:
-        payment_method = contact.payment_methods.filter(is_default=True, active=True).first()
+        payment_method = contact.payment_methods.usable().filter(is_default=True).first()
         if payment_method is None:
             raise errors.InvalidRequest(errors.NO_CARD, field="payment_method")
-    if payment_method.contact_id != contact.pk or not payment_method.active:
+    if payment_method.contact_id != contact.pk or not payment_method.usable:
         raise errors.InvalidRequest(errors.CARD_NOT_USABLE, field="payment_method")
     return payment_method
 
@@ -170,6 +170,8 @@ def _settle_in_flight(
         amount=payment.amount,
         after={"decline_code": result.decline_code},
     )
+    if result.hard_decline:
+        cards.retire_after_hard_decline(payment, result.decline_code)
     events.announce(events.payment_failed, payment=payment, hard=result.hard_decline)
 
 

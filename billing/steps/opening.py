@@ -125,7 +125,13 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
 
 
 def open_orders(
-    invoice: Invoice, plans: list[OrderPlan], *, card, actor: User, reason: str = ""
+    invoice: Invoice,
+    plans: list[OrderPlan],
+    *,
+    card,
+    actor: User,
+    reason: str = "",
+    collection_method: str = Order.CollectionMethod.CHARGE_AUTOMATICALLY,
 ) -> list[Order]:
     orders = []
     for plan in plans:
@@ -143,6 +149,7 @@ def open_orders(
             quantity=line.quantity,
             installments=plan.installments,
             payment_method=card,
+            collection_method=collection_method,
             anchor_on=plan.anchor_on,
             periods_billed=plan.periods_billed,
             current_period_start=invoice.issued_at.date(),
@@ -163,7 +170,11 @@ def open_orders(
             reason=reason,
             contact_id=order.contact_id,
             amount=Money(line.total.amount, invoice.currency),
-            after={"terms": terms.describe(), "next_charge_on": str(order.next_charge_on)},
+            after={
+                "terms": terms.describe(),
+                "next_charge_on": str(order.next_charge_on),
+                "collection_method": collection_method,
+            },
         )
         orders.append(order)
     return orders

@@ -3,7 +3,10 @@ and the sweep's own status changes (a pause that ended, a cancellation at the en
 
 import datetime as dt
 
-from billing import followups
+from django.db import transaction
+from django_q.tasks import async_task
+
+from billing import events, followups
 from billing.models import Invoice, Order, Payment
 from billing.schedule import period_start
 from billing.selectors import amount_due
@@ -76,14 +79,35 @@ def bill_period(order: Order) -> Payment | None:
         charging.close_if_settled(invoice)
         charging.follow_orders([order], invoice, succeeded=True)
         return None
+    if order.collection_method == Order.CollectionMethod.SEND_INVOICE:
+        # The customer pays this period from the emailed invoice; no card is charged.
+        send_to_pay(invoice)
+        return None
     card = order.payment_method
-    if card is None or not card.active:
+    if card is None or not card.usable:
+        # No gateway call on a card that cannot work: the period's invoice stays open and goes
+        # to collection, which waits for a card that does (billing/README "Open orders").
         charging.follow_orders([order], invoice, succeeded=False)
         audit.record("order.no_card", order, actor=None, contact_id=order.contact_id)
+        why = card.unusable_reason if card else "no_card"
+        events.announce(events.charge_skipped, invoice=invoice, decline_code=why)
         return None
     return charging.start_charge(
         invoice, amount=due, card=card, actor=None, key=f"order:{order.pk}:period:{n}"
     )
+
+
+def send_to_pay(invoice: Invoice) -> None:
+    """Email the period's invoice to the contact once the billing commits; recorded like a
+    rep's send (billing.actions.delivery), by the automation."""
+    to = invoice.contact.email
+    if not to:
+        audit.record("invoice.not_sent", invoice, actor=None, contact_id=invoice.contact_id)
+        return
+    audit.record(
+        "invoice.sent", invoice, actor=None, contact_id=invoice.contact_id, after={"to": to}
+    )
+    transaction.on_commit(lambda: async_task("billing.tasks.send_invoice_email", invoice.pk, to))
 
 
 def end_or_resume(order: Order, today: dt.date) -> None:

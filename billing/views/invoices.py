@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
+from billing import declines
 from billing.actions import (
     discount_invoice,
     mark_invoice_paid,
@@ -17,8 +18,11 @@ from billing.forms import (
     MarkPaidForm,
     RetryForm,
     SendForm,
+    VoidForm,
     local_datetime,
 )
+from billing.models import Invoice
+from billing.steps.ending import order_billed_by
 from billing.views.common import invoice_for, run_action
 from core.forms import ReasonForm
 from core.htmx import form_data
@@ -104,7 +108,8 @@ def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
     def message(payment) -> str:
         if payment.status == "succeeded":
             return f"Charged {money_text(request, payment.amount)} on {invoice.number}."
-        return f"The charge on {invoice.number} did not go through: {payment.message}"
+        why = declines.what_now(payment.decline_code)
+        return f"The charge on {invoice.number} did not go through: {payment.message} {why}"
 
     return run_action(
         request,
@@ -139,16 +144,41 @@ def _reason_action(request, pk, *, perm, action, name, title, submit, done, dang
 
 
 def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reason_action(
+    invoice = invoice_for(request, pk, "billing.void")
+    order = order_billed_by(invoice)
+    only = (
+        order is not None
+        and not order.invoices.exclude(status=Invoice.Status.VOID).exclude(pk=invoice.pk).exists()
+    )
+    can_cancel = request.user.has_perm("billing.change_orders")
+    form = VoidForm(form_data(request), order=order, only_invoice=only, can_cancel=can_cancel)
+
+    def call(data: dict):
+        return void_invoice(
+            invoice,
+            actor=request.user,
+            reason=data["reason"],
+            cancel_order=bool(data.get("cancel_order")),
+            idempotency_key=data["key"],
+        )
+
+    def message(voided) -> str:
+        if order is None:
+            return f"{invoice.number} voided."
+        order.refresh_from_db(fields=["status"])
+        if order.status == order.Status.CANCELLED:
+            return f"{invoice.number} voided and order #{order.pk} cancelled."
+        return f"{invoice.number} voided; order #{order.pk} keeps billing."
+
+    return run_action(
         request,
-        pk,
-        perm="billing.void",
-        action=void_invoice,
-        name="invoice-void",
-        title="Void",
+        form,
+        call,
+        title=f"Void {invoice.number}",
         submit="Void invoice",
-        done="voided",
+        message=message,
         danger=True,
+        **_common(invoice, "invoice-void"),
     )
 
 

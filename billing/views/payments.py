@@ -1,8 +1,10 @@
 """Refunds and cards on file."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.debug import sensitive_post_parameters
 
 from billing.actions import add_card, refund_payment, set_default_card
@@ -58,7 +60,9 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
 def card_add(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "billing.manage_cards")
     contact = get_object_or_404(Contact, pk=pk)
-    form = CardForm(form_data(request))
+    # Dunning sits above billing: settings name the reader of its open collections.
+    retries = import_string(settings.PAYDESK_COLLECTIONS_FOR_NEW_CARD)(contact.pk)
+    form = CardForm(form_data(request), retries=retries)
 
     def call(data: dict):
         token = data["token"]
@@ -68,7 +72,13 @@ def card_add(request: HttpRequest, pk: int) -> HttpResponse:
                 token = get_gateway().tokenize_test_card(data["number"])
             except GatewayError as exc:
                 raise GatewayRefused(str(exc), field="number") from None
-        return add_card(contact, token=token, actor=request.user, make_default=data["make_default"])
+        return add_card(
+            contact,
+            token=token,
+            actor=request.user,
+            make_default=data["make_default"],
+            retry_collections=bool(data.get("retry_collections")),
+        )
 
     return run_action(
         request,

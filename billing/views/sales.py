@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from billing import declines
 from billing.actions import (
     BillingError,
     charge_sale,
@@ -140,6 +141,7 @@ def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpRespon
             reference=data["reference"],
             paid_at=local_datetime(data["paid_on"]),
             event_name=data["event_name"],
+            collection_method=data["collection_method"] or None,
             idempotency_key=data["key"],
             **common,
         )
@@ -156,7 +158,11 @@ def _complete(request: HttpRequest, contact: Contact, form, lines) -> HttpRespon
         if invoice.status == "paid":
             messages.success(request, f"Charged: {invoice.number} is paid.")
         else:
-            messages.warning(request, f"{invoice.number} is open: the charge did not go through.")
+            failed = invoice.payments.filter(status="failed").order_by("-pk").first()
+            why = declines.what_now(failed.decline_code) if failed else ""
+            messages.warning(
+                request, f"{invoice.number} is open: the charge did not go through. {why}"
+            )
     return _go(request, contact.get_absolute_url())
 
 

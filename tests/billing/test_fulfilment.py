@@ -13,7 +13,7 @@ from billing.actions import (
     void_invoice,
 )
 from billing.invariants import breaches
-from billing.models import AccessGrant, Delivery, Order
+from billing.models import AccessGrant, Delivery, Order, Payment
 from core import clock
 from offers.models import Product
 from offers.terms import PaymentTerms
@@ -216,3 +216,18 @@ def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep)
     )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert (Delivery.objects.count(), AccessGrant.objects.count(), len(mail.outbox)) == (1, 1, 1)
+
+
+def test_a_payment_plan_is_delivered_once_not_with_every_installment(
+    contact, card, course, rep, django_capture_on_commit_callbacks
+):
+    terms = PaymentTerms.payment_plan(usd("40.00"), 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        charge_sale(contact, lines=[SaleLine(course, terms=terms)], payment_method=card, actor=rep)
+    for months in (1, 2):
+        later = clock.frozen_at(NOW + dt.timedelta(days=31 * months))
+        with later, django_capture_on_commit_callbacks(execute=True):
+            tasks.charge_due_orders()
+    assert Payment.objects.filter(status="succeeded").count() == 3
+    assert Delivery.objects.count() == 1
+    assert [m.subject for m in mail.outbox].count("Your Course is ready") == 1

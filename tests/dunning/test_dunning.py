@@ -79,9 +79,9 @@ def test_a_hard_decline_is_never_retried(order, card, django_capture_on_commit_c
     case = fail_renewal(order, django_capture_on_commit_callbacks)
     sweep_days(django_capture_on_commit_callbacks, range(0, 10))
     case.refresh_from_db()
-    assert case.status == DunningCase.Status.EXHAUSTED
-    assert not DunningAttempt.objects.filter(case=case).exists()
-    assert case.invoice.status == Invoice.Status.WRITTEN_OFF
+    assert case.status == DunningCase.Status.ACTIVE  # waiting for a new card
+    assert not DunningAttempt.objects.filter(case=case, payment__isnull=False).exists()
+    assert case.invoice.status == Invoice.Status.OPEN
     assert SandboxTransaction.objects.filter(kind="charge", status="failed").count() == 1
 
 
@@ -178,7 +178,7 @@ def test_a_new_card_retries_the_open_case_at_once(
     decline(card)
     case = fail_renewal(order, django_capture_on_commit_callbacks)
     with clock.frozen_at(day(1)), django_capture_on_commit_callbacks(execute=True):
-        actions.add_card(contact, token="pm_card_amex", actor=manager)
+        actions.add_card(contact, token="pm_card_amex", actor=manager, retry_collections=True)
     case.refresh_from_db()
     assert case.status == DunningCase.Status.RECOVERED
     assert case.invoice.status == Invoice.Status.PAID

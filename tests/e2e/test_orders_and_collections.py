@@ -24,7 +24,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def pause_order(page: Page, reason: str) -> None:
     # The last action's panel refreshes must land first, or they replace the panel under the
     # form being opened (a rep clicking that fast would have to click again).
+    # networkidle is a page load state, reached once; htmx marks each element whose request is
+    # in flight with .htmx-request, so wait for none.
     page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
     orders = page.locator("#orders")
     orders.get_by_role("link", name="Pause", exact=True).first.click()
     form = page.locator("form.action-form")

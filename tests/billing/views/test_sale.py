@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from billing.actions import add_card
 from billing.models import Invoice, Payment
 from offers.actions import store_offer
 from offers.models import Offer
@@ -288,3 +289,18 @@ def test_the_preview_names_a_bad_sale_field_with_good_lines(rep_client, contact,
     page = text(response)
     assert 'href="#id_currency">Currency</a>' in page
     assert "id_currency" in page.split('data-invalid="', 1)[1].split('"', 1)[0]
+
+
+def test_a_hard_decline_tells_the_rep_the_card_is_unusable_and_the_invoice_open(
+    rep_client, contact, manager, product
+):
+    add_card(contact, token="pm_card_chargeDeclinedStolenCard", actor=manager)
+    data = grid(contact, product, intent="charge", key="sale-stolen")
+    data["lines-0-terms"] = "subscription"
+    response = rep_client.post(URL, data, follow=True)
+
+    invoice = Invoice.objects.get(contact=contact)
+    assert invoice.status == Invoice.Status.OPEN
+    page = text(response)
+    assert f"{invoice.number} is open" in page
+    assert "Card reported stolen: that card is now unusable" in page

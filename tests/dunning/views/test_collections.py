@@ -204,7 +204,7 @@ def test_the_contact_record_shows_the_collection(rep_client, case):
 def policy_data(**overrides) -> dict:
     data = {
         "name": "Gentle", "interval_days": "7", "window_days": "21", "days": "",
-        "max_attempts": "10", "stop_on_hard_decline": "on", "retry_on_card_update": "on",
+        "max_attempts": "10", "retry_on_card_update": "on",
         "final_action": "pause",
     }  # fmt: skip
     for kind in ("first", "further", "final"):
