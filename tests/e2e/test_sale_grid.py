@@ -31,11 +31,12 @@ def test_the_sale_grid_adds_and_removes_rows_and_marks_what_it_cannot_read(
     page.locator("#id_lines-0-unit_price").fill("10.001")
     expect(page.locator("#sale-summary")).to_contain_text("Line 1, unit price")
     expect(page.locator("#id_lines-0-unit_price")).to_have_attribute("aria-invalid", "true")
-    page.locator("#id_lines-0-unit_price").fill("10.00")
-    expect(page.locator("#sale-summary")).to_contain_text("$110.00")
+    # Within a rep's discount allowance (billing.limits): 10% below the stored price.
+    page.locator("#id_lines-0-unit_price").fill("90.00")
+    expect(page.locator("#sale-summary")).to_contain_text("$190.00")
     expect(page.locator("#id_lines-0-unit_price")).not_to_have_attribute("aria-invalid", "true")
 
     page.get_by_label("Reason").fill("Phone order")
     page.get_by_role("button", name="Charge card").click()
     expect(page.locator("#flash")).to_contain_text("is paid")
-    expect(page.locator("#invoices")).to_contain_text("$110.00")
+    expect(page.locator("#invoices")).to_contain_text("$190.00")

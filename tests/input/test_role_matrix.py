@@ -23,6 +23,7 @@ EXPECTED = {
     "billing:invoice-send": (302, 403, 200, 200, 403),
     "billing:invoice-replace": (302, 403, 403, 200, 403),
     "billing:payment-refund": (302, 403, 200, 200, 403),
+    "billing:credit-refund": (302, 403, 200, 200, 403),
     "billing:card-add": (302, 403, 200, 200, 403),
     "billing:card-set-default": (302, 403, 200, 200, 403),
     "billing:order-change-terms": (302, 403, 200, 200, 403),

@@ -45,6 +45,7 @@ class World:
             "payment": self.payment.pk,
             "contacts": self.contact.pk,
             "contact": self.contact.pk,
+            "credit": self.contact.pk,
             "card": self.card.pk,
             "order": self.order.pk,
             "commission": self.commission.pk,
@@ -129,4 +130,8 @@ def route_of(name: str) -> str:
 
 def url_for(world: World, name: str) -> str:
     pk = world.pk_for(name)
-    return reverse(name, args=[pk] if "<int:pk>" in route_of(name) else [])
+    route = route_of(name)
+    args = [pk] if "<int:pk>" in route else []
+    if "<str:currency>" in route:
+        args.append("USD")
+    return reverse(name, args=args)

@@ -221,7 +221,7 @@ def test_add_a_line_comes_back_with_one_more_row_and_acts_on_nothing(rep_client,
     page = text(response)
     assert 'name="lines-1-product"' in page  # the new, empty row
     assert 'name="lines-TOTAL_FORMS" value="2"' in page
-    assert 'value="80.00"' in page  # what was typed stays
+    assert 'value="90.00"' in page  # what was typed stays
     assert "This field is required" not in page  # the new row is blank, not wrong
     assert counts() == before
 
@@ -257,7 +257,7 @@ def test_a_sale_of_three_products_and_a_removed_row(rep_client, contact, card, p
     assert response.status_code == 302, response.context["lines"].errors
     invoice = Invoice.objects.get(contact=contact)
     assert invoice.lines.filter(kind="item").count() == 3
-    assert invoice.payments.get().amount == usd("175.00")
+    assert invoice.payments.get().amount == usd("195.00")  # 2 x 90.00 - 10.00 + 20.00 + 5.00
 
 
 def test_the_grid_offers_a_template_row_to_clone(rep_client, contact):
