@@ -18,14 +18,16 @@ from billing.actions.invoices import (
     void_invoice,
     write_off_invoice,
 )
-from billing.actions.orders import (
+from billing.actions.order_lifecycle import (
     cancel_order,
-    change_order_terms,
-    discount_order,
     pause_order,
-    preview_proration,
     reschedule_order,
     resume_order,
+)
+from billing.actions.orders import (
+    change_order_terms,
+    discount_order,
+    preview_proration,
     set_order_card,
 )
 from billing.actions.refunds import refund_payment

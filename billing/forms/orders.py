@@ -1,5 +1,5 @@
 """Forms for the open-order actions (re-price, reschedule, pause, resume, cancel, discount,
-change card) and the commission actions. Shape only: billing.actions.orders decides the rules."""
+change card) and the commission actions. Shape only: the order actions decide the rules."""
 
 from django import forms
 from django.conf import settings
