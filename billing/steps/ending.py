@@ -2,11 +2,12 @@
 
 from django.contrib.auth.models import User
 
-from billing import errors, followups
-from billing.models import Invoice, Order, OrderChange
+from billing import followups
+from billing.models import Invoice, Order
+from billing.steps.order_changes import record_change, require_live
 from billing.transitions import move
-from core import audit, clock
 
+# A paused order still has terms to end.
 LIVE = (Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE, Order.Status.PAUSED)
 
 
@@ -22,32 +23,11 @@ def order_billed_by(invoice: Invoice) -> Order | None:
 def cancel_with(order: Order, invoice: Invoice, *, actor: User, reason: str) -> None:
     """Cancel a locked order now, in the transaction that voids its invoice: one versioned
     change and one audit row for the order, next to the invoice's own."""
-    if order.status not in LIVE:
-        raise errors.InvalidTransition(
-            f"Cannot cancel this order: the order is {order.get_status_display().lower()}."
-        )
+    require_live(order, "cancel this order", statuses=LIVE)
     before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
     move(order, Order.Status.CANCELLED, what="cancel this order")
     order.next_charge_on = None
     order.save()
     after = {"at": "now", "with_void_of": invoice.number}
-    OrderChange.objects.create(
-        order=order,
-        kind="cancelled",
-        before=before,
-        after=after,
-        effective_on=clock.today(),
-        actor=actor,
-        reason=reason,
-        created_at=clock.now(),
-    )
-    audit.record(
-        "order.cancelled",
-        order,
-        actor=actor,
-        reason=reason,
-        contact_id=order.contact_id,
-        before=before,
-        after=after,
-    )
+    record_change(order, "cancelled", before, after, actor=actor, reason=reason)
     followups.order_ended(order)
