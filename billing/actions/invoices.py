@@ -13,7 +13,7 @@ from billing.actions.sales import RECORD_METHODS
 from billing.models import Account, Invoice, InvoiceLine, Payment, PaymentMethod, Refund
 from billing.permissions import optional_reason, require, require_reason
 from billing.selectors import account_balance, amount_due, invoice_total
-from billing.steps import charging, ending, invoicing, keys, locks
+from billing.steps import charging, ending, invoicing, keys, locks, receiving
 from billing.steps.amounts import checked_amount
 from billing.steps.inputs import checked_text
 from billing.transitions import check, move
@@ -143,7 +143,7 @@ def mark_invoice_paid(
             raise errors.InvalidTransition(errors.NOTHING_DUE)
         paying = amount or due
         _within_due(paying, due)
-        payment = charging.receive_outside(
+        payment = receiving.receive_outside(
             locked,
             amount=paying,
             method=method,

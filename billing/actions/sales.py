@@ -10,7 +10,7 @@ from billing.lines import validate_lines
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.permissions import optional_reason, require
 from billing.selectors import amount_due
-from billing.steps import charging, credits, keys
+from billing.steps import charging, credits, keys, receiving
 from billing.steps.inputs import checked_text
 from billing.steps.invoicing import issue_invoice
 from billing.steps.opening import open_orders, plan_sale
@@ -156,7 +156,7 @@ def record_sale(
         )
         due = amount_due(invoice)
         if due.amount > 0:
-            charging.receive_outside(
+            receiving.receive_outside(
                 invoice,
                 amount=due,
                 method=method,

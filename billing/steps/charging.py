@@ -16,7 +16,7 @@ given up, as `not_sent` (no decline, no dunning, no notice). Should the stalled 
 get through after that, `settle_charge` records the capture anyway and refunds what the
 invoice did not ask for (`record_late_capture`): money the gateway took is never dropped.
 
-Money received outside the gateway (`receive_outside`) is posted by the same `apply_payment`.
+Money received outside the gateway (billing.steps.receiving) is posted by the same `apply_payment`.
 """
 
 import datetime as dt
@@ -371,32 +371,3 @@ def recheck_given_up(payments: QuerySet[Payment]) -> int:
             settle_charge(payment, result)
             found += 1
     return found
-
-
-def receive_outside(
-    invoice: Invoice, *, amount, method: str, reference: str, paid_at, actor: User, reason: str = ""
-) -> Payment:
-    """Record money received outside the gateway against a locked invoice."""
-    payment = Payment.objects.create(
-        contact=invoice.contact,
-        invoice=invoice,
-        amount=amount,
-        amount_refunded=money.zero(invoice.currency),
-        status=Payment.Status.SUCCEEDED,
-        method=method,
-        reference=reference,
-        paid_at=paid_at or clock.now(),
-        created_at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-    )
-    apply_payment(invoice, payment, Account.EXTERNAL, actor=actor, kind="payment_recorded")
-    audit.record(
-        "payment.recorded",
-        payment,
-        actor=actor,
-        reason=reason,
-        contact_id=invoice.contact_id,
-        amount=amount,
-        after={"method": method, "reference": reference},
-    )
-    return payment
