@@ -223,27 +223,48 @@ def audited() -> Iterator[str]:
 
 
 def card_numbers() -> Iterator[str]:
-    """No Luhn-valid run of 13-19 digits in any text column of any table."""
-    for model in apps.get_models():
-        columns = [
-            f.column
-            for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+    """No Luhn-valid run of 13-19 digits in any text column of any table.
+
+    The tests run this after each test, over some 400 columns of 100 tables: on PostgreSQL one
+    statement reads each table once, its regex keeping only rows with a long digit run in some
+    column, and Python's Luhn check decides."""
+    tables = [
+        (model._meta.db_table, columns)
+        for model in apps.get_models()
+        if not model._meta.proxy
+        and (
+            columns := [
+                field.column
+                for field in model._meta.concrete_fields
+                if isinstance(field, models.CharField | models.TextField | models.JSONField)
+            ]
+        )
+    ]
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        # The separator is not in the regex's class, so no run spans two columns.
+        selects = [
+            f"SELECT {i}, ARRAY[{', '.join(f'{quote(c)}::text' for c in columns)}]"
+            f" FROM {quote(table)}"
+            f" WHERE concat_ws('|', {', '.join(f'{quote(c)}::text' for c in columns)})"
+            " ~ '[0-9][0-9 -]{11,}[0-9]'"
+            for i, (table, columns) in enumerate(tables)
         ]
-        if not columns or model._meta.proxy:
-            continue
-        table = connection.ops.quote_name(model._meta.db_table)
-        for column in columns:
-            col = connection.ops.quote_name(column)
-            if connection.vendor == "postgresql":
-                sql = f"SELECT {col}::text FROM {table} WHERE {col}::text ~ '[0-9][0-9 -]{{11,}}[0-9]'"
-            else:
-                sql = f"SELECT CAST({col} AS TEXT) FROM {table}"
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(selects))
+            rows = cursor.fetchall()
+    else:
+        rows = []
+        for i, (table, columns) in enumerate(tables):
+            listed = ", ".join(f"CAST({quote(c)} AS TEXT)" for c in columns)
             with connection.cursor() as cursor:
-                cursor.execute(sql)
-                for (value,) in cursor.fetchall():
-                    if holds_card_number(value):
-                        yield f"{model._meta.db_table}.{column} holds a card-like number"
+                cursor.execute(f"SELECT {listed} FROM {quote(table)}")
+                rows.extend((i, list(values)) for values in cursor.fetchall())
+    for i, values in rows:
+        table, columns = tables[i]
+        for column, value in zip(columns, values, strict=True):
+            if value is not None and holds_card_number(value):
+                yield f"{table}.{column} holds a card-like number"
 
 
 CHECKS = {
