@@ -47,7 +47,7 @@ def invoice_balances() -> Iterator[str]:
     )
     # A late capture's overpayment, once back with the customer, no longer pays the invoice.
     back = LedgerEntry.objects.filter(
-        journal__kind="overpayment_refunded", account=Account.RECEIVABLE
+        journal__kind__in=["overpayment_refunded", "refund_reversed"], account=Account.RECEIVABLE
     )
     returned = dict(
         back.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
@@ -144,7 +144,11 @@ def ledger_matches_gateway() -> Iterator[str]:
     # the new invoice, while their capture journals stay with the voided one.
     cash = LedgerEntry.objects.filter(account=Account.CASH)
     booked_in = _by_contact(cash.filter(journal__kind="payment_captured"))
-    booked_out = _by_contact(cash.filter(journal__kind__in=["refund", "overpayment_refunded"]))
+    # A refund the gateway failed after it succeeded is reversed ("refund_reversed"): the
+    # gateway lists it as failed, so the ledger nets it out too.
+    booked_out = _by_contact(
+        cash.filter(journal__kind__in=["refund", "overpayment_refunded", "refund_reversed"])
+    )
     made_in: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     made_out: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     kept: dict[int, Decimal] = defaultdict(Decimal)
