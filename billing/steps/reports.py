@@ -58,10 +58,12 @@ def charge(key: str, result: ChargeResult, *, actor: User) -> Payment | None:
 def refund(report: ReportedRefund, *, actor: User) -> Refund | None:
     """Apply a refund the gateway reported: ours settled, one made elsewhere recorded, a
     succeeded one that failed later undone. None when it is no refund of our payments."""
-    known = Refund.objects.filter(idempotency_key=report.key) if report.key else None
-    if not known:
-        known = Refund.objects.filter(payment__gateway=report.gateway, gateway_ref=report.ref)
-    found = known.first()
+    found = Refund.objects.filter(idempotency_key=report.key).first() if report.key else None
+    if found is None:
+        # Ours before the gateway named it, or one made elsewhere recorded by an earlier event.
+        found = Refund.objects.filter(
+            payment__gateway=report.gateway, gateway_ref=report.ref
+        ).first()
     if found is not None:
         return _settle(found, report, actor=actor)
     if report.status != "succeeded":

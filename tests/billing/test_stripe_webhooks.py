@@ -34,7 +34,7 @@ from billing.tasks import sync_gateway_events
 from core.models import AuditEvent
 
 # The session's localstripe server, shared with the gateway tests (its arguments shadow it).
-from tests.billing.test_stripe_gateway import SECRET, _get, localstripe  # noqa: F401
+from tests.billing.test_stripe_gateway import SECRET, _free_port, _get, localstripe  # noqa: F401
 from tests.helpers import usd
 
 WEBHOOK_SECRET = "whsec_" + "test" * 8
@@ -519,3 +519,24 @@ def _balances(invoice: Invoice) -> dict:
         Account.RECEIVABLE,
     )
     return {account: found.get(account, usd("0.00")) for account in accounts}
+
+
+def test_a_signed_event_is_applied_without_calling_stripe(
+    client, endpoint, localstripe, monkeypatch, settings, contact, product, manager, rep
+):
+    invoice = _sale(contact, product, manager, rep)
+    event = _event(
+        "charge.dispute.created",
+        _dispute(invoice.payments.get(), localstripe, status="needs_response"),
+    )
+    # dj-stripe's own receivers re-read the object from Stripe: unreachable, that was a 500.
+    nowhere = f"http://127.0.0.1:{_free_port()}"
+    monkeypatch.setattr(stripe, "api_base", nowhere)
+    settings.STRIPE_API_HOST = nowhere
+
+    response = _deliver(client, endpoint, event)
+
+    assert response.status_code == 200
+    assert Dispute.objects.get().status == Dispute.Status.OPEN
+    trigger = WebhookEventTrigger.objects.get()
+    assert (trigger.valid, trigger.processed, trigger.exception) == (True, True, "")
