@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.db.models import Q, Sum
 
 from billing.gateways import get_gateway
-from billing.models import Account, Invoice, LedgerEntry, Payment, Refund
+from billing.models import Account, Dispute, Invoice, LedgerEntry, Payment, Refund
 from billing.selectors import with_amounts
 from core import money
 from core.models import AuditEvent
@@ -212,6 +212,27 @@ def ledger_matches_gateway() -> Iterator[str]:
             )
 
 
+def disputed_funds() -> Iterator[str]:
+    """Money in `disputed` is exactly what open disputes have had withdrawn: a won dispute got
+    it back, a lost one moved it to `chargebacks`. Per contact and currency (a replaced
+    invoice takes its payments, not their journals, to the new one)."""
+    booked = LedgerEntry.objects.filter(account=Account.DISPUTED)
+    rows = booked.values("contact_id", "amount_currency").annotate(s=Sum("amount"))
+    held = {(row["contact_id"], row["amount_currency"]): row["s"] for row in rows}
+    expected: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    open_ = Dispute.objects.filter(status=Dispute.Status.OPEN, reinstatement_ref="").exclude(
+        withdrawal_ref=""
+    )
+    for dispute in open_.select_related("payment"):
+        expected[dispute.payment.contact_id, str(dispute.amount.currency)] += dispute.amount.amount
+    for key in sorted(set(held) | set(expected)):
+        if held.get(key, 0) != expected.get(key, 0):
+            yield (
+                f"contact {key[0]}: {held.get(key, 0)} {key[1]} held in disputes but open "
+                f"disputes withdrew {expected.get(key, 0)}"
+            )
+
+
 def _by_contact(entries: models.QuerySet) -> dict[tuple[int, str], Decimal]:
     rows = entries.values("journal__contact_id", "amount_currency").annotate(s=Sum("amount"))
     return {(row["journal__contact_id"], row["amount_currency"]): row["s"] for row in rows}
@@ -257,6 +278,7 @@ CHECKS = {
     "contact balance equals open invoices": contact_balances,
     "credit in the ledger, never below zero": credit_balances,
     "ledger equals the gateway": ledger_matches_gateway,
+    "disputed funds match open disputes": disputed_funds,
     "every change audited": audited,
     "no card numbers stored": card_numbers,
 }

@@ -94,6 +94,8 @@ def refund(sender, event: Event, **kwargs) -> None:
     else:
         found, intent = [data], data.get("payment_intent") or ""
     for item in found:
+        if _superseded(event, item["id"], REFUND):
+            continue
         reports.refund(
             reports.ReportedRefund(
                 gateway=GATEWAY,
@@ -148,16 +150,17 @@ def payment_method(sender, event: Event, **kwargs) -> None:
         reports.card_removed(GATEWAY, token, actor=roles.stripe_user())
         return
     card = data.get("card")
-    if not card or _superseded(event, token):
+    if not card or _superseded(event, token, CARD):
         return
     details = CardDetails(token, card["brand"], card["last4"], card["exp_month"], card["exp_year"])
     reports.card_changed(GATEWAY, details, actor=roles.stripe_user())
 
 
-def _superseded(event: Event, token: str) -> bool:
-    """Whether a newer event about this card was applied already (events come out of order:
-    an older expiry must not overwrite a newer one)."""
+def _superseded(event: Event, object_id: str, types: list[str]) -> bool:
+    """Whether a newer event about this object was applied already. Events come out of order:
+    an older expiry must not overwrite a newer one, and a refund's success reported after its
+    failure must not record money that came back."""
     newer = Event.objects.filter(
-        type__in=CARD, created__gt=event.created, data__object__id=token
+        type__in=types, created__gt=event.created, data__object__id=object_id
     ).exclude(id=event.id)
     return newer.exists()

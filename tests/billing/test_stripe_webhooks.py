@@ -540,3 +540,40 @@ def test_a_signed_event_is_applied_without_calling_stripe(
     assert Dispute.objects.get().status == Dispute.Status.OPEN
     trigger = WebhookEventTrigger.objects.get()
     assert (trigger.valid, trigger.processed, trigger.exception) == (True, True, "")
+
+
+def test_a_dashboard_refund_reported_failed_before_its_success_records_nothing(
+    client, endpoint, localstripe, contact, product, manager, rep
+):
+    invoice = _sale(contact, product, manager, rep)
+    payment = invoice.payments.get()
+    made = _post(localstripe, "/v1/refunds", payment_intent=payment.gateway_ref, amount=3000)
+    stored = _get(localstripe, f"/v1/refunds/{made['id']}")
+    failed = {**stored, "status": "failed", "failure_reason": "lost_or_stolen_card"}
+    now = int(time.time())
+
+    assert (
+        _deliver(client, endpoint, _event("refund.updated", failed, created=now)).status_code == 200
+    )
+    late = _event("refund.created", stored, created=now - 120)
+    assert _deliver(client, endpoint, late).status_code == 200
+
+    assert not payment.refunds.exists()
+    payment.refresh_from_db()
+    assert payment.amount_refunded == usd("0.00")
+
+
+def test_the_disputed_funds_check_finds_a_withdrawal_with_no_open_dispute(
+    client, endpoint, localstripe, contact, product, manager, rep
+):
+    invoice = _sale(contact, product, manager, rep)
+    opened = _dispute(invoice.payments.get(), localstripe, status="needs_response")
+    _deliver(client, endpoint, _event("charge.dispute.created", opened))
+    assert list(invariants.disputed_funds()) == []
+
+    # As if the dispute had been closed without posting its result.
+    Dispute.objects.update(status=Dispute.Status.WON)
+
+    assert list(invariants.disputed_funds()) == [
+        f"contact {contact.pk}: 200.000 USD held in disputes but open disputes withdrew 0"
+    ]
