@@ -20,6 +20,7 @@ import pytest
 import stripe
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from djstripe.models import Event, WebhookEventTrigger
 
@@ -32,6 +33,7 @@ from billing.models import Account, Dispute, Invoice, Journal, LedgerEntry, Paym
 from billing.selectors import amount_due
 from billing.tasks import sync_gateway_events
 from core.models import AuditEvent
+from tests.billing.test_refunds import _race
 
 # The session's localstripe server, shared with the gateway tests (its arguments shadow it).
 from tests.billing.test_stripe_gateway import SECRET, _free_port, _get, localstripe  # noqa: F401
@@ -577,3 +579,31 @@ def test_the_disputed_funds_check_finds_a_withdrawal_with_no_open_dispute(
     assert list(invariants.disputed_funds()) == [
         f"contact {contact.pk}: 200.000 USD held in disputes but open disputes withdrew 0"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_news_delivered_eight_times_at_once_takes_effect_once(
+    endpoint, localstripe, contact, product, manager, rep
+):
+    invoice = _sale(contact, product, manager, rep)
+    payment = invoice.payments.get()
+    made = _post(localstripe, "/v1/refunds", payment_intent=payment.gateway_ref, amount=3000)
+    refunded = _get(localstripe, f"/v1/refunds/{made['id']}")
+    disputed = _dispute(payment, localstripe, status="needs_response")
+    # Distinct event ids (dj-stripe's own dedupe cannot help) and one id sent twice.
+    events = [_event("refund.created", refunded) for _ in range(3)]
+    events += [_event("charge.dispute.created", disputed) for _ in range(3)]
+    events += events[:1] + events[3:4]
+
+    results = _race(len(events), lambda i: _deliver(Client(), endpoint, events[i]).status_code)
+
+    assert results == [200] * len(events)
+    assert payment.refunds.count() == 1 and Dispute.objects.count() == 1
+    kinds = list(Journal.objects.filter(invoice=invoice).values_list("kind", flat=True))
+    assert sorted(kinds) == [
+        "dispute_funds_withdrawn",
+        "invoice_issued",
+        "payment_captured",
+        "refund",
+    ]
+    assert breaches() == []
