@@ -607,3 +607,54 @@ def test_the_same_news_delivered_eight_times_at_once_takes_effect_once(
         "refund",
     ]
     assert breaches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_localstripe_delivers_the_lost_answer_to_the_live_endpoint(
+    live_server, localstripe, monkeypatch, contact, product, manager, rep
+):
+    call_command("setup_stripe_webhook", live_server.url, stdout=io.StringIO())
+    from djstripe.models import WebhookEndpoint
+
+    url = WebhookEndpoint.objects.get().url
+    _configure_webhook(
+        localstripe, url=url, secret=WEBHOOK_SECRET, event="payment_intent.succeeded"
+    )
+    try:
+        card = add_card(contact, token="pm_card_visa", actor=manager)
+        real_charge = stripe_gateway.StripeGateway.charge
+
+        def lost(self, **kwargs):
+            real_charge(self, **kwargs)
+            raise GatewayTimeout("lost after the call")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(stripe_gateway.StripeGateway, "charge", lost)
+            invoice = charge_sale(
+                contact, lines=[SaleLine(product)], payment_method=card, actor=rep
+            )
+        payment = invoice.payments.get()
+        assert payment.status == Payment.Status.UNKNOWN
+
+        # localstripe signs and posts the event itself, a second or so later; dj-stripe saves
+        # its trigger row once the event's transaction has committed.
+        processed = WebhookEventTrigger.objects.filter(valid=True, processed=True)
+        deadline = time.monotonic() + 15
+        while not processed.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        payment.refresh_from_db()
+    finally:
+        # The server lives for the session: later tests' events must not come here.
+        _configure_webhook(localstripe, url=url, secret=WEBHOOK_SECRET, event="none")
+
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert WebhookEventTrigger.objects.filter(valid=True, processed=True).exists()
+    assert breaches() == []
+
+
+def _configure_webhook(base: str, *, url: str, secret: str, event: str) -> None:
+    body = urllib.parse.urlencode({"url": url, "secret": secret, "events[]": event}).encode()
+    request = urllib.request.Request(
+        base + "/_config/webhooks/paydesk", data=body, headers={"Authorization": f"Bearer {SECRET}"}
+    )
+    urllib.request.urlopen(request, timeout=5).close()
