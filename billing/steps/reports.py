@@ -58,14 +58,14 @@ def charge(key: str, result: ChargeResult, *, actor: User) -> Payment | None:
 def refund(report: ReportedRefund, *, actor: User) -> Refund | None:
     """Apply a refund the gateway reported: ours settled, one made elsewhere recorded, a
     succeeded one that failed later undone. None when it is no refund of our payments."""
-    found = Refund.objects.filter(idempotency_key=report.key).first() if report.key else None
-    if found is None:
-        # Ours before the gateway named it, or one made elsewhere recorded by an earlier event.
-        found = Refund.objects.filter(
-            payment__gateway=report.gateway, gateway_ref=report.ref
-        ).first()
+    if report.key:
+        # Sent by Paydesk, whose refund rows commit before the call: a key not found here is
+        # another system's (DESIGN invariant 10 leaves those alone).
+        found = Refund.objects.filter(idempotency_key=report.key).first()
+        return _settle(found, report, actor=actor) if found is not None else None
+    found = Refund.objects.filter(payment__gateway=report.gateway, gateway_ref=report.ref).first()
     if found is not None:
-        return _settle(found, report, actor=actor)
+        return _settle(found, report, actor=actor)  # made elsewhere, recorded by an earlier event
     if report.status != "succeeded":
         # Nothing moved yet (pending) or ever (failed): its success is recorded when reported.
         return None
