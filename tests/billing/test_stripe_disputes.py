@@ -10,7 +10,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from billing import invariants
+from billing import errors, invariants
+from billing.actions import refund_payment
 from billing.invariants import breaches
 from billing.models import Account, Dispute, Invoice, Journal
 from billing.selectors import amount_due
@@ -200,3 +201,17 @@ def test_the_same_news_delivered_eight_times_at_once_takes_effect_once(
         "refund",
     ]
     assert breaches() == []
+
+
+def test_a_rep_cannot_refund_a_payment_under_dispute(
+    client, endpoint, localstripe, contact, product, manager, rep
+):
+    invoice = sale(contact, product, manager, rep)
+    payment = invoice.payments.get()
+    opened = dispute_object(payment, localstripe, status="needs_response")
+    deliver(client, endpoint, stripe_event("charge.dispute.created", opened))
+
+    for settle in ("gateway", "outside"):
+        with pytest.raises(errors.InvalidTransition, match="disputed"):
+            refund_payment(payment, settle=settle, actor=manager, reason="Goodwill")
+    assert not payment.refunds.exists()
