@@ -8,9 +8,9 @@ which apply it once under row locks. What comes twice, or late, changes nothing.
 """
 
 import datetime as dt
-import logging
 
 import stripe
+from djmoney.money import Money
 from djstripe import event_handlers
 from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Event
@@ -20,8 +20,6 @@ from billing.gateways.base import CardDetails, GatewayTimeout
 from billing.gateways.stripe import _charge_result
 from billing.steps import disputes, reports
 from core import money, roles
-
-log = logging.getLogger(__name__)
 
 GATEWAY = "stripe"
 PAYMENT_INTENT = ["payment_intent.succeeded", "payment_intent.payment_failed"]
@@ -67,7 +65,7 @@ def _when(timestamp: int | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC) if timestamp else None
 
 
-def _money(amount_minor: int, currency: str):
+def _money(amount_minor: int, currency: str) -> Money:
     return money.from_minor_units(amount_minor, currency.upper())
 
 
