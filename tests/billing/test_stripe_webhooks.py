@@ -365,3 +365,23 @@ def test_localstripe_delivers_the_lost_answer_to_the_live_endpoint(
     assert payment.status == Payment.Status.SUCCEEDED
     assert WebhookEventTrigger.objects.filter(valid=True, processed=True).exists()
     assert breaches() == []
+
+
+def test_setup_stripe_webhook_keeps_its_url_and_refuses_a_missing_secret(settings, endpoint):
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("setup_stripe_webhook", "https://pay.example.com", stdout=out)
+    endpoint.refresh_from_db()
+    assert endpoint.url == f"https://pay.example.com/stripe/webhook/{endpoint.djstripe_uuid}/"
+    assert (endpoint.secret, endpoint.djstripe_tolerance) == (WEBHOOK_SECRET, 300)
+    assert endpoint.djstripe_validation_method == "verify_signature"
+    assert "payment_intent.succeeded" in endpoint.enabled_events
+    assert endpoint.url in out.getvalue()
+
+    for secret, message in (("", "not set"), ("sk_test_" + "0" * 24, "whsec_")):
+        settings.STRIPE_WEBHOOK_SECRET = secret
+        with pytest.raises(CommandError, match=message):
+            call_command("setup_stripe_webhook", "https://pay.example.com", stdout=out)
+    endpoint.refresh_from_db()
+    assert endpoint.secret == WEBHOOK_SECRET
