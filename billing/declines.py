@@ -35,6 +35,8 @@ REP_LABELS = {
     "stolen_card": "Card reported stolen",
     "fraudulent": "Suspected fraud",
     "incorrect_cvc": "Wrong security code",
+    # Not a decline: the card was removed from the customer in Stripe (payment_method.detached).
+    "detached": "Removed in Stripe",
 }
 
 

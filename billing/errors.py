@@ -57,6 +57,9 @@ class GatewayRefused(BillingError):
 NOT_ALLOWED = "You do not have permission to {what}."
 AMOUNT_ABOVE_DUE = "The amount is more than the {due} still due on this invoice."
 AMOUNT_ABOVE_REFUNDABLE = "The amount is more than the {left} left to refund on this payment."
+PAYMENT_DISPUTED = (
+    "The customer disputed this payment: the money goes back through the dispute, not a refund."
+)
 AMOUNT_NOT_POSITIVE = "Enter an amount greater than zero."
 WRONG_CURRENCY = "This {subject} is in {expected}; the amount is in {got}."
 IDEMPOTENCY_CONFLICT = "This request key was already used for a different request."

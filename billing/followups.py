@@ -11,7 +11,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from billing import fulfilment
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
 from offers.models import Product
 
 
@@ -28,6 +28,21 @@ def overpaid(payment: Payment, refund: Refund) -> None:
     transaction.on_commit(
         lambda: async_task("billing.tasks.alert_managers_of_overpayment", payment.pk, refund.pk)
     )
+
+
+def send_refund(refund: Refund) -> None:
+    """A refund recorded inside a transaction that may not call the gateway (a webhook's):
+    sent by a task once it commits; reconcile sends it should the task be lost."""
+    transaction.on_commit(lambda: async_task("billing.tasks.send_refund", refund.pk))
+
+
+def refund_failed_late(refund: Refund) -> None:
+    """A refund the gateway failed after reporting it done: whoever asked for it hears."""
+    transaction.on_commit(lambda: async_task("billing.tasks.tell_refund_failed", refund.pk))
+
+
+def dispute_opened(dispute: Dispute) -> None:
+    transaction.on_commit(lambda: async_task("billing.tasks.alert_managers_of_dispute", dispute.pk))
 
 
 def invoice_paid(invoice: Invoice) -> None:

@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.db.models import Q, Sum
 
 from billing.gateways import get_gateway
-from billing.models import Account, Invoice, LedgerEntry, Payment, Refund
+from billing.models import Account, Dispute, Invoice, LedgerEntry, Payment, Refund
 from billing.selectors import with_amounts
 from core import money
 from core.models import AuditEvent
@@ -47,7 +47,7 @@ def invoice_balances() -> Iterator[str]:
     )
     # A late capture's overpayment, once back with the customer, no longer pays the invoice.
     back = LedgerEntry.objects.filter(
-        journal__kind="overpayment_refunded", account=Account.RECEIVABLE
+        journal__kind__in=["overpayment_refunded", "refund_reversed"], account=Account.RECEIVABLE
     )
     returned = dict(
         back.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
@@ -144,7 +144,11 @@ def ledger_matches_gateway() -> Iterator[str]:
     # the new invoice, while their capture journals stay with the voided one.
     cash = LedgerEntry.objects.filter(account=Account.CASH)
     booked_in = _by_contact(cash.filter(journal__kind="payment_captured"))
-    booked_out = _by_contact(cash.filter(journal__kind__in=["refund", "overpayment_refunded"]))
+    # A refund the gateway failed after it succeeded is reversed ("refund_reversed"): the
+    # gateway lists it as failed, so the ledger nets it out too.
+    booked_out = _by_contact(
+        cash.filter(journal__kind__in=["refund", "overpayment_refunded", "refund_reversed"])
+    )
     made_in: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     made_out: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     kept: dict[int, Decimal] = defaultdict(Decimal)
@@ -205,6 +209,27 @@ def ledger_matches_gateway() -> Iterator[str]:
             yield (
                 f"invoice {inv.number}{period}: the gateway kept {kept[inv.pk]} for a total of "
                 f"{inv.total_amount}"
+            )
+
+
+def disputed_funds() -> Iterator[str]:
+    """Money in `disputed` is exactly what open disputes have had withdrawn: a won dispute got
+    it back, a lost one moved it to `chargebacks`. Per contact and currency (a replaced
+    invoice takes its payments, not their journals, to the new one)."""
+    booked = LedgerEntry.objects.filter(account=Account.DISPUTED)
+    rows = booked.values("contact_id", "amount_currency").annotate(s=Sum("amount"))
+    held = {(row["contact_id"], row["amount_currency"]): row["s"] for row in rows}
+    expected: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    open_ = Dispute.objects.filter(status=Dispute.Status.OPEN, reinstatement_ref="").exclude(
+        withdrawal_ref=""
+    )
+    for dispute in open_.select_related("payment"):
+        expected[dispute.payment.contact_id, str(dispute.amount.currency)] += dispute.amount.amount
+    for key in sorted(set(held) | set(expected)):
+        if held.get(key, 0) != expected.get(key, 0):
+            yield (
+                f"contact {key[0]}: {held.get(key, 0)} {key[1]} held in disputes but open "
+                f"disputes withdrew {expected.get(key, 0)}"
             )
 
 
@@ -274,6 +299,7 @@ CHECKS = {
     "contact balance equals open invoices": contact_balances,
     "credit in the ledger, never below zero": credit_balances,
     "ledger equals the gateway": ledger_matches_gateway,
+    "disputed funds match open disputes": disputed_funds,
     "every change audited": audited,
     "no card numbers stored": card_numbers,
 }

@@ -23,7 +23,16 @@ from django_q.tasks import async_task
 
 from billing import fulfilment
 from billing.documents import invoice_context
-from billing.models import AccessGrant, Commission, Delivery, Invoice, Order, Payment, Refund
+from billing.models import (
+    AccessGrant,
+    Commission,
+    Delivery,
+    Dispute,
+    Invoice,
+    Order,
+    Payment,
+    Refund,
+)
 from billing.steps import charging, refunding
 from billing.steps.commissions import recompute
 from billing.steps.periods import bill_period, end_or_resume
@@ -173,6 +182,70 @@ def alert_managers_of_overpayment(payment_pk: int, refund_pk: int) -> int:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=to,
         )
+    return len(to)
+
+
+def sync_gateway_events() -> int:
+    """The scheduled catch-up of webhooks: ask Stripe for the events since the last one seen
+    and apply them as their webhooks would have (a lost delivery is recovered). Nothing to
+    do with the sandbox, which has no events. Returns how many new events were applied."""
+    if settings.PAYDESK_GATEWAY != "stripe":
+        return 0
+    from billing.gateways import stripe_webhooks
+
+    return stripe_webhooks.sync_events()
+
+
+def alert_managers_of_dispute(dispute_pk: int) -> int:
+    """Email every manager about a new dispute: the money is withdrawn, and evidence is due
+    by the gateway's date. Returns how many were told."""
+    dispute = Dispute.objects.select_related("payment__invoice", "payment__contact").get(
+        pk=dispute_pk
+    )
+    payment = dispute.payment
+    due = (
+        f" Evidence is due by {dispute.evidence_due_by:%-d %b %Y}."
+        if dispute.evidence_due_by
+        else ""
+    )
+    return _tell_managers(
+        f"Paydesk: {payment.contact.name} disputed {payment.invoice.number}",
+        f"{payment.contact.name} disputed the payment of {payment.amount} for "
+        f"{payment.invoice.number} ({dispute.reason_label}). The gateway has withdrawn "
+        f"{dispute.amount} plus its fee while the dispute is open.{due}",
+    )
+
+
+def tell_refund_failed(refund_pk: int) -> int:
+    """The refund the gateway failed after reporting it done: the rep who asked for it (or the
+    managers, for one nobody here asked for) is told to pay the customer another way."""
+    refund = Refund.objects.select_related("payment__invoice", "payment__contact", "actor").get(
+        pk=refund_pk
+    )
+    payment = refund.payment
+    subject = f"Paydesk: the refund on {payment.invoice.number} failed"
+    body = (
+        f"The refund of {refund.amount} to {payment.contact.name} on "
+        f"{payment.invoice.number} failed after it was made ({refund.message}). The money is "
+        "back and can be refunded again; the customer may need another way to be paid."
+    )
+    if refund.actor and refund.actor.email and refund.actor.is_active:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [refund.actor.email])
+        return 1
+    return _tell_managers(subject, body)
+
+
+def send_refund(refund_pk: int) -> Refund:
+    """Send a refund recorded where the gateway could not be called (a webhook)."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_pk)
+    return refunding.send(refund, refund.payment)
+
+
+def _tell_managers(subject: str, body: str) -> int:
+    managers = User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="")
+    to = sorted(set(managers.values_list("email", flat=True)))
+    if to:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     return len(to)
 
 

@@ -8,7 +8,7 @@ in its first status; only changes after that are listed here.
 from django.db import models
 
 from billing import errors
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
 
 Table = dict[str, set[str]]
 
@@ -32,16 +32,26 @@ PAYMENT: Table = {
         Payment.Status.NOT_SENT,
     },
     Payment.Status.SUCCEEDED: set(),
-    Payment.Status.FAILED: set(),
     # A capture the gateway reports is never dropped (DESIGN invariant 10): a stalled sender
-    # whose lease ran out may still get its charge through after the row was given up.
+    # whose lease ran out may still get its charge through after the row was given up, and
+    # Stripe may report a success for a PaymentIntent whose earlier attempt failed (webhooks).
+    Payment.Status.FAILED: {Payment.Status.SUCCEEDED},
     Payment.Status.NOT_SENT: {Payment.Status.SUCCEEDED},
 }
 REFUND: Table = {
     Refund.Status.PENDING: {Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.UNKNOWN},
     Refund.Status.UNKNOWN: {Refund.Status.SUCCEEDED, Refund.Status.FAILED},
-    Refund.Status.SUCCEEDED: set(),
+    # Stripe can fail a refund days after reporting it succeeded (the card was closed): the
+    # money comes back and the refund is failed (billing.steps.refunding.fail_after_success).
+    Refund.Status.SUCCEEDED: {Refund.Status.FAILED},
     Refund.Status.FAILED: set(),
+}
+# Open until the gateway closes it; the outcome is final.
+DISPUTE: Table = {
+    Dispute.Status.OPEN: {Dispute.Status.WON, Dispute.Status.LOST, Dispute.Status.CLOSED},
+    Dispute.Status.WON: set(),
+    Dispute.Status.LOST: set(),
+    Dispute.Status.CLOSED: set(),
 }
 ORDER: Table = {
     # A trial ends when its first period is paid (active) or declined (past due).
@@ -82,6 +92,7 @@ TABLES: dict[type[models.Model], Table] = {
     Refund: REFUND,
     Order: ORDER,
     Commission: COMMISSION,
+    Dispute: DISPUTE,
 }
 
 
@@ -100,10 +111,14 @@ def move_in(table: Table, obj: models.Model, new: str, *, what: str, noun: str =
     return old
 
 
-def check(obj: Invoice | Payment | Refund | Order | Commission, new: str, *, what: str) -> None:
+def check(
+    obj: Invoice | Payment | Refund | Order | Commission | Dispute, new: str, *, what: str
+) -> None:
     check_in(TABLES[type(obj)], obj, new, what=what)
 
 
-def move(obj: Invoice | Payment | Refund | Order | Commission, new: str, *, what: str) -> str:
+def move(
+    obj: Invoice | Payment | Refund | Order | Commission | Dispute, new: str, *, what: str
+) -> str:
     """Check and apply a transition in memory; returns the old status for the audit event."""
     return move_in(TABLES[type(obj)], obj, new, what=what)

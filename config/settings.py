@@ -244,6 +244,10 @@ STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
 STRIPE_API_VERSION = "2026-05-27.dahlia"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# The webhook endpoint's signing secret (whsec_...), stored on dj-stripe's endpoint row by
+# `manage.py setup_stripe_webhook`; events are checked by signature only, never re-fetched.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 if env_str("STRIPE_API_HOST", ""):
     STRIPE_API_HOST = env_str("STRIPE_API_HOST", "")
 FORMS_URLFIELD_ASSUME_HTTPS = True

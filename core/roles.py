@@ -100,18 +100,31 @@ def ensure_roles(**_: Any) -> None:
 
 
 SYSTEM_USERNAME = "paydesk-system"
+STRIPE_USERNAME = "stripe"
 
 
 def system_user():
     """The actor of automatic actions (dunning's final action): a manager nobody can log in as,
     so the audit trail names the automation rather than a person."""
+    user, created = _unloggable(SYSTEM_USERNAME, "Paydesk", "(automatic)")
+    if created:
+        user.groups.add(Group.objects.get_or_create(name=MANAGER)[0])
+    return user
+
+
+def stripe_user():
+    """The actor of what Stripe reports on its own (a refund made in its dashboard, a
+    dispute): a user with no role nobody can log in as, named "Stripe" in the history."""
+    return _unloggable(STRIPE_USERNAME, "Stripe", "")[0]
+
+
+def _unloggable(username: str, first_name: str, last_name: str):
     from django.contrib.auth.models import User
 
     user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Paydesk", "last_name": "(automatic)"}
+        username=username, defaults={"first_name": first_name, "last_name": last_name}
     )
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get_or_create(name=MANAGER)[0])
-    return user
+    return user, created

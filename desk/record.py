@@ -15,6 +15,7 @@ from billing.models import (
     AccessGrant,
     Commission,
     Delivery,
+    Dispute,
     Invoice,
     Order,
     OrderChange,
@@ -43,6 +44,7 @@ _SUBJECTS = [
     DunningCase.objects.select_related("invoice"),
     AccessGrant.objects.select_related("payment__invoice"),
     Delivery.objects.select_related("payment__invoice"),
+    Dispute.objects.select_related("payment__invoice"),
 ]
 
 
@@ -97,7 +99,7 @@ class ContactRecord:
         return list(
             Payment.objects.filter(contact=self.contact)
             .select_related("invoice", "payment_method")
-            .prefetch_related("refunds")
+            .prefetch_related("refunds", "disputes")
             .order_by("-created_at", "-pk")[:PAGE]
         )
 

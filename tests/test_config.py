@@ -100,4 +100,5 @@ def test_setup_schedules_is_idempotent(db):
         "billing.tasks.charge_due_orders_chunk",
         "billing.tasks.reconcile_pending_chunk",
         "dunning.tasks.run_dunning_chunk",
+        "billing.tasks.sync_gateway_events",
     }

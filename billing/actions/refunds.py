@@ -9,7 +9,7 @@ from django.db import transaction
 from djmoney.money import Money
 
 from billing import errors, limits
-from billing.models import Payment, Refund
+from billing.models import Dispute, Payment, Refund
 from billing.permissions import require, require_reason
 from billing.steps import keys, locks, refunding
 from billing.steps.amounts import checked_amount
@@ -48,6 +48,10 @@ def refund_payment(
         locked = locks.lock_payment(payment.pk)
         if locked.status != Payment.Status.SUCCEEDED:
             raise errors.InvalidTransition("Only a captured payment can be refunded.")
+        # Stripe refuses to refund a disputed charge, and a refund paid back outside would
+        # return the money a second time if the dispute is lost.
+        if locked.disputes.filter(status__in=(Dispute.Status.OPEN, Dispute.Status.LOST)).exists():
+            raise errors.InvalidTransition(errors.PAYMENT_DISPUTED)
         left = locked.refundable
         if left.amount <= 0:
             raise errors.InvalidAmount("This payment is already fully refunded.")

@@ -294,13 +294,15 @@ class StripeGateway:
         return hits[0] if hits else None
 
     def transactions(self, keys: Iterable[str] | None = None) -> Iterable[GatewayTransaction]:
-        """Every settled PaymentIntent and refund that carries a Paydesk key (all pages)."""
+        """Every settled PaymentIntent and refund that carries a Paydesk key (all pages). A
+        refund made in Stripe's dashboard carries none: it is listed under `stripe:<id>`, the
+        key its webhook recorded it under (billing.steps.reports)."""
         wanted = set(keys) if keys is not None else None
         kinds = (("charge", self._stripe.v1.payment_intents), ("refund", self._stripe.v1.refunds))
         with _translated():
             for kind, service in kinds:
                 for obj in service.list({"limit": 100}).auto_paging_iter():
-                    key = _key_of(obj)
+                    key = _key_of(obj) or (f"stripe:{obj.id}" if kind == "refund" else None)
                     settled = obj.status in ("succeeded", "failed", "canceled")
                     if key is None or not settled or (wanted is not None and key not in wanted):
                         continue

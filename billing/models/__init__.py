@@ -20,6 +20,7 @@ __all__ = [
     "SandboxTransaction",
 ]
 from billing.models.commissions import Commission  # noqa: E402
+from billing.models.disputes import Dispute  # noqa: E402
 from billing.models.fulfilment import AccessGrant, Delivery  # noqa: E402
 
-__all__ += ["AccessGrant", "Commission", "Delivery"]
+__all__ += ["AccessGrant", "Commission", "Delivery", "Dispute"]

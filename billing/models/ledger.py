@@ -15,6 +15,11 @@ class Account(models.TextChoices):
     # What Paydesk owes a contact (Stripe's customer balance): per contact and currency, a
     # liability, so its balance is zero or negative (a credit) and never a debit.
     CREDIT = "credit", "Customer credit"
+    # Disputes (chargebacks): money the gateway withdrew while a dispute is open, the gateway's
+    # dispute fees, and disputed money lost for good.
+    DISPUTED = "disputed", "Funds held in disputes"
+    DISPUTE_FEES = "dispute_fees", "Dispute fees"
+    CHARGEBACKS = "chargebacks", "Disputes lost"
 
 
 class Journal(models.Model):

@@ -116,21 +116,33 @@ def settle_charge(
     payment: Payment, result: ChargeResult | None, *, actor: User | None = None
 ) -> Payment:
     with transaction.atomic():
-        orders = locks.lock_orders_of(payment.invoice_id)
-        invoice = locks.lock_invoice(payment.invoice_id)
-        payment = locks.lock_payment(payment.pk)
-        if payment.status in IN_FLIGHT:
-            _settle_in_flight(orders, invoice, payment, result, actor=actor)
-            return payment
-        # Settled by someone else (reconcile, a replayed request). One key gets one answer, so
-        # only a row given up as not sent can meet a capture here: record it, never drop it.
-        late = result is not None and result.status == "succeeded"
-        if not (late and payment.status == Payment.Status.NOT_SENT):
-            return payment
-        overpaid = record_late_capture(invoice, payment, result.ref, actor=actor)
+        payment, overpaid = settle_locked(payment, result, actor=actor)
     if overpaid is not None:
         refunding.send(overpaid, payment)
     return payment
+
+
+def settle_locked(
+    payment: Payment, result: ChargeResult | None, *, actor: User | None
+) -> tuple[Payment, Refund | None]:
+    """Record the outcome under the locks, inside the caller's transaction. Returns the
+    payment and the overpayment refund of a late capture, for the caller to send once its
+    transaction has committed (a gateway call never runs inside one)."""
+    orders = locks.lock_orders_of(payment.invoice_id)
+    invoice = locks.lock_invoice(payment.invoice_id)
+    payment = locks.lock_payment(payment.pk)
+    if payment.status in IN_FLIGHT:
+        _settle_in_flight(orders, invoice, payment, result, actor=actor)
+        return payment, None
+    # Settled by someone else (reconcile, a replayed request). One key gets one answer, so a
+    # capture meets only a row given up as not sent or, reported by a webhook, a PaymentIntent
+    # whose earlier attempt failed: record it, never drop it.
+    late = result is not None and result.status == "succeeded"
+    if not (late and payment.status in (Payment.Status.NOT_SENT, Payment.Status.FAILED)):
+        return payment, None
+    if payment.status == Payment.Status.FAILED:
+        follow_orders(orders, invoice, succeeded=True)  # its decline made the order past due
+    return payment, record_late_capture(invoice, payment, result.ref, actor=actor)
 
 
 def _settle_in_flight(
@@ -179,14 +191,14 @@ def record_late_capture(
     invoice: Invoice, payment: Payment, ref: str, *, actor: User | None
 ) -> Refund | None:
     """Money the gateway took for a charge given up as not sent (its sender stalled past its
-    lease and got through after the invoice was settled otherwise).
+    lease and got through after the invoice was settled otherwise), or recorded as declined.
 
     The capture is posted like any other; what the invoice no longer asked for is an
     overpayment, refunded through the gateway under a key derived from the payment (so a rerun
     refunds once), with an audit event and an email to the managers. Returns that refund, for
     the caller to send once this transaction commits."""
     due = amount_due(invoice)
-    move(payment, Payment.Status.SUCCEEDED, what="record the late capture")
+    before = move(payment, Payment.Status.SUCCEEDED, what="record the late capture")
     payment.gateway_ref, payment.paid_at = ref, clock.now()
     payment.save(update_fields=["status", "gateway_ref", "paid_at"])
     apply_payment(invoice, payment, Account.CASH, actor=actor, kind="payment_captured")
@@ -196,7 +208,7 @@ def record_late_capture(
         actor=actor,
         contact_id=payment.contact_id,
         amount=payment.amount,
-        before={"status": Payment.Status.NOT_SENT},
+        before={"status": before},
     )
     over = payment.amount - max(due, money.zero(invoice.currency))
     if over.amount <= 0:

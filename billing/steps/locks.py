@@ -1,5 +1,5 @@
-"""Row locks, always taken in one order: contact, order, invoice, payment, refund, and last a
-contact's credit account.
+"""Row locks, always taken in one order: contact, order, invoice, payment, refund, dispute, and
+last a contact's credit account.
 
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
@@ -7,7 +7,7 @@ Taking them in a fixed order is what keeps two actions on the same records from 
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
-from billing.models import Invoice, Order, Payment, Refund
+from billing.models import Dispute, Invoice, Order, Payment, Refund
 
 
 def _lock(qs: QuerySet, pk: int) -> Model:
@@ -39,6 +39,10 @@ def lock_payment(pk: int) -> Payment:
 
 def lock_refund(pk: int) -> Refund:
     return _lock(Refund.objects.all(), pk)
+
+
+def lock_dispute(pk: int) -> Dispute:
+    return _lock(Dispute.objects.all(), pk)
 
 
 def lock_credit(contact_id: int, currency: str) -> None:

@@ -3,9 +3,9 @@
 import pytest
 
 from billing import errors, transitions
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
 
-MODELS = [Invoice, Payment, Refund, Order, Commission]
+MODELS = [Invoice, Payment, Refund, Order, Commission, Dispute]
 
 
 def _pairs(model):

@@ -8,6 +8,8 @@ SCHEDULES = {
     "charge due orders": ("billing.tasks.charge_due_orders_chunk", 15),
     "reconcile pending gateway calls": ("billing.tasks.reconcile_pending_chunk", 5),
     "run dunning": ("dunning.tasks.run_dunning_chunk", 1),
+    # Recovers lost webhooks (does nothing unless PAYDESK_GATEWAY is stripe).
+    "sync gateway events": ("billing.tasks.sync_gateway_events", 10),
 }
 
 
