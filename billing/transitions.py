@@ -8,7 +8,7 @@ in its first status; only changes after that are listed here.
 from django.db import models
 
 from billing import errors
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
 
 Table = dict[str, set[str]]
 
@@ -76,12 +76,25 @@ COMMISSION: Table = {
     Commission.Status.PAID: set(),
     Commission.Status.CANCELLED: set(),
 }
+# A request is decided once: approved (and carried out), declined, or refused because what
+# the rep was shown no longer holds.
+APPROVAL: Table = {
+    ApprovalRequest.Status.PENDING: {
+        ApprovalRequest.Status.APPROVED,
+        ApprovalRequest.Status.DECLINED,
+        ApprovalRequest.Status.REFUSED,
+    },
+    ApprovalRequest.Status.APPROVED: set(),
+    ApprovalRequest.Status.DECLINED: set(),
+    ApprovalRequest.Status.REFUSED: set(),
+}
 TABLES: dict[type[models.Model], Table] = {
     Invoice: INVOICE,
     Payment: PAYMENT,
     Refund: REFUND,
     Order: ORDER,
     Commission: COMMISSION,
+    ApprovalRequest: APPROVAL,
 }
 
 
