@@ -22,7 +22,13 @@ def asked_by(user: Any, *, request_id: int) -> Iterator[None]:
     """Every event recorded inside names `user` as the one who asked, beside its actor: a
     manager carrying out a rep's request above the rep's limit is the actor, and the trail
     still says whose request it was (in `after`, so no event loses its own data)."""
-    token = _asked_by.set({"requested_by": user.username, "approval_request": request_id})
+    token = _asked_by.set(
+        {
+            "requested_by": user.username,
+            "requested_by_name": user.get_full_name() or user.username,
+            "approval_request": request_id,
+        }
+    )
     try:
         yield
     finally:

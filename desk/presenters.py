@@ -119,7 +119,7 @@ def describe(event: AuditEvent) -> None:
         detail = f"until {dt.datetime.fromisoformat(event.after['until']):{DATE}}"
     if event.family != "approval" and event.after.get("requested_by"):
         # A manager carrying out a rep's request: the actor is the manager, this names the rep.
-        asked = f"asked by {event.after['requested_by']}"
+        asked = f"asked by {event.after.get('requested_by_name') or event.after['requested_by']}"
         detail = f"{detail}; {asked}" if detail else asked
     elif event.family == "approval":
         detail = event.after.get("summary", "")

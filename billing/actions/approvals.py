@@ -187,6 +187,8 @@ def _decide(
             "summary": request.summary,
             "outcome": request.outcome,
             "requested_by": request.requested_by.username,
+            "requested_by_name": request.requested_by.get_full_name()
+            or request.requested_by.username,
             "approval_request": request.pk,
         },
     )

@@ -3,9 +3,9 @@
 import pytest
 
 from billing import errors, transitions
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
 
-MODELS = [Invoice, Payment, Refund, Order, Commission]
+MODELS = [Invoice, Payment, Refund, Order, Commission, ApprovalRequest]
 
 
 def _pairs(model):
