@@ -106,7 +106,10 @@ def _refund_settle(payment: Payment, params: dict) -> dict:
 def _refund_outcome(refund: Refund) -> str:
     if refund.status == Refund.Status.FAILED:
         return f"The gateway refused the refund: {refund.message}"
-    return f"Refunded {shown(refund.amount)} ({refund.get_status_display().lower()})."
+    if refund.status != Refund.Status.SUCCEEDED:
+        # A lost answer: reconcile_pending settles it under its key; the record shows how.
+        return f"Refund of {shown(refund.amount)} sent; the gateway has not answered yet."
+    return f"Refunded {shown(refund.amount)} (succeeded)."
 
 
 REFUND = Approvable(

@@ -50,7 +50,8 @@ def ask_manager(
     if not limits.bound(actor):
         raise errors.InvalidRequest(WITHIN_LIMIT)
     with transaction.atomic(durable=True):
-        slot = keys.claim(idempotency_key, "ask_manager", {"kind": kind, **params})
+        asked = {"kind": kind, "subject": subject.pk, **params}
+        slot = keys.claim(idempotency_key, "ask_manager", asked)
         if slot.prior:
             return slot.prior
         locked = spec.lock(subject)

@@ -21,6 +21,7 @@ from billing.actions import (
     refund_payment,
 )
 from billing.actions.approvals import BEING_APPROVED, OWN_REQUEST, WITHIN_LIMIT
+from billing.gateways import sandbox
 from billing.invariants import breaches
 from billing.models import (
     ApprovalRequest,
@@ -328,3 +329,19 @@ def test_eight_managers_approving_at_once_refund_exactly_once(contact, card, rep
     assert SandboxTransaction.objects.filter(kind="refund").count() == 1
     assert AuditEvent.objects.filter(action="approval.approved").count() == 1
     assert breaches() == []
+
+
+def test_an_approved_refund_whose_answer_is_lost_is_approved_and_left_to_reconcile(
+    big_payment, rep, manager
+):
+    request = ask_refund(big_payment, rep)
+    sandbox.inject_timeout("after")
+    decided = approve_request(request, actor=manager)
+
+    assert decided.status == Status.APPROVED
+    assert decided.outcome == "Refund of $900.00 sent; the gateway has not answered yet."
+    assert Refund.objects.get().status == Refund.Status.UNKNOWN
+    # Approving again changes nothing: the request is decided, the refund waits for reconcile.
+    with pytest.raises(errors.InvalidTransition):
+        approve_request(request, actor=manager)
+    assert SandboxTransaction.objects.filter(kind="refund").count() == 1
