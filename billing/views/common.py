@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from djmoney.money import Money
 
+from billing import approvable
 from billing.actions import ask_manager
 from billing.errors import AboveRepLimit
 from billing.models import ApprovalRequest, Invoice
@@ -81,7 +82,7 @@ def _offer_ask(exc: ActionError) -> dict:
 
 
 def amount_param(amount: Money | None) -> str | None:
-    return None if amount is None else str(amount.amount)
+    return None if amount is None else approvable.amount_param(amount)
 
 
 def number_param(value) -> str | None:
