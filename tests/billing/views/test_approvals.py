@@ -1,9 +1,11 @@
 """The "Ask a manager" offer on the action forms, the managers' queue, and the record's panel."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.actions import SaleLine, charge_sale
+from billing.actions import SaleLine, add_card, ask_manager, charge_sale
 from billing.models import ApprovalRequest, Order, Refund
 from tests.factories import ProductFactory
 from tests.helpers import HTMX, counts, text, usd
@@ -139,3 +141,27 @@ def test_a_rep_asks_for_a_re_pricing_above_the_limit(rep_client, subscription):
     assert refused.status_code == 422 and ASK in text(refused)
     assert rep_client.post(url, {**data, "intent": "ask"}, **HTMX).status_code == 200
     assert ApprovalRequest.objects.get().kind == "change_order_terms"
+
+
+def test_the_queue_runs_the_same_queries_however_many_requests_wait(
+    client, contact, product, rep, manager
+):
+    bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+    client.force_login(manager)
+
+    def ask_and_count(n: int) -> int:
+        for _ in range(n):
+            invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+            ask_manager(
+                invoice,
+                kind="discount_invoice",
+                params={"amount": "50.00", "percent": None, "description": "Discount"},
+                actor=rep,
+                reason="loyal",
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("billing:approval-list")).status_code == 200
+        return len(queries)
+
+    assert ask_and_count(2) == ask_and_count(8)
+    assert ApprovalRequest.objects.count() == 10
