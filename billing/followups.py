@@ -11,7 +11,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from billing import fulfilment
-from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Dispute, Invoice, Order, Payment, Refund
 from offers.models import Product
 
 
@@ -43,6 +43,18 @@ def refund_failed_late(refund: Refund) -> None:
 
 def dispute_opened(dispute: Dispute) -> None:
     transaction.on_commit(lambda: async_task("billing.tasks.alert_managers_of_dispute", dispute.pk))
+
+
+def approval_requested(request: ApprovalRequest) -> None:
+    """A rep asked for more than their limit: the managers hear of it."""
+    transaction.on_commit(
+        lambda: async_task("billing.tasks.alert_managers_of_approval_request", request.pk)
+    )
+
+
+def approval_decided(request: ApprovalRequest) -> None:
+    """The rep hears how their request ended (the record shows it too)."""
+    transaction.on_commit(lambda: async_task("billing.tasks.tell_rep_of_decision", request.pk))
 
 
 def invoice_paid(invoice: Invoice) -> None:

@@ -6,7 +6,7 @@ from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 from djmoney.money import Money
 
-from billing.models import Account, Invoice, InvoiceLine, LedgerEntry, Payment
+from billing.models import Account, ApprovalRequest, Invoice, InvoiceLine, LedgerEntry, Payment
 
 _DEC = DecimalField(max_digits=19, decimal_places=3)
 
@@ -89,3 +89,16 @@ def with_amounts(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
         paid_amount=_subquery_sum(captured),
         refunded_amount=_subquery_sum(captured, "amount_refunded"),
     )
+
+
+def approval_queue(*, shown: int = 100) -> dict:
+    """The managers' queue: the oldest pending requests first (and how many wait), and the
+    latest decided."""
+    qs = ApprovalRequest.objects.select_related("contact", "requested_by", "decided_by")
+    pending = qs.filter(status=ApprovalRequest.Status.PENDING)
+    ended = qs.exclude(status=ApprovalRequest.Status.PENDING).order_by("-decided_at", "-pk")
+    return {
+        "pending": list(pending.order_by("created_at", "pk")[:shown]),
+        "waiting": pending.count(),
+        "decided": list(ended[:20]),
+    }

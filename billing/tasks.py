@@ -19,12 +19,14 @@ from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django_q.tasks import async_task
 
 from billing import fulfilment
 from billing.documents import invoice_context
 from billing.models import (
     AccessGrant,
+    ApprovalRequest,
     Commission,
     Delivery,
     Dispute,
@@ -247,6 +249,49 @@ def _tell_managers(subject: str, body: str) -> int:
     if to:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     return len(to)
+
+
+def alert_managers_of_approval_request(request_pk: int) -> int:
+    """Email every manager about a rep's request waiting in the approvals queue. Returns how
+    many were told."""
+    request = ApprovalRequest.objects.select_related("contact", "requested_by").get(pk=request_pk)
+    managers = User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="")
+    to = sorted(set(managers.exclude(pk=request.requested_by_id).values_list("email", flat=True)))
+    if to:
+        rep = request.requested_by.get_full_name() or request.requested_by.username
+        send_mail(
+            subject=f"Paydesk: {rep} asks for your approval",
+            message=(
+                f"{rep} asks: {request.summary} for {request.contact.name}.\n"
+                f"Reason: {request.reason}\n\n"
+                f"Approve or decline it in the approvals queue: {reverse('billing:approval-list')}"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=to,
+        )
+    return len(to)
+
+
+def tell_rep_of_decision(request_pk: int) -> int:
+    """Email the rep how their request ended. Returns how many were told (0 without an email)."""
+    request = ApprovalRequest.objects.select_related("contact", "requested_by", "decided_by").get(
+        pk=request_pk
+    )
+    rep, manager = request.requested_by, request.decided_by
+    if not rep.email:
+        return 0
+    name = manager.get_full_name() or manager.username
+    verdict = request.get_status_display().lower()
+    send_mail(
+        subject=f"Paydesk: your request was {verdict}",
+        message=(
+            f"{request.summary} for {request.contact.name}: {verdict} by {name}.\n"
+            + "\n".join(filter(None, [request.decision_note, request.outcome]))
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[rep.email],
+    )
+    return 1
 
 
 # Follow-ups (enqueued by billing.followups) ------------------------------------------------

@@ -8,7 +8,7 @@ in its first status; only changes after that are listed here.
 from django.db import models
 
 from billing import errors
-from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Dispute, Invoice, Order, Payment, Refund
 
 Table = dict[str, set[str]]
 
@@ -86,6 +86,18 @@ COMMISSION: Table = {
     Commission.Status.PAID: set(),
     Commission.Status.CANCELLED: set(),
 }
+# A request is decided once: approved (and carried out), declined, or refused because what
+# the rep was shown no longer holds.
+APPROVAL: Table = {
+    ApprovalRequest.Status.PENDING: {
+        ApprovalRequest.Status.APPROVED,
+        ApprovalRequest.Status.DECLINED,
+        ApprovalRequest.Status.REFUSED,
+    },
+    ApprovalRequest.Status.APPROVED: set(),
+    ApprovalRequest.Status.DECLINED: set(),
+    ApprovalRequest.Status.REFUSED: set(),
+}
 TABLES: dict[type[models.Model], Table] = {
     Invoice: INVOICE,
     Payment: PAYMENT,
@@ -93,6 +105,7 @@ TABLES: dict[type[models.Model], Table] = {
     Order: ORDER,
     Commission: COMMISSION,
     Dispute: DISPUTE,
+    ApprovalRequest: APPROVAL,
 }
 
 

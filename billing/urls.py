@@ -35,6 +35,9 @@ urlpatterns = [
     path("invoices/<int:pk>/commissions/", views.commission_rerun, name="commission-rerun"),
     path("commissions/<int:pk>/approve/", views.commission_approve, name="commission-approve"),
     path("commissions/<int:pk>/pay/", views.commission_pay, name="commission-pay"),
+    path("approvals/", views.approval_list, name="approval-list"),
+    path("approvals/<int:pk>/approve/", views.approval_approve, name="approval-approve"),
+    path("approvals/<int:pk>/decline/", views.approval_decline, name="approval-decline"),
     path("sale/", views.sale_new, name="sale-new"),
     path("sale/preview/", views.sale_preview, name="sale-preview"),
 ]

@@ -42,13 +42,17 @@ def run_action(
     facts: list[tuple[str, Any]] = (),
     danger: bool = False,
     extra: dict | None = None,
+    offer: Callable[[ActionError], dict] | None = None,
 ) -> HttpResponse:
-    """`extra` adds to the form's context (a preview); `done(message)` is the success response."""
+    """`extra` adds to the form's context (a preview); `done(message)` is the success response;
+    `offer(error)` adds what the form offers after a refusal (billing's "Ask a manager")."""
     if request.method == "POST" and form.is_valid():
         try:
             result = call(form.cleaned_data)
         except ActionError as exc:
             form.add_action_error(exc)
+            if offer is not None:
+                extra = {**(extra or {}), **offer(exc)}
         else:
             return done(message(result) if callable(message) else message)
     return action_page(

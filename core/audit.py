@@ -1,5 +1,8 @@
 """Writing audit events: one per state change, in the change's own transaction."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -9,6 +12,27 @@ from djmoney.money import Money
 from core import clock
 from core.models import AuditEvent
 from core.txn import require_transaction
+
+# Who asked for the changes being recorded, when that is not their actor (see `asked_by`).
+_asked_by: ContextVar[dict | None] = ContextVar("asked_by", default=None)
+
+
+@contextmanager
+def asked_by(user: Any, *, request_id: int) -> Iterator[None]:
+    """Every event recorded inside names `user` as the one who asked, beside its actor: a
+    manager carrying out a rep's request above the rep's limit is the actor, and the trail
+    still says whose request it was (in `after`, so no event loses its own data)."""
+    token = _asked_by.set(
+        {
+            "requested_by": user.username,
+            "requested_by_name": user.get_full_name() or user.username,
+            "approval_request": request_id,
+        }
+    )
+    try:
+        yield
+    finally:
+        _asked_by.reset(token)
 
 
 def record(
@@ -34,5 +58,5 @@ def record(
         subject_id=subject.pk,
         amount=amount,
         before=before or {},
-        after=after or {},
+        after={**(after or {}), **(_asked_by.get() or {})},
     )

@@ -34,6 +34,7 @@ _MANAGER_PERMS = _REP_PERMS + (
     "billing.write_off",
     "billing.replace_invoice",
     "billing.exceed_rep_limits",
+    "billing.decide_approvals",
     "billing.rerun_commissions",
     "billing.manage_commissions",
     "offers.add_offer",

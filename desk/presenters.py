@@ -4,7 +4,7 @@ and plain words for audit events and order changes ("Collection started", not
 
 import datetime as dt
 
-from billing.models import Commission, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
 from core.models import AuditEvent
 from core.roles import SYSTEM_USERNAME
 from dunning.models import DunningCase
@@ -44,6 +44,10 @@ LABELS = {
     "order.terms_changed": "Order price or quantity changed",
     "order.card_changed": "Order card changed",
     "order.past_due": "Order past due",
+    "approval.requested": "Manager's approval asked",
+    "approval.approved": "Request approved",
+    "approval.declined": "Request declined",
+    "approval.refused": "Request refused at approval",
 }
 
 
@@ -85,6 +89,8 @@ def subject_name(subject) -> str:
         return subject.invoice.number
     if isinstance(subject, Refund):
         return subject.payment.invoice.number
+    if isinstance(subject, ApprovalRequest):
+        return f"request #{subject.pk}"
     for link in ("invoice", "order", "payment"):  # access grants, deliveries
         related = getattr(subject, link, None)
         if related is not None:
@@ -111,6 +117,12 @@ def describe(event: AuditEvent) -> None:
         detail = f"policy {event.after.get('policy', '')}" + (f"; declined: {code}" if code else "")
     elif event.action == "collection.paused" and event.after.get("until"):
         detail = f"until {dt.datetime.fromisoformat(event.after['until']):{DATE}}"
+    if event.family != "approval" and event.after.get("requested_by"):
+        # A manager carrying out a rep's request: the actor is the manager, this names the rep.
+        asked = f"asked by {event.after.get('requested_by_name') or event.after['requested_by']}"
+        detail = f"{detail}; {asked}" if detail else asked
+    elif event.family == "approval":
+        detail = event.after.get("summary", "")
     event.detail = detail
 
 

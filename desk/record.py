@@ -13,6 +13,7 @@ from djmoney.money import Money
 
 from billing.models import (
     AccessGrant,
+    ApprovalRequest,
     Commission,
     Delivery,
     Dispute,
@@ -42,6 +43,7 @@ _SUBJECTS = [
     Refund.objects.select_related("payment__invoice"),
     Commission.objects.select_related("invoice"),
     DunningCase.objects.select_related("invoice"),
+    ApprovalRequest.objects.all(),
     AccessGrant.objects.select_related("payment__invoice"),
     Delivery.objects.select_related("payment__invoice"),
     Dispute.objects.select_related("payment__invoice"),
@@ -122,6 +124,19 @@ class ContactRecord:
                 change.actor_name = actor_name(change.actor)
                 change.detail = changed_fields(change.before, change.after)
         return orders
+
+    @cached_property
+    def approvals(self) -> list[ApprovalRequest]:
+        """What reps asked a manager for on this contact, and how each ended."""
+        requests = list(
+            ApprovalRequest.objects.filter(contact=self.contact)
+            .select_related("requested_by", "decided_by")
+            .order_by("-created_at", "-pk")[:PAGE]
+        )
+        for request in requests:
+            request.rep_name = actor_name(request.requested_by)
+            request.manager_name = actor_name(request.decided_by)
+        return requests
 
     @cached_property
     def commissions(self) -> list[Commission]:

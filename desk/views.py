@@ -11,7 +11,7 @@ from core.roles import required
 from desk.record import ContactRecord
 
 # The contact record's panels: each is an inline partial whose name is its DOM id.
-PANELS = ("contact-header", "orders", "invoices", "commissions", "payments", "history")
+PANELS = ("contact-header", "approvals", "orders", "invoices", "commissions", "payments", "history")
 
 
 @required("contacts.view_contact")

@@ -6,6 +6,7 @@ effects on commit. Gateway calls happen outside database transactions. This pack
 modules that export rep actions; the internal steps they are built from are billing.steps.
 """
 
+from billing.actions.approvals import approve_request, ask_manager, decline_request
 from billing.actions.cards import add_card, set_default_card
 from billing.actions.commissions import approve_commission, pay_commission, rerun_commissions
 from billing.actions.credits import refund_credit
@@ -42,6 +43,9 @@ __all__ = [
     "BillingError",
     "SaleLine",
     "add_card",
+    "approve_request",
+    "ask_manager",
+    "decline_request",
     "approve_commission",
     "cancel_order",
     "change_order_terms",

@@ -63,18 +63,10 @@ def discount_invoice(
         if slot.prior:
             return slot.prior
         locked = locks.lock_invoice(invoice.pk)
-        check(locked, Invoice.Status.PAID, what="discount this invoice")
-        charging.refuse_if_charge_in_progress(locked)
-        total = invoice_total(locked)
-        off = amount
-        if percent is not None:
-            off = money.percent_of(total, percent)
-            if off.amount <= 0:
-                raise errors.InvalidAmount("That percent is less than the smallest coin.")
+        off = plan_invoice_discount(locked, amount=amount, percent=percent)
         limits.require_invoice_discount_within_limit(
             actor, locked, off, field="amount" if percent is None else "percent"
         )
-        _within_due(off, amount_due(locked))
         line = InvoiceLine.objects.create(
             invoice=locked,
             kind=InvoiceLine.Kind.DISCOUNT,
@@ -106,6 +98,23 @@ def discount_invoice(
         charging.close_if_settled(locked)
         slot.fill(line)
     return line
+
+
+def plan_invoice_discount(
+    invoice: Invoice, *, amount: Money | None, percent: Decimal | None
+) -> Money:
+    """What a discount of `amount` or `percent` (of the total) takes off an invoice locked by
+    the caller; refuses one the invoice cannot take. A request for a manager's approval shows
+    this and checks it again before the manager's discount."""
+    check(invoice, Invoice.Status.PAID, what="discount this invoice")
+    charging.refuse_if_charge_in_progress(invoice)
+    off = amount
+    if percent is not None:
+        off = money.percent_of(invoice_total(invoice), percent)
+        if off.amount <= 0:
+            raise errors.InvalidAmount("That percent is less than the smallest coin.")
+    _within_due(off, amount_due(invoice))
+    return off
 
 
 def mark_invoice_paid(

@@ -46,21 +46,29 @@ def refund_payment(
             return slot.prior
         locks.lock_invoice(payment.invoice_id)
         locked = locks.lock_payment(payment.pk)
-        if locked.status != Payment.Status.SUCCEEDED:
-            raise errors.InvalidTransition("Only a captured payment can be refunded.")
-        # Stripe refuses to refund a disputed charge, and a refund paid back outside would
-        # return the money a second time if the dispute is lost.
-        if locked.disputes.filter(status__in=(Dispute.Status.OPEN, Dispute.Status.LOST)).exists():
-            raise errors.InvalidTransition(errors.PAYMENT_DISPUTED)
-        left = locked.refundable
-        if left.amount <= 0:
-            raise errors.InvalidAmount("This payment is already fully refunded.")
-        returning = amount or left
-        if returning > left:
-            raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
+        returning = plan_refund(locked, amount)
         limits.require_refund_within_limit(actor, locked, returning)
         refund = refunding.request(locked, returning, settle=settle, actor=actor, reason=reason)
         slot.fill(refund)
     if settle == Refund.Settle.GATEWAY:
         refund = refunding.send(refund, locked, actor=actor)
     return refund
+
+
+def plan_refund(payment: Payment, amount: Money | None) -> Money:
+    """What refunding `amount` (None: everything left) returns on a payment locked by the
+    caller; refuses what the payment cannot give back. A request for a manager's approval shows
+    this and checks it again before the manager's refund."""
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise errors.InvalidTransition("Only a captured payment can be refunded.")
+    # Stripe refuses to refund a disputed charge, and a refund paid back outside would
+    # return the money a second time if the dispute is lost.
+    if payment.disputes.filter(status__in=(Dispute.Status.OPEN, Dispute.Status.LOST)).exists():
+        raise errors.InvalidTransition(errors.PAYMENT_DISPUTED)
+    left = payment.refundable
+    if left.amount <= 0:
+        raise errors.InvalidAmount("This payment is already fully refunded.")
+    returning = amount or left
+    if returning > left:
+        raise errors.InvalidAmount(errors.AMOUNT_ABOVE_REFUNDABLE.format(left=left))
+    return returning

@@ -24,3 +24,6 @@ from billing.models.disputes import Dispute  # noqa: E402
 from billing.models.fulfilment import AccessGrant, Delivery  # noqa: E402
 
 __all__ += ["AccessGrant", "Commission", "Delivery", "Dispute"]
+from billing.models.approvals import ApprovalRequest  # noqa: E402
+
+__all__ += ["ApprovalRequest"]

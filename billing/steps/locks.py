@@ -1,5 +1,6 @@
-"""Row locks, always taken in one order: contact, order, invoice, payment, refund, dispute, and
-last a contact's credit account.
+"""Row locks, always taken in one order: a manager's approval request (before the rows its
+action changes), contact, order, invoice, payment, refund, dispute, and last a contact's credit
+account.
 
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
@@ -7,11 +8,16 @@ Taking them in a fixed order is what keeps two actions on the same records from 
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
-from billing.models import Dispute, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Dispute, Invoice, Order, Payment, Refund
 
 
 def _lock(qs: QuerySet, pk: int) -> Model:
     return qs.select_for_update(of=("self",)).get(pk=pk)
+
+
+def lock_approval(pk: int) -> ApprovalRequest:
+    related = ("contact", "requested_by", "payment__invoice", "invoice", "order")
+    return _lock(ApprovalRequest.objects.select_related(*related), pk)
 
 
 def lock_order(pk: int) -> Order:

@@ -1,6 +1,7 @@
 """Billing screens. Money changes only through billing.actions; these modules are the thin
 HTTP layer around them."""
 
+from billing.views.approvals import approval_approve, approval_decline, approval_list
 from billing.views.commissions import commission_approve, commission_pay, commission_rerun
 from billing.views.credits import credit_refund
 from billing.views.documents import invoice_document
@@ -26,6 +27,9 @@ from billing.views.payments import card_add, card_set_default, payment_refund
 from billing.views.sales import invoice_replace, sale_new, sale_preview
 
 __all__ = [
+    "approval_approve",
+    "approval_decline",
+    "approval_list",
     "card_add",
     "card_set_default",
     "commission_approve",

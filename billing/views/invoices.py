@@ -23,7 +23,7 @@ from billing.forms import (
 )
 from billing.models import Invoice
 from billing.steps.ending import order_billed_by
-from billing.views.common import invoice_for, run_action
+from billing.views.common import Asking, amount_param, invoice_for, number_param, run_action
 from core.forms import ReasonForm
 from core.htmx import form_data
 from core.locales import money_text
@@ -59,6 +59,15 @@ def invoice_discount(request: HttpRequest, pk: int) -> HttpResponse:
         title=f"Discount {invoice.number}",
         submit="Apply discount",
         message=f"Discount applied to {invoice.number}.",
+        ask=Asking(
+            "discount_invoice",
+            invoice,
+            lambda data: {
+                "amount": amount_param(data["amount"]),
+                "percent": number_param(data["percent"]),
+                "description": data["description"],
+            },
+        ),
         **_common(invoice, "invoice-discount"),
     )
 

@@ -26,7 +26,7 @@ from billing.forms.orders import (
     ResumeOrderForm,
 )
 from billing.models import Order
-from billing.views.common import run_action
+from billing.views.common import Asking, amount_param, number_param, run_action
 from billing.views.order_previews import cancel_preview, terms_preview
 from core.action_views import action_page, require_perm
 from core.forms import ActionForm
@@ -62,6 +62,7 @@ def _order_action(
     message: str,
     preview: Callable[[Order, ActionForm], dict] | None = None,
     danger: bool = False,
+    ask: Asking | None = None,
 ) -> HttpResponse:
     url = reverse(f"billing:{name}", args=[order.pk])
     common = {
@@ -84,7 +85,9 @@ def _order_action(
             form.is_valid()
             form.errors.pop("reason", None)
             return action_page(request, form, extra=extra, **common)
-    return run_action(request, form, call, message=message, panel="orders", extra=extra, **common)
+    return run_action(
+        request, form, call, message=message, panel="orders", extra=extra, ask=ask, **common
+    )
 
 
 def order_change_terms(request: HttpRequest, pk: int) -> HttpResponse:
@@ -113,6 +116,16 @@ def order_change_terms(request: HttpRequest, pk: int) -> HttpResponse:
         submit="Change terms",
         message=f"Order #{order.pk}'s terms changed.",
         preview=terms_preview,
+        ask=Asking(
+            "change_order_terms",
+            order,
+            lambda data: {
+                "unit_price": amount_param(data["unit_price"]),
+                "quantity": data["quantity"],
+                "effective": data["effective"],
+                "prorate": data["prorate"],
+            },
+        ),
     )
 
 
@@ -245,6 +258,15 @@ def order_discount(request: HttpRequest, pk: int) -> HttpResponse:
         title="Discount the next charges of",
         submit="Apply discount",
         message=f"Discount set on order #{order.pk}.",
+        ask=Asking(
+            "discount_order",
+            order,
+            lambda data: {
+                "amount": amount_param(data["amount"]),
+                "percent": number_param(data["percent"]),
+                "charges": data["charges"],
+            },
+        ),
     )
 
 

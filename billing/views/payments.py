@@ -13,7 +13,7 @@ from billing.forms import CardForm, RefundForm
 from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError
 from billing.models import Payment, PaymentMethod
-from billing.views.common import run_action
+from billing.views.common import Asking, amount_param, run_action
 from contacts.models import Contact
 from core.action_views import require_perm
 from core.forms import ActionForm
@@ -53,6 +53,11 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
         message=message,
         facts=[("Paid", payment.amount), ("Left to refund", payment.refundable)],
         danger=True,
+        ask=Asking(
+            "refund_payment",
+            payment,
+            lambda data: {"amount": amount_param(data["amount"]), "settle": data["settle"]},
+        ),
     )
 
 

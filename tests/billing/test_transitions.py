@@ -3,9 +3,9 @@
 import pytest
 
 from billing import errors, transitions
-from billing.models import Commission, Dispute, Invoice, Order, Payment, Refund
+from billing.models import ApprovalRequest, Commission, Dispute, Invoice, Order, Payment, Refund
 
-MODELS = [Invoice, Payment, Refund, Order, Commission, Dispute]
+MODELS = [Invoice, Payment, Refund, Order, Commission, Dispute, ApprovalRequest]
 
 
 def _pairs(model):

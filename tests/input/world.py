@@ -6,8 +6,8 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from djmoney.money import Money
 
-from billing.actions import SaleLine, add_card, charge_sale
-from billing.models import Commission, Invoice, Order, Payment, PaymentMethod
+from billing.actions import SaleLine, add_card, ask_manager, charge_sale
+from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, PaymentMethod
 from contacts.models import Contact
 from core import clock
 from dunning.models import DunningCase, DunningPolicy
@@ -32,6 +32,7 @@ class World:
     commission: Commission
     policy: DunningPolicy
     offer: Offer
+    approval: ApprovalRequest
 
     def pk_for(self, url_name: str) -> int | None:
         """The record a URL's <pk> names, by the noun its name starts with."""
@@ -54,6 +55,7 @@ class World:
             "policy": self.policy.pk,
             "offer": self.offer.pk,
             "product": self.product.pk,
+            "approval": self.approval.pk,
         }.get(noun)
 
 
@@ -81,6 +83,14 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         next_attempt_at=clock.now(),
     )
     offer = Offer.objects.create(family="00000000-0000-0000-0000-000000000001", name="Bundle")
+    # Half off is above a rep's discount limit: a request waits for a manager.
+    approval = ask_manager(
+        open_invoice,
+        kind="discount_invoice",
+        params={"amount": "50.00", "percent": None, "description": "Discount"},
+        actor=rep,
+        reason="loyal customer",
+    )
     return World(
         contact=contact,
         card=card,
@@ -93,6 +103,7 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         commission=Commission.objects.filter(invoice=paid).first(),
         policy=policy,
         offer=offer,
+        approval=approval,
     )
 
 
