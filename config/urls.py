@@ -8,6 +8,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # dj-stripe's webhook URL, behind a signature check that writes nothing for a bad post.
     path("stripe/", include("billing.gateways.stripe_urls", namespace="djstripe")),
+    # The sandbox gateway's stand-in for the processor's domain (card capture); 404 with Stripe.
+    path("sandbox-gateway/", include("billing.gateways.sandbox_processor")),
     path("billing/", include("billing.urls")),
     path("offers/", include("offers.urls")),
     path("collections/", include("dunning.urls")),

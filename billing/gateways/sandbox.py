@@ -2,8 +2,9 @@
 published test cards.
 
 Its state lives in its own tables (SandboxCard, SandboxTransaction) so every process sees the
-same gateway. Faults for tests: `inject_timeout("before")` loses the call before any charge,
-`inject_timeout("after")` records the charge and then loses the answer; `slow_down(ms)` makes
+same gateway. Its test cards and card capture: billing/gateways/sandbox_cards.py. Faults for
+tests: `inject_timeout("before")` loses the call before any charge, `inject_timeout("after")`
+records the charge and then loses the answer; `slow_down(ms)` makes
 every charge and refund take that long, as a real network does (the crash tests stop and kill
 sweeps part-way through a batch).
 """
@@ -12,48 +13,25 @@ import hashlib
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 
 from billing import declines
 from billing.gateways.base import (
     CardDetails,
+    CardSetup,
     ChargeResult,
     GatewayError,
     GatewayTimeout,
     GatewayTransaction,
     RefundResult,
 )
+from billing.gateways.sandbox_cards import SETUP_SALT, TEST_CARDS
 from billing.models import SandboxCard, SandboxTransaction
 
-
-@dataclass(frozen=True)
-class TestCard:
-    number: str
-    brand: str
-    decline_code: str = ""
-
-
-# Stripe's published test PaymentMethods and the card numbers behind them.
-TEST_CARDS = {
-    "pm_card_visa": TestCard("4242424242424242", "visa"),
-    "pm_card_mastercard": TestCard("5555555555554444", "mastercard"),
-    "pm_card_amex": TestCard("378282246310005", "amex"),
-    "pm_card_chargeDeclined": TestCard("4000000000000002", "visa", "generic_decline"),
-    "pm_card_chargeDeclinedInsufficientFunds": TestCard(
-        "4000000000009995", "visa", "insufficient_funds"
-    ),
-    "pm_card_chargeDeclinedExpiredCard": TestCard("4000000000000069", "visa", "expired_card"),
-    "pm_card_chargeDeclinedProcessingError": TestCard(
-        "4000000000000119", "visa", "processing_error"
-    ),
-    "pm_card_chargeDeclinedLostCard": TestCard("4000000000009987", "visa", "lost_card"),
-    "pm_card_chargeDeclinedStolenCard": TestCard("4000000000009979", "visa", "stolen_card"),
-    "pm_card_chargeDeclinedFraudulent": TestCard("4100000000000019", "visa", "fraudulent"),
-}
-_BY_NUMBER = {card.number: token for token, card in TEST_CARDS.items()}
 CURRENCIES = frozenset(
     [
         "USD",
@@ -108,17 +86,6 @@ def _fault(stage: str) -> None:
         raise GatewayTimeout(f"sandbox: timed out {stage} the call")
 
 
-def tokenize_test_card(number: str) -> str:
-    """The sandbox's card form: a published test number becomes its token; nothing is kept."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    try:
-        return _BY_NUMBER[digits]
-    except KeyError:
-        raise GatewayError(
-            "The sandbox accepts only Stripe's published test card numbers (e.g. 4242 4242 4242 4242)"
-        ) from None
-
-
 def _fingerprint(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
 
@@ -155,11 +122,28 @@ class SandboxGateway:
         )
         return CardDetails(stored.token, stored.brand, stored.last4, 12, 2034)
 
-    def test_tokens(self) -> list[str]:
-        return list(TEST_CARDS)
+    def start_card_setup(self, *, customer: str) -> CardSetup:
+        # Nothing is stored until the browser confirms: the secret carries the customer, signed.
+        setup_id = f"seti_sbx_{secrets.token_hex(10)}"
+        return CardSetup(
+            id=setup_id,
+            client_secret=signing.dumps([setup_id, customer], salt=SETUP_SALT),
+            processor="sandbox",
+            public=reverse("sandbox_gateway:setup-confirm", args=[setup_id]),
+        )
 
-    def tokenize_test_card(self, number: str) -> str:
-        return tokenize_test_card(number)
+    def finish_card_setup(self, *, customer: str, setup_id: str) -> CardDetails:
+        stored = SandboxCard.objects.filter(setup=setup_id, customer=customer).first()
+        if stored is None:
+            raise GatewayError("No card was confirmed on this form: enter the card again.")
+        if stored.awaiting_authentication:
+            raise GatewayError("The bank's authentication of this card was not completed.")
+        return CardDetails(
+            stored.token, stored.brand, stored.last4, stored.exp_month, stored.exp_year
+        )
+
+    def detach_card(self, *, customer: str, token: str) -> None:
+        SandboxCard.objects.filter(token=token, customer=customer).update(customer="")
 
     def set_card_behaviour(self, token: str, behaviour: str) -> None:
         """Tests: make a stored card behave like another test card from now on."""
