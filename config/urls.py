@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("billing/", include("billing.urls")),
+    path("pay/", include("billing.customer_urls")),
     path("offers/", include("offers.urls")),
     path("collections/", include("dunning.urls")),
     path("core/", include("core.urls")),

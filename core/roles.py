@@ -115,3 +115,26 @@ def system_user():
         user.save(update_fields=["password"])
         user.groups.add(Group.objects.get_or_create(name=MANAGER)[0])
     return user
+
+
+CUSTOMER_USERNAME = "paydesk-customer"
+# What a customer may do through a signed link: pay an invoice with a card and put a card on
+# file. Held by the customer actor alone, so its audit events can never be anything else.
+_CUSTOMER_PERMS = ("billing.retry_charge", "billing.manage_cards")
+
+
+def customer_user():
+    """The actor of what a customer does on their own pages (a signed link, no login): a user
+    nobody can log in as, holding only the permissions those pages need, so the audit trail says
+    "customer" and the actions' permission checks still apply."""
+    from django.contrib.auth.models import User
+
+    user, created = User.objects.get_or_create(
+        username=CUSTOMER_USERNAME,
+        defaults={"first_name": "Customer", "last_name": "(signed link)"},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.user_permissions.set(_perms(_CUSTOMER_PERMS))
+    return user

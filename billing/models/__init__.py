@@ -23,3 +23,6 @@ from billing.models.commissions import Commission  # noqa: E402
 from billing.models.fulfilment import AccessGrant, Delivery  # noqa: E402
 
 __all__ += ["AccessGrant", "Commission", "Delivery"]
+from billing.models.customer_emails import CustomerEmail  # noqa: E402
+
+__all__ += ["CustomerEmail"]
