@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("contacts/<int:pk>/cards/add/", views.card_add, name="card-add"),
     path("cards/<int:pk>/default/", views.card_set_default, name="card-set-default"),
+    path("cards/<int:pk>/remove/", views.card_remove, name="card-remove"),
     path("orders/<int:pk>/terms/", views.order_change_terms, name="order-change-terms"),
     path("orders/<int:pk>/reschedule/", views.order_reschedule, name="order-reschedule"),
     path("orders/<int:pk>/pause/", views.order_pause, name="order-pause"),

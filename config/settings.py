@@ -240,12 +240,40 @@ STRIPE_PUBLIC_KEY = env_str("STRIPE_PUBLIC_KEY", "pk_test_" + "0" * 24)
 STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
 if STRIPE_SECRET_KEY.startswith("sk_live_") != STRIPE_LIVE_MODE:
     raise ImproperlyConfigured("STRIPE_SECRET_KEY's mode does not match STRIPE_LIVE_MODE")
+if STRIPE_PUBLIC_KEY.startswith("pk_live_") != STRIPE_LIVE_MODE:
+    raise ImproperlyConfigured("STRIPE_PUBLIC_KEY's mode does not match STRIPE_LIVE_MODE")
+# Real money never runs on a DEBUG server: its error pages show settings and requests, and
+# dj-stripe then takes a webhook secret from a request header, so anyone could sign events.
+if DEBUG and (STRIPE_LIVE_MODE or STRIPE_PUBLIC_KEY.startswith("pk_live_")):
+    raise ImproperlyConfigured(
+        "Live Stripe keys (sk_live_/pk_live_) are refused while DEBUG is on: use test keys, "
+        "or run with DEBUG off"
+    )
+# The signing secret of the webhook endpoint (`whsec_...`, from the Stripe dashboard or
+# `stripe listen`); `manage.py setup_stripe_webhook` stores it on dj-stripe's endpoint row.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+if STRIPE_WEBHOOK_SECRET and not STRIPE_WEBHOOK_SECRET.startswith("whsec_"):
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_SECRET must start with whsec_")
 STRIPE_TEST_SECRET_KEY = STRIPE_SECRET_KEY if not STRIPE_LIVE_MODE else ""
 STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
+# Pinned: every request and webhook payload has this shape whatever the account's default or
+# the installed stripe-python's (dj-stripe's own fixtures use it too). Change it deliberately,
+# with the account's webhook endpoint set to the same version.
 STRIPE_API_VERSION = "2026-05-27.dahlia"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 if env_str("STRIPE_API_HOST", ""):
     STRIPE_API_HOST = env_str("STRIPE_API_HOST", "")
+if PAYDESK_GATEWAY == "stripe":
+    # Card capture runs Stripe.js and Elements (iframes, 3-D Secure) from Stripe's domains, and
+    # only in Stripe mode; the sandbox's stand-in is same-origin.
+    _stripe_js = ["https://js.stripe.com", "https://*.js.stripe.com"]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"].update(
+        {
+            "script-src": [SELF, *_stripe_js],
+            "frame-src": [SELF, *_stripe_js, "https://hooks.stripe.com"],
+            "connect-src": [SELF, "https://api.stripe.com"],
+        }
+    )
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # What a rep may do alone; above these an action needs a manager (billing.exceed_rep_limits).

@@ -7,6 +7,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    # The sandbox gateway's stand-in for the processor's domain (card capture); 404 with Stripe.
+    path("sandbox-gateway/", include("billing.gateways.sandbox_processor")),
     path("billing/", include("billing.urls")),
     path("pay/", include("billing.customer_urls")),
     path("offers/", include("offers.urls")),

@@ -71,13 +71,13 @@ class AmountField(forms.CharField):
         return amount
 
 
-def bound_fields(form: forms.BaseForm, *, card_fields: tuple[str, ...] = ()) -> None:
-    """Refuse card numbers in every free-text field, and bound every text and whole number
-    the field itself leaves open. `card_fields` are meant for a card number (the test-card
-    form, which hands it to the gateway and never stores it)."""
-    for name, field in form.fields.items():
+def bound_fields(form: forms.BaseForm) -> None:
+    """Refuse card numbers in every free-text field (no form takes one: cards are typed into
+    the processor's own fields), and bound every text and whole number the field itself leaves
+    open."""
+    for field in form.fields.values():
         if isinstance(field, forms.CharField) and not isinstance(field, AmountField):
-            if name not in card_fields and refuse_card_numbers not in field.validators:
+            if refuse_card_numbers not in field.validators:
                 field.validators.append(refuse_card_numbers)
             if field.max_length is None:
                 field.max_length = TEXT_MAX_LENGTH
@@ -90,11 +90,9 @@ def bound_fields(form: forms.BaseForm, *, card_fields: tuple[str, ...] = ()) -> 
 class BoundedForm:
     """Mixin for forms and model forms: `bound_fields` on every instance."""
 
-    card_fields: tuple[str, ...] = ()
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        bound_fields(self, card_fields=self.card_fields)
+        bound_fields(self)
 
 
 class ActionForm(BoundedForm, forms.Form):

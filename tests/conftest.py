@@ -2,6 +2,7 @@ import io
 import os
 
 import pytest
+from django.core.handlers.base import BaseHandler
 from django.core.management import call_command
 from django.db import connection
 from djmoney.money import Money
@@ -11,7 +12,7 @@ from billing.gateways import sandbox
 from billing.invariants import card_numbers
 from core import db_roles, roles
 from core.validators import holds_card_number
-from tests import factories
+from tests import card_number_requests, factories
 
 # The shared state (invoices, orders, the cast's logged-in clients) for every test directory.
 pytest_plugins = ["tests.fixtures"]
@@ -62,6 +63,30 @@ def _no_card_numbers(_roles, caplog):
     yield
     assert list(card_numbers()) == []
     assert not holds_card_number(caplog.text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_card_number_reaches_paydesk():
+    """PCI SAQ A: no request body Paydesk's views received in the whole run held a card
+    number (tests/card_number_requests.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            BaseHandler,
+            "get_response",
+            card_number_requests.recording(BaseHandler.get_response),
+        )
+        yield
+    sent = sorted({entry.split(": ")[0] for entry in card_number_requests.found})
+    assert sent == [], f"{len(card_number_requests.found)} requests carried a card number"
+
+
+@pytest.fixture(autouse=True)
+def _which_test_sends(request):
+    state = card_number_requests.state
+    state["test"] = request.node.nodeid
+    state["allowed"] = request.node.get_closest_marker("sends_card_numbers") is not None
+    yield
+    state["allowed"] = False
 
 
 @pytest.fixture(autouse=True)

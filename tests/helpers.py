@@ -2,8 +2,10 @@
 
 import html
 
+from django.test import Client
 from djmoney.money import Money
 
+from billing.gateways import sandbox
 from billing.models import (
     Commission,
     Invoice,
@@ -13,6 +15,7 @@ from billing.models import (
     PaymentMethod,
     Refund,
 )
+from billing.steps.cards import start_capture
 from core.models import AuditEvent
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -31,3 +34,25 @@ def counts() -> dict:
     """Rows every money action may write; a refused request changes none of them."""
     models = (Invoice, Payment, Refund, Journal, AuditEvent, PaymentMethod, OrderChange, Commission)
     return {m.__name__: m.objects.count() for m in models}
+
+
+def sandbox_setup(
+    contact, card: str = "pm_card_visa", *, expiry: tuple[int, int] = (12, 34)
+) -> str:
+    """What the card capture widget does in the browser with the sandbox gateway: start a setup
+    for the contact, post the test card to the stand-in processor (an anonymous client: the
+    processor's domain has no Paydesk session) and give back the setup id, which is all the
+    Paydesk form receives. `card` names a sandbox test card."""
+    setup = start_capture(contact)
+    response = Client().post(
+        setup.public,
+        {
+            "client_secret": setup.client_secret,
+            "number": sandbox.TEST_CARDS[card].number,
+            "exp_month": expiry[0],
+            "exp_year": expiry[1],
+            "cvc": "123",
+        },
+    )
+    assert response.status_code == 200, response.json()
+    return setup.id

@@ -6,7 +6,7 @@ effects on commit. Gateway calls happen outside database transactions. This pack
 modules that export rep actions; the internal steps they are built from are billing.steps.
 """
 
-from billing.actions.cards import add_card, set_default_card
+from billing.actions.cards import add_card, remove_card, set_default_card
 from billing.actions.commissions import approve_commission, pay_commission, rerun_commissions
 from billing.actions.credits import refund_credit
 from billing.actions.delivery import send_invoice
@@ -61,6 +61,7 @@ __all__ = [
     "record_sale",
     "refund_credit",
     "refund_payment",
+    "remove_card",
     "replace_voided_invoice",
     "retry_invoice",
     "reverse_write_off",

@@ -1,46 +1,57 @@
 """Cards on file: the gateway keeps the card, we keep its token and how to recognise it."""
 
+import logging
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from billing import errors, events
 from billing.gateways import get_gateway
 from billing.gateways.base import GatewayError
-from billing.models import PaymentMethod
-from billing.permissions import require
+from billing.models import Order, PaymentMethod
+from billing.permissions import require, require_reason
 from billing.steps import keys
+from billing.steps.cards import ensure_customer
+from billing.steps.ending import LIVE
 from core import audit
 
+log = logging.getLogger(__name__)
 
-def _ensure_customer(contact) -> str:
-    if contact.gateway_customer:
-        return contact.gateway_customer
-    ref = get_gateway().create_customer(email=contact.email, name=contact.name)
-    # Compare-and-set: if another request created one first, use theirs.
-    type(contact).objects.filter(pk=contact.pk, gateway_customer="").update(gateway_customer=ref)
-    contact.refresh_from_db(fields=["gateway_customer"])
-    return contact.gateway_customer
+ADD_A_CARD = "Add a card first."
+ONE_SOURCE = "Give a card token or a card setup, not both."
+CARD_ON_ORDERS = "{orders} charge this card: set another card on them first."
+LAST_CARD = (
+    "{orders} charge the default card and this is the only usable one: add another card "
+    "first, or cancel the orders."
+)
+ALREADY_REMOVED = "This card was already removed."
 
 
 def add_card(
     contact,
     *,
-    token: str,
     actor: User,
+    token: str = "",
+    setup: str = "",
     make_default: bool = True,
     retry_collections: bool = False,
     idempotency_key: str | None = None,
 ) -> PaymentMethod:
-    """Attach a gateway card token (never a card number) to the contact. With
-    `retry_collections` (the rep's choice on the form, which lists them), the contact's open
-    collections are charged on it at once; otherwise no money moves."""
+    """Put a card on the contact's file, never from a card number: `setup` is the card capture
+    the browser confirmed with the processor (billing.steps.cards.start_capture), `token` a
+    PaymentMethod made elsewhere (test tokens, the API). With `retry_collections` (the rep's
+    choice on the form, which lists them), the contact's open collections are charged on it at
+    once; otherwise no money moves."""
     require(actor, "manage_cards", "change cards on file")
-    token = (token or "").strip()
-    if not token:
-        raise errors.InvalidRequest("Add a card first.", field="token")
+    token, setup = (token or "").strip(), (setup or "").strip()
+    if not (token or setup):
+        raise errors.InvalidRequest(ADD_A_CARD, field="setup")
+    if token and setup:
+        raise errors.InvalidRequest(ONE_SOURCE, field="token")
     params = {
         "contact": contact.pk,
         "token": token,
+        "setup": setup,
         "default": make_default,
         "retry": retry_collections,
     }
@@ -49,14 +60,23 @@ def add_card(
         return prior
     gateway = get_gateway()
     try:
-        details = gateway.attach_card(customer=_ensure_customer(contact), token=token)
+        customer = ensure_customer(contact)
+        if setup:
+            details = gateway.finish_card_setup(customer=customer, setup_id=setup)
+        else:
+            details = gateway.attach_card(customer=customer, token=token)
     except GatewayError as exc:
-        raise errors.GatewayRefused(str(exc), field="token") from None
+        raise errors.GatewayRefused(str(exc), field="setup" if setup else "token") from None
     with transaction.atomic(durable=True):
         slot = keys.claim(idempotency_key, "add_card", params)
         if slot.prior:
             return slot.prior
         type(contact).objects.select_for_update().get(pk=contact.pk)
+        # The same setup posted twice (a double click, a resent form) is the same card.
+        if same := PaymentMethod.objects.filter(
+            contact=contact, gateway=gateway.name, token=details.token
+        ).first():
+            return same
         first = not contact.payment_methods.usable().exists()
         if make_default or first:
             contact.payment_methods.filter(is_default=True).update(is_default=False)
@@ -115,3 +135,73 @@ def set_default_card(payment_method: PaymentMethod, *, actor: User) -> PaymentMe
             after={"card": str(card)},
         )
     return card
+
+
+def remove_card(payment_method: PaymentMethod, *, actor: User, reason: str) -> PaymentMethod:
+    """Take a card off the contact's file, and off the customer at the gateway, so nothing can
+    charge it again. Refused while a live order names the card (the rep sets another card on
+    it first: a silent switch would charge a card the customer did not choose), and for the
+    default card while live orders charge the default and no other usable card is left. A
+    removed default hands the default to the newest usable card. The row stays (payments
+    point at it), inactive."""
+    require(actor, "manage_cards", "change cards on file")
+    reason = require_reason(reason)
+    with transaction.atomic(durable=True):
+        contact = (
+            type(payment_method.contact)
+            .objects.select_for_update()
+            .get(pk=payment_method.contact_id)
+        )
+        card = PaymentMethod.objects.select_for_update().get(pk=payment_method.pk)
+        if not card.active:
+            raise errors.InvalidRequest(ALREADY_REMOVED, field="payment_method")
+        live = Order.objects.filter(contact=contact, status__in=LIVE).order_by("pk")
+        named = [
+            f"Order #{pk}" for pk in live.filter(payment_method=card).values_list("pk", flat=True)
+        ]
+        if named:
+            raise errors.InvalidRequest(CARD_ON_ORDERS.format(orders=", ".join(named)))
+        successor = (
+            contact.payment_methods.usable()
+            .exclude(pk=card.pk)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if card.is_default and successor is None:
+            on_default = [
+                f"Order #{pk}"
+                for pk in live.filter(
+                    payment_method=None,
+                    collection_method=Order.CollectionMethod.CHARGE_AUTOMATICALLY,
+                ).values_list("pk", flat=True)
+            ]
+            if on_default:
+                raise errors.InvalidRequest(LAST_CARD.format(orders=", ".join(on_default)))
+        was_default = card.is_default
+        card.active = False
+        card.is_default = False
+        card.save(update_fields=["active", "is_default"])
+        if was_default and successor is not None:
+            successor.is_default = True
+            successor.save(update_fields=["is_default"])
+        audit.record(
+            "card.removed",
+            card,
+            actor=actor,
+            contact_id=contact.pk,
+            reason=reason,
+            before={"card": str(card), "default": was_default},
+            after={"default_card": str(successor) if was_default and successor else None},
+        )
+        customer = contact.gateway_customer
+        transaction.on_commit(lambda: _detach(card, customer))
+    return card
+
+
+def _detach(card: PaymentMethod, customer: str) -> None:
+    """After the removal commits: off the customer at the gateway too. A failure leaves a card
+    Paydesk never charges again (it is inactive), so it is logged, not raised."""
+    try:
+        get_gateway(card.gateway).detach_card(customer=customer, token=card.token)
+    except GatewayError:
+        log.exception("Could not detach card %s at the gateway", card.pk)

@@ -1,5 +1,6 @@
 """Forms for the rep actions. They check the shape of the input; the actions decide the rules,
-and an error they raise is shown at the field it names. Order forms: billing.forms.orders."""
+and an error they raise is shown at the field it names. Order forms: billing.forms.orders; the
+card capture field and the add-card form: billing.forms.cards."""
 
 import datetime as dt
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from billing.actions.invoices import DISCOUNT_TEXT
 from billing.actions.sales import RECORD_METHODS
-from billing.gateways import get_gateway
+from billing.forms.cards import CardForm as CardForm
 from billing.models import Order, Payment, PaymentMethod, Refund
 from core.forms import ActionForm, AmountField, DayField, ReasonForm, reason_field
 
@@ -101,44 +102,6 @@ class VoidForm(ReasonForm):
             f"{order.get_status_display().lower()}) keeps billing{next_on}."
             + ("" if can_cancel else " Only a manager can cancel it.")
         )
-
-
-class CardForm(ActionForm):
-    """The test-card form. The number is turned into a token by the configured gateway (the view
-    asks it) and then dropped: it is never saved, logged or echoed back (widget renders empty)."""
-
-    card_fields = ("number",)
-
-    number = forms.CharField(
-        required=False,
-        max_length=40,
-        label="Card number",
-        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text="Sandbox: a published test number such as 4242 4242 4242 4242.",
-    )
-    token = forms.ChoiceField(required=False, label="Or a test token")
-    make_default = forms.BooleanField(required=False, initial=True, label="Make it the default")
-    retry_collections = forms.BooleanField(required=False, label="Retry these now")
-
-    def __init__(self, *args, retries: list | None = None, **kwargs) -> None:
-        """`retries`: the open collections the new card would be charged for, shown to the rep;
-        without any, there is nothing to choose."""
-        super().__init__(*args, **kwargs)
-        if retries:
-            self.fields["retry_collections"].initial = settings.PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE
-            self.fields["retry_collections"].help_text = "Charge the new card at once for: " + (
-                ", ".join(f"{number} ({due})" for number, due in retries)
-            )
-        else:
-            del self.fields["retry_collections"]
-        tokens = [(t, t) for t in get_gateway().test_tokens()]
-        self.fields["token"].choices = [("", "Type a test card number instead"), *tokens]
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if bool(data.get("number")) == bool(data.get("token")):
-            self.add_error("number", "Enter a test card number or pick a test token.")
-        return data
 
 
 class SaleForm(CardChoiceForm):

@@ -29,6 +29,18 @@ class CardDetails:
 
 
 @dataclass(frozen=True)
+class CardSetup:
+    """A card capture under way (Stripe's SetupIntent). The browser hands the card to the
+    processor's own script with `client_secret`; Paydesk only ever gets `id` back."""
+
+    id: str
+    client_secret: str
+    processor: Literal["stripe", "sandbox"]
+    # Stripe: the publishable key for Stripe.js. Sandbox: the stand-in's confirm URL.
+    public: str
+
+
+@dataclass(frozen=True)
 class ChargeResult:
     status: Literal["succeeded", "failed"]
     ref: str
@@ -62,7 +74,22 @@ class Gateway(Protocol):
 
     def create_customer(self, *, email: str, name: str) -> str: ...
 
-    def attach_card(self, *, customer: str, token: str) -> CardDetails: ...
+    def attach_card(self, *, customer: str, token: str) -> CardDetails:
+        """A PaymentMethod token made elsewhere (a test token, the API) put on the customer."""
+        ...
+
+    def start_card_setup(self, *, customer: str) -> CardSetup:
+        """Begin a card capture for the customer, for off-session charges later."""
+        ...
+
+    def finish_card_setup(self, *, customer: str, setup_id: str) -> CardDetails:
+        """The card the browser confirmed on `setup_id`, on the customer; GatewayError while the
+        setup is not complete (declined, authentication pending or failed, another customer)."""
+        ...
+
+    def detach_card(self, *, customer: str, token: str) -> None:
+        """Take the card off the customer at the processor: it can never be charged again."""
+        ...
 
     def charge(
         self,
@@ -85,13 +112,4 @@ class Gateway(Protocol):
 
     def transactions(self, keys: Iterable[str] | None = None) -> Iterable[GatewayTransaction]:
         """Every charge and refund the gateway made (only those under `keys`, if given)."""
-        ...
-
-    # Card capture on the rep's add-card page, so the page knows no gateway.
-    def test_tokens(self) -> list[str]:
-        """The test card tokens the page may offer (none where real cards are taken)."""
-        ...
-
-    def tokenize_test_card(self, number: str) -> str:
-        """A typed test card number as its token, or GatewayError; the number is not kept."""
         ...

@@ -42,6 +42,7 @@ from django.conf import settings
 from billing import declines
 from billing.gateways.base import (
     CardDetails,
+    CardSetup,
     ChargeResult,
     GatewayError,
     GatewayTimeout,
@@ -96,7 +97,14 @@ UNSUPPORTED_CURRENCY = "Stripe does not take payments in {currency} here."
 AMOUNT_NOT_POSITIVE = "The amount must be positive."
 LAST_DIGIT_NOT_ZERO = "Stripe needs {currency} amounts to end in 0 (a multiple of 0.010)."
 NOT_A_CARD = "That payment method is not a card."
-TYPED_NUMBER = "With Stripe, card numbers are typed into Stripe Elements only, never into Paydesk."
+SETUP_NOT_DONE = {
+    "requires_payment_method": "The card was not accepted: enter it again or use another card.",
+    "requires_confirmation": "The card was not confirmed: enter it again.",
+    "requires_action": "The bank's authentication of this card was not completed.",
+    "processing": "Stripe is still checking this card: try again in a moment.",
+    "canceled": "This card form was cancelled: open it again.",
+}
+SETUP_OTHER_CUSTOMER = "This card setup belongs to another customer."
 STILL_OPEN = "Stripe has not finished this {what} yet ({status})."
 NOT_PROVEN = "Stripe's recent {what}s do not include this key; its outcome stays unknown."
 
@@ -183,6 +191,13 @@ def _refund_result(refund: stripe.Refund) -> RefundResult:
     raise GatewayTimeout(STILL_OPEN.format(what="refund", status=refund.status))
 
 
+def _card_details(method: stripe.PaymentMethod) -> CardDetails:
+    if method.type != "card":
+        raise GatewayError(NOT_A_CARD)
+    card = method.card
+    return CardDetails(method.id, card.brand, card.last4, card.exp_month, card.exp_year)
+
+
 def _key_of(obj: stripe.StripeObject) -> str | None:
     # StripeObject is not a dict in stripe-python 15: no .get(), missing keys raise.
     return getattr(getattr(obj, "metadata", None), "idempotency_key", None)
@@ -201,21 +216,41 @@ class StripeGateway:
         with _translated():
             return self._stripe.v1.customers.create(params).id
 
-    def test_tokens(self) -> list[str]:
-        return []
-
-    def tokenize_test_card(self, number: str) -> str:
-        # A card number never reaches this server with Stripe: Elements turns it into a token.
-        raise GatewayError(TYPED_NUMBER)
-
     def attach_card(self, *, customer: str, token: str) -> CardDetails:
         # Test tokens like "pm_card_visa" come back as a new PaymentMethod: keep its id.
         with _translated():
             method = self._stripe.v1.payment_methods.attach(token, {"customer": customer})
-        if method.type != "card":
-            raise GatewayError(NOT_A_CARD)
-        card = method.card
-        return CardDetails(method.id, card.brand, card.last4, card.exp_month, card.exp_year)
+        return _card_details(method)
+
+    def start_card_setup(self, *, customer: str) -> CardSetup:
+        # usage=off_session: Stripe asks for 3-D Secure now, when the cardholder is there, so
+        # renewals and dunning retries can charge without them later.
+        params = {"customer": customer, "usage": "off_session", "payment_method_types": ["card"]}
+        with _translated():
+            intent = self._stripe.v1.setup_intents.create(params)
+        return CardSetup(intent.id, intent.client_secret, "stripe", settings.STRIPE_PUBLIC_KEY)
+
+    def finish_card_setup(self, *, customer: str, setup_id: str) -> CardDetails:
+        with _translated():
+            intent = self._stripe.v1.setup_intents.retrieve(setup_id)
+            if intent.status != "succeeded":
+                raise GatewayError(SETUP_NOT_DONE.get(intent.status, intent.status))
+            if intent.customer != customer:
+                raise GatewayError(SETUP_OTHER_CUSTOMER)
+            method = self._stripe.v1.payment_methods.retrieve(intent.payment_method)
+            if method.customer is None:
+                # Stripe attaches the card to the setup's customer on confirmation;
+                # localstripe does not, so attach it here.
+                method = self._stripe.v1.payment_methods.attach(method.id, {"customer": customer})
+            elif method.customer != customer:
+                raise GatewayError(SETUP_OTHER_CUSTOMER)
+        return _card_details(method)
+
+    def detach_card(self, *, customer: str, token: str) -> None:
+        with _translated():
+            method = self._stripe.v1.payment_methods.retrieve(token)
+            if method.customer == customer:
+                self._stripe.v1.payment_methods.detach(token)
 
     def charge(
         self,

@@ -11,6 +11,10 @@ class SandboxCard(models.Model):
     last4 = models.CharField(max_length=4)
     exp_month = models.PositiveSmallIntegerField()
     exp_year = models.PositiveSmallIntegerField()
+    # The setup (SetupIntent) the browser confirmed it on; none for cards attached by token.
+    setup = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # A 3-D Secure challenge is open: the setup is not complete until the cardholder passes it.
+    awaiting_authentication = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.token

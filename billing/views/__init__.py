@@ -22,11 +22,12 @@ from billing.views.orders import (
     order_resume,
     order_set_card,
 )
-from billing.views.payments import card_add, card_set_default, payment_refund
+from billing.views.payments import card_add, card_remove, card_set_default, payment_refund
 from billing.views.sales import invoice_replace, sale_new, sale_preview
 
 __all__ = [
     "card_add",
+    "card_remove",
     "card_set_default",
     "commission_approve",
     "commission_pay",

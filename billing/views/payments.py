@@ -5,18 +5,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.module_loading import import_string
-from django.views.decorators.debug import sensitive_post_parameters
 
-from billing.actions import add_card, refund_payment, set_default_card
-from billing.errors import GatewayRefused
+from billing.actions import add_card, refund_payment, remove_card, set_default_card
 from billing.forms import CardForm, RefundForm
-from billing.gateways import get_gateway
-from billing.gateways.base import GatewayError
 from billing.models import Payment, PaymentMethod
+from billing.steps.cards import start_capture
 from billing.views.common import run_action
 from contacts.models import Contact
 from core.action_views import require_perm
-from core.forms import ActionForm
+from core.forms import ActionForm, ReasonForm
 from core.htmx import form_data
 from core.locales import money_text
 from core.roles import required
@@ -56,28 +53,22 @@ def payment_refund(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@sensitive_post_parameters("number")
 def card_add(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(request, "billing.manage_cards")
     contact = get_object_or_404(Contact, pk=pk)
     # Dunning sits above billing: settings name the reader of its open collections.
     retries = import_string(settings.PAYDESK_COLLECTIONS_FOR_NEW_CARD)(contact.pk)
-    form = CardForm(form_data(request), retries=retries)
+    # The card goes from the browser to the processor; this form gets the setup id only.
+    form = CardForm(form_data(request), start=lambda: start_capture(contact), retries=retries)
 
     def call(data: dict):
-        token = data["token"]
-        if data["number"]:
-            # The number lives only in this request: tokenised here, then forgotten.
-            try:
-                token = get_gateway().tokenize_test_card(data["number"])
-            except GatewayError as exc:
-                raise GatewayRefused(str(exc), field="number") from None
         return add_card(
             contact,
-            token=token,
+            setup=data["setup"],
             actor=request.user,
             make_default=data["make_default"],
             retry_collections=bool(data.get("retry_collections")),
+            idempotency_key=data["key"],
         )
 
     return run_action(
@@ -107,4 +98,22 @@ def card_set_default(request: HttpRequest, pk: int) -> HttpResponse:
         action_url=reverse("billing:card-set-default", args=[card.pk]),
         message=f"{card} is now the default card.",
         panel="contact-header",
+    )
+
+
+@required("billing.manage_cards")
+def card_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    card = get_object_or_404(PaymentMethod.objects.select_related("contact"), pk=pk)
+    form = ReasonForm(form_data(request))
+    return run_action(
+        request,
+        form,
+        lambda data: remove_card(card, actor=request.user, reason=data["reason"]),
+        contact=card.contact,
+        title=f"Remove {card}",
+        submit="Remove card",
+        action_url=reverse("billing:card-remove", args=[card.pk]),
+        message=f"{card} removed.",
+        panel="contact-header",
+        danger=True,
     )

@@ -14,7 +14,7 @@ from billing.tasks import charge_due_orders
 from core import clock
 from dunning.models import DunningCase
 from offers.terms import PaymentTerms
-from tests.helpers import text
+from tests.helpers import sandbox_setup, text
 
 SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -70,7 +70,8 @@ def test_ticking_the_box_retries_the_listed_collections(
 ):
     url = reverse("billing:card-add", args=[contact.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        rep_client.post(url, {"token": "pm_card_amex", "retry_collections": "on"}, **HTMX)
+        setup = sandbox_setup(contact, "pm_card_amex")
+        rep_client.post(url, {"setup": setup, "retry_collections": "on"}, **HTMX)
     case.refresh_from_db()
     assert case.status == DunningCase.Status.RECOVERED
     assert case.invoice.status == Invoice.Status.PAID
@@ -82,7 +83,8 @@ def test_leaving_the_box_unticked_moves_no_money(
     before = charges()
     url = reverse("billing:card-add", args=[contact.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        rep_client.post(url, {"token": "pm_card_amex", "make_default": "on"}, **HTMX)
+        setup = sandbox_setup(contact, "pm_card_amex")
+        rep_client.post(url, {"setup": setup, "make_default": "on"}, **HTMX)
     assert charges() == before
     case.refresh_from_db()
     assert case.status == DunningCase.Status.ACTIVE

@@ -29,6 +29,7 @@ def test_other_numbers_are_not(value):
     assert not holds_card_number(value)
 
 
+@pytest.mark.sends_card_numbers
 def test_a_refund_reason_holding_a_card_number_is_refused_at_the_form(rep_client, paid_invoice):
     payment = paid_invoice.payments.get()
     before = counts()
@@ -63,6 +64,7 @@ def test_a_collection_stop_reason_is_checked_at_the_action(
     assert row_counts() == before
 
 
+@pytest.mark.sends_card_numbers
 @pytest.mark.parametrize(
     ("url_name", "data"),
     [
@@ -78,6 +80,7 @@ def test_contact_and_catalogue_texts_refuse_card_numbers(manager_client, url_nam
     assert counts() == before
 
 
+@pytest.mark.sends_card_numbers
 def test_a_notice_template_refuses_a_card_number(manager_client):
     data = {"name": "Patient", "interval_days": "3", "window_days": "30", "max_attempts": "5"}
     data["final_action"] = "leave"

@@ -118,6 +118,7 @@ def forms_by_url(w) -> dict[str, tuple[list, dict]]:
         "billing:payment-refund": ([RefundForm], {"amount": "5", "settle": "gateway", **reason}),
         "billing:card-add": ([CardForm], {}),
         "billing:card-set-default": ([ActionForm], {}),
+        "billing:card-remove": ([ReasonForm], reason),
         "billing:order-change-terms": (
             [OrderTermsForm],
             {"quantity": "2", "effective": "next_charge", **reason},
@@ -208,6 +209,7 @@ def world(manager, rep, django_capture_on_commit_callbacks):
     return build_world(manager, rep, django_capture_on_commit_callbacks)
 
 
+@pytest.mark.sends_card_numbers
 def test_malformed_requests_get_field_errors_and_write_nothing(world, manager):
     client = Client(raise_request_exception=False)
     client.force_login(manager)

@@ -26,6 +26,7 @@ EXPECTED = {
     "billing:credit-refund": (302, 403, 200, 200, 403),
     "billing:card-add": (302, 403, 200, 200, 403),
     "billing:card-set-default": (302, 403, 200, 200, 403),
+    "billing:card-remove": (302, 403, 200, 200, 403),
     "billing:order-change-terms": (302, 403, 200, 200, 403),
     "billing:order-reschedule": (302, 403, 200, 200, 403),
     "billing:order-pause": (302, 403, 200, 200, 403),
@@ -60,6 +61,9 @@ EXPECTED = {
     "contacts:contact-list": (302, 403, 200, 200, 403),
     "contacts:contact-create": (302, 403, 200, 200, 403),
     "contacts:contact-edit": (302, 403, 200, 200, 403),
+    # The sandbox's stand-in processor: anonymous by design (the processor's domain), POST only.
+    "sandbox_gateway:setup-confirm": (405, 405, 405, 405, 405),
+    "sandbox_gateway:setup-authenticate": (405, 405, 405, 405, 405),
 }
 
 

@@ -134,4 +134,6 @@ def url_for(world: World, name: str) -> str:
     args = [pk] if "<int:pk>" in route else []
     if "<str:currency>" in route:
         args.append("USD")
+    if "<slug:setup_id>" in route:
+        args.append("seti_sbx_world")
     return reverse(name, args=args)

@@ -1,13 +1,12 @@
 """Refunds and cards on file."""
 
-import logging
-
 import pytest
 from django.urls import reverse
 
 from billing import errors
 from billing.models import PaymentMethod, Refund
-from tests.helpers import HTMX, counts, text, usd
+from tests.factories import ContactFactory
+from tests.helpers import HTMX, counts, sandbox_setup, text, usd
 
 
 def _refund_url(invoice) -> str:
@@ -70,41 +69,57 @@ def test_adding_a_card_requires_login(client, contact):
 
 
 def test_an_outsider_cannot_add_a_card(outsider_client, contact):
-    response = outsider_client.post(_card_url(contact), {"token": "pm_card_visa"})
+    response = outsider_client.post(_card_url(contact), {"setup": sandbox_setup(contact)})
     assert response.status_code == 403
     assert not PaymentMethod.objects.exists()
 
 
-def test_it_adds_a_test_card_by_number_and_never_keeps_the_number(rep_client, contact, caplog):
-    caplog.set_level(logging.DEBUG)
-    number = "5555 5555 5555 4444"
-    response = rep_client.post(_card_url(contact), {"number": number, "make_default": "on"}, **HTMX)
+def test_it_adds_the_card_the_browser_gave_the_processor(rep_client, contact):
+    page = text(rep_client.get(_card_url(contact), **HTMX))
+    # The widget: the sandbox processor's address and no field that would post a number here.
+    assert "data-card-capture" in page and "/sandbox-gateway/v1/setup_intents/seti_sbx_" in page
+    assert 'name="number"' not in page and 'name="token"' not in page
+
+    setup = sandbox_setup(contact, "pm_card_mastercard", expiry=(3, 31))
+    response = rep_client.post(_card_url(contact), {"setup": setup, "make_default": "on"}, **HTMX)
 
     assert response.status_code == 200
     assert response["HX-Retarget"] == "#contact-header"
     card = PaymentMethod.objects.get(contact=contact)
     assert (card.brand, card.last4, card.is_default) == ("mastercard", "4444", True)
-    assert "5555555555554444" not in text(response) and number not in text(response)
-    assert "5555555555554444" not in caplog.text and number not in caplog.text
+    assert (card.exp_month, card.exp_year) == (3, 2031)
+    assert card.token.startswith("pm_sbx_")
 
 
-def test_it_adds_a_card_from_a_test_token(rep_client, contact):
-    rep_client.post(_card_url(contact), {"token": "pm_card_amex"}, **HTMX)
+def test_the_same_setup_posted_twice_adds_one_card(rep_client, contact):
+    setup = sandbox_setup(contact, "pm_card_amex")
+    for _ in range(2):
+        assert rep_client.post(_card_url(contact), {"setup": setup}, **HTMX).status_code == 200
     assert PaymentMethod.objects.get(contact=contact).brand == "amex"
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"number": "4111 1111 1111 1111"}, "The sandbox accepts only Stripe's published"),
-        ({}, "Enter a test card number or pick a test token."),
+        ({"setup": "seti_sbx_neverconfirmed"}, "No card was confirmed on this form"),
+        ({"setup": "pm_card_visa"}, "Enter the card again."),
+        ({}, "Enter a card."),
     ],
 )
-def test_a_bad_card_is_refused_at_the_field(rep_client, contact, data, message):
+def test_a_card_not_confirmed_at_the_processor_is_refused_at_the_field(
+    rep_client, contact, data, message
+):
     response = rep_client.post(_card_url(contact), data, **HTMX)
     assert response.status_code == 422
     assert message in text(response)
-    assert "4111" not in text(response)  # the number is not echoed back
+    assert not PaymentMethod.objects.exists()
+
+
+def test_a_setup_of_another_contact_is_refused(rep_client, contact):
+    other = ContactFactory(first_name="Bob")
+    setup = sandbox_setup(other)
+    response = rep_client.post(_card_url(contact), {"setup": setup}, **HTMX)
+    assert response.status_code == 422
     assert not PaymentMethod.objects.exists()
 
 
