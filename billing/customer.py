@@ -12,8 +12,6 @@ cards they may try is bounded per contact (card testing).
 import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 
 from billing import errors
 from billing.actions import add_card, retry_invoice
@@ -33,18 +31,6 @@ TOO_MANY_CARDS = "Too many cards were tried on this account in the last hour. Tr
 ALREADY_SETTLED = "This invoice has nothing left to pay."
 PAID_REASON = "Paid by the customer on the invoice page"
 
-# A gateway's token or PaymentMethod id (pm_..., the sandbox's tok_...): never a card number.
-token_shape = RegexValidator(r"^[A-Za-z0-9_]{3,255}$", "That card could not be read. Try again.")
-
-
-def _checked_token(token: str) -> str:
-    token = (token or "").strip()
-    try:
-        token_shape(token)
-    except ValidationError:
-        raise errors.InvalidRequest("Enter your card.", field="token") from None
-    return token
-
 
 def _within_card_bound(contact: Contact) -> None:
     tried = AuditEvent.objects.filter(
@@ -55,15 +41,16 @@ def _within_card_bound(contact: Contact) -> None:
         created_at__gte=clock.now() - WINDOW,
     )
     if tried.count() >= CARDS_PER_WINDOW:
-        raise errors.NotAllowed(TOO_MANY_CARDS, field="token")
+        raise errors.NotAllowed(TOO_MANY_CARDS, field="setup")
 
 
-def pay_invoice(invoice: Invoice, *, token: str, attempt: str) -> Payment:
-    """Charge the card the customer entered for everything due on the invoice.
+def pay_invoice(invoice: Invoice, *, setup: str, attempt: str) -> Payment:
+    """Charge the card the customer entered (`setup`: the card capture the browser confirmed
+    with the processor) for everything due on the invoice. The card stays on file, not as the
+    default: paying once does not change what later charges use.
 
     `attempt` is the form's own key: a double submit replays the first card and the first
     charge instead of making another; a later submit finds nothing due and is refused."""
-    token = _checked_token(token)
     invoice.refresh_from_db(fields=["status"])
     if invoice.status != Invoice.Status.OPEN or amount_due(invoice).amount <= 0:
         raise errors.InvalidTransition(ALREADY_SETTLED)
@@ -72,7 +59,7 @@ def pay_invoice(invoice: Invoice, *, token: str, attempt: str) -> Payment:
         _within_card_bound(invoice.contact)
     card = add_card(
         invoice.contact,
-        token=token,
+        setup=setup,
         actor=actor,
         make_default=False,
         idempotency_key=f"customer:pay-card:{invoice.pk}:{attempt}",
@@ -86,16 +73,16 @@ def pay_invoice(invoice: Invoice, *, token: str, attempt: str) -> Payment:
     )
 
 
-def update_card(contact: Contact, *, token: str, attempt: str) -> PaymentMethod:
-    """Put the customer's new card on file as the default; the contact's open collections that
-    retry on a card update are charged on it at once (dunning's card_added receiver)."""
-    token = _checked_token(token)
+def update_card(contact: Contact, *, setup: str, attempt: str) -> PaymentMethod:
+    """Put the customer's new card (`setup`, as for `pay_invoice`) on file as the default; the
+    contact's open collections that retry on a card update are charged on it at once
+    (dunning's card_added receiver)."""
     key = f"customer:card:{contact.pk}:{attempt}"
     if not _replaying(key):
         _within_card_bound(contact)
     return add_card(
         contact,
-        token=token,
+        setup=setup,
         actor=customer_user(),
         make_default=True,
         retry_collections=True,

@@ -20,9 +20,9 @@ from billing import customer, declines, links
 from billing.documents import invoice_context
 from billing.errors import BillingError
 from billing.forms.customer import CustomerCardForm
-from billing.gateways import get_gateway
 from billing.models import Invoice, Payment
 from billing.pdf import invoice_pdf
+from billing.steps.cards import start_capture
 
 
 def _refused(request: HttpRequest, exc: links.LinkRefused) -> HttpResponse:
@@ -38,14 +38,10 @@ def _seller() -> dict:
     return {"name": settings.PAYDESK_SELLER_NAME, "address": settings.PAYDESK_SELLER_ADDRESS}
 
 
-def _card_form(data=None) -> CustomerCardForm:
-    return CustomerCardForm(data, initial={"key": uuid.uuid4().hex})
-
-
-def _card_entry() -> dict:
-    """What the card field needs: the gateway's test tokens in the sandbox, so a customer (or a
-    test) can pay there; none with Stripe."""
-    return {"test_tokens": get_gateway().test_tokens()}
+def _card_form(request: HttpRequest, contact) -> CustomerCardForm:
+    # The card capture starts only when the form is shown, never for a post that acts.
+    data = request.POST if request.method == "POST" else None
+    return CustomerCardForm(data, start=lambda: start_capture(contact))
 
 
 @login_not_required
@@ -56,14 +52,14 @@ def customer_invoice(request: HttpRequest, token: str) -> HttpResponse:
         invoice = links.open_invoice(token)
     except links.LinkRefused as exc:
         return _refused(request, exc)
-    form = _card_form(request.POST if request.method == "POST" else None)
+    form = _card_form(request, invoice.contact)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 payment = customer.pay_invoice(
                     invoice,
-                    token=form.cleaned_data["token"],
+                    setup=form.cleaned_data["setup"],
                     attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
                 )
             except BillingError as exc:
@@ -76,7 +72,7 @@ def customer_invoice(request: HttpRequest, token: str) -> HttpResponse:
                     return redirect("customer:invoice", token=token)
                 if payment.status == Payment.Status.FAILED:
                     words = declines.customer_words(payment.decline_code)
-                    form.add_error("token", words or "Your card was declined.")
+                    form.add_error("setup", words or "Your card was declined.")
                 else:
                     messages.info(request, "Your payment is being processed.")
                     return redirect("customer:invoice", token=token)
@@ -87,7 +83,6 @@ def customer_invoice(request: HttpRequest, token: str) -> HttpResponse:
         token=token,
         form=form,
         payable=invoice.status == Invoice.Status.OPEN and context["due"].amount > 0,
-        **_card_entry(),
     )
     return render(request, "customer/invoice.html", context, status=status)
 
@@ -118,14 +113,14 @@ def customer_card(request: HttpRequest, token: str) -> HttpResponse:
         contact = links.open_contact(token)
     except links.LinkRefused as exc:
         return _refused(request, exc)
-    form = _card_form(request.POST if request.method == "POST" else None)
+    form = _card_form(request, contact)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 card = customer.update_card(
                     contact,
-                    token=form.cleaned_data["token"],
+                    setup=form.cleaned_data["setup"],
                     attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
                 )
             except BillingError as exc:
@@ -144,6 +139,5 @@ def customer_card(request: HttpRequest, token: str) -> HttpResponse:
         "retried": retried,
         "form": form,
         "token": token,
-        **_card_entry(),
     }
     return render(request, "customer/card.html", context, status=status)

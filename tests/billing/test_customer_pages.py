@@ -16,7 +16,7 @@ from core import clock
 from core.models import AuditEvent
 from core.roles import CUSTOMER_USERNAME
 from dunning.models import DunningCase
-from tests.helpers import counts, text
+from tests.helpers import counts, sandbox_setup, text
 
 NOW = dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC)
 
@@ -46,7 +46,7 @@ def test_a_valid_link_shows_the_invoice_and_nothing_else_of_the_contact(
     assert "Paydesk Demo Ltd" in page and "1 Example Street" in page
     assert "Masterclass" in page and "$100.00" in page
     assert "Pay $100.00 now" in page
-    for private in (contact.email, contact.phone, paid_invoice.number, "4242"):
+    for private in (contact.email, contact.phone, paid_invoice.number, "•••• 4242"):
         assert private not in page
     assert 'href="/contacts' not in page and "Log out" not in page  # no rep navigation
 
@@ -103,7 +103,8 @@ def test_a_card_link_does_not_open_an_invoice_nor_the_other_way(client, declined
 def test_a_link_pays_only_its_own_invoice(client, declined, contact, product, rep, card):
     other = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     assert other.status == Invoice.Status.PAID
-    response = client.post(invoice_link(declined), {"token": "pm_card_visa", "key": "k1"})
+    setup = sandbox_setup(contact)
+    response = client.post(invoice_link(declined), {"setup": setup, "key": "k1"})
     assert response.status_code == 302
     declined.refresh_from_db()
     assert declined.status == Invoice.Status.PAID
@@ -114,11 +115,12 @@ def test_pay_now_settles_the_invoice_once_on_a_double_submit(
     client, declined, django_capture_on_commit_callbacks
 ):
     before = charges()
-    form = {"token": "pm_card_visa", "key": "double"}
+    form = {"setup": sandbox_setup(declined.contact), "key": "double"}
     with django_capture_on_commit_callbacks(execute=True):
         first = client.post(invoice_link(declined), form)
         second = client.post(invoice_link(declined), form)
-        third = client.post(invoice_link(declined), {**form, "key": "another"})
+        another = {"setup": sandbox_setup(declined.contact), "key": "another"}
+        third = client.post(invoice_link(declined), another)
     assert (first.status_code, second.status_code, third.status_code) == (302, 302, 302)
     declined.refresh_from_db()
     assert declined.status == Invoice.Status.PAID
@@ -130,7 +132,7 @@ def test_pay_now_settles_the_invoice_once_on_a_double_submit(
 
 
 def test_paying_records_the_customer_as_the_actor(client, declined):
-    client.post(invoice_link(declined), {"token": "pm_card_visa", "key": "k"})
+    client.post(invoice_link(declined), {"setup": sandbox_setup(declined.contact), "key": "k"})
     event = AuditEvent.objects.get(action="invoice.charge_retried", subject_id=declined.pk)
     assert event.actor.username == CUSTOMER_USERNAME
     assert event.actor.get_full_name() == "Customer (signed link)"
@@ -140,24 +142,29 @@ def test_paying_records_the_customer_as_the_actor(client, declined):
 
 
 def test_a_declined_card_is_said_at_the_field_and_the_invoice_stays_open(client, declined):
-    response = client.post(invoice_link(declined), {"token": "pm_card_chargeDeclined", "key": "d"})
+    setup = sandbox_setup(declined.contact, "pm_card_chargeCustomerFail")
+    response = client.post(invoice_link(declined), {"setup": setup, "key": "d"})
     assert response.status_code == 422
     assert "Your card was declined." in text(response)
     declined.refresh_from_db()
     assert declined.status == Invoice.Status.OPEN
 
 
-@pytest.mark.parametrize("token", ["", "4242424242424242 ", "x" * 300, "pm card", "<script>"])
-def test_malformed_card_input_writes_nothing(client, declined, token):
+@pytest.mark.parametrize(
+    "setup",
+    ["", "pm_card_visa", "seti_" + "x" * 300, "seti_sbx nope", "<script>", "seti_sbx_unknown"],
+)
+def test_malformed_card_input_writes_nothing(client, declined, setup):
     before = counts()
-    response = client.post(invoice_link(declined), {"token": token, "key": "m"})
+    response = client.post(invoice_link(declined), {"setup": setup, "key": "m"})
     assert response.status_code == 422
     assert counts() == before
 
 
 def test_the_pages_need_the_csrf_token(declined):
     strict = Client(enforce_csrf_checks=True)
-    response = strict.post(invoice_link(declined), {"token": "pm_card_visa", "key": "c"})
+    setup = sandbox_setup(declined.contact)
+    response = strict.post(invoice_link(declined), {"setup": setup, "key": "c"})
     assert response.status_code == 403
     declined.refresh_from_db()
     assert declined.status == Invoice.Status.OPEN
@@ -165,9 +172,11 @@ def test_the_pages_need_the_csrf_token(declined):
 
 def test_the_cards_a_link_may_try_are_bounded(client, declined):
     for i in range(CARDS_PER_WINDOW):
-        client.post(invoice_link(declined), {"token": "pm_card_chargeDeclined", "key": f"t{i}"})
+        setup = sandbox_setup(declined.contact, "pm_card_chargeCustomerFail")
+        client.post(invoice_link(declined), {"setup": setup, "key": f"t{i}"})
     before = charges()
-    response = client.post(invoice_link(declined), {"token": "pm_card_visa", "key": "last"})
+    setup = sandbox_setup(declined.contact)
+    response = client.post(invoice_link(declined), {"setup": setup, "key": "last"})
     assert response.status_code == 422
     assert TOO_MANY_CARDS in text(response)
     assert charges() == before
@@ -207,7 +216,7 @@ def test_a_new_card_becomes_the_default_and_retries_open_collections(
     assert "Update your card" in page and collected.invoice.number in page
     assert contact.email not in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"token": "pm_card_amex", "key": "new"})
+        response = client.post(url, {"setup": sandbox_setup(contact, "pm_card_amex"), "key": "n"})
     assert response.status_code == 302
     new = PaymentMethod.objects.filter(contact=contact).latest("pk")
     assert (new.brand, new.is_default) == ("amex", True)
@@ -223,7 +232,8 @@ def test_paying_the_invoice_ends_its_collection(
     client, collected, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(invoice_link(collected.invoice), {"token": "pm_card_visa", "key": "p"})
+        setup = sandbox_setup(collected.contact)
+        client.post(invoice_link(collected.invoice), {"setup": setup, "key": "p"})
     collected.refresh_from_db()
     assert collected.status == DunningCase.Status.RECOVERED
     assert collected.invoice.status == Invoice.Status.PAID
@@ -235,6 +245,7 @@ def test_an_expired_card_link_is_refused(client, contact, manager):
     with clock.frozen_at(NOW):
         token = links.token_for(links.CARD, contact.pk)
     with clock.frozen_at(NOW + dt.timedelta(days=31)):
-        response = client.post(reverse("customer:card", args=[token]), {"token": "pm_card_amex"})
+        setup = sandbox_setup(contact, "pm_card_amex")
+        response = client.post(reverse("customer:card", args=[token]), {"setup": setup})
     assert response.status_code == 410
     assert counts() == before

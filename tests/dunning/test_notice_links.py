@@ -16,6 +16,7 @@ from billing.tasks import charge_due_orders
 from core import clock
 from dunning.models import DunningCase, NoticeTemplate
 from offers.terms import PaymentTerms
+from tests.helpers import sandbox_setup
 
 SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 PAY = re.compile(r"Pay online: http://127\.0\.0\.1:8000(/pay/[^\s]+/)")
@@ -58,7 +59,7 @@ def test_the_first_notice_links_to_paying_and_to_a_new_card(
     client = Client()
     assert client.get(cards.pop()).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(pay, {"token": "pm_card_visa", "key": "from-the-notice"})
+        client.post(pay, {"setup": sandbox_setup(contact), "key": "from-the-notice"})
     case.refresh_from_db()
     assert case.status == DunningCase.Status.RECOVERED
     assert case.invoice.status == Invoice.Status.PAID

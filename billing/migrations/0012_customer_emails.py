@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0010_order_collection_method'),
+        ('billing', '0011_sandbox_card_setup'),
         ('contacts', '0001_initial'),
     ]
 
