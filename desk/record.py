@@ -11,6 +11,7 @@ from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from djmoney.money import Money
 
+from billing.expiry import expiring_before_next_charge
 from billing.models import (
     AccessGrant,
     Commission,
@@ -64,7 +65,12 @@ class ContactRecord:
 
     @cached_property
     def cards(self) -> list:
-        return list(self.contact.payment_methods.filter(active=True))
+        """Cards on file; each with `expires_before`, the first charge due after it expires."""
+        cards = list(self.contact.payment_methods.filter(active=True))
+        expiring = expiring_before_next_charge(self.contact)
+        for card in cards:
+            card.expires_before = expiring.get(card.pk)
+        return cards
 
     @cached_property
     def _invoice_page(self) -> tuple[list[Invoice], str | None]:

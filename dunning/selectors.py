@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, Q
 from djmoney.money import Money
 
 from billing import declines
+from billing.expiry import mark_cards_of_cases
 from billing.models import Invoice
 from billing.selectors import with_amounts
 from core import clock
@@ -35,6 +36,7 @@ def collections_queue(status: str, cursor: str | None) -> tuple[list[DunningCase
         case.due = Money(case.invoice.due_amount, case.invoice.currency)
         case.decline = declines.label(case.last_decline_code)
         case.hard = declines.is_hard(case.last_decline_code)
+    mark_cards_of_cases(page)
     return page, next_cursor
 
 

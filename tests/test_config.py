@@ -101,3 +101,48 @@ def test_setup_schedules_is_idempotent(db):
         "billing.tasks.reconcile_pending_chunk",
         "dunning.tasks.run_dunning_chunk",
     }
+
+
+LIVE = {"STRIPE_SECRET_KEY": "sk_live_" + "1" * 24, "STRIPE_PUBLIC_KEY": "pk_live_" + "1" * 24}
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            {**LIVE, "STRIPE_LIVE_MODE": "true"},
+            "Live Stripe keys (sk_live_/pk_live_) are refused while DEBUG is on",
+        ),
+        # A live publishable key with a test secret key would send real cards to a test account.
+        ({"STRIPE_PUBLIC_KEY": LIVE["STRIPE_PUBLIC_KEY"]}, "STRIPE_PUBLIC_KEY's mode"),
+    ],
+)
+def test_live_stripe_keys_are_refused_while_debug_is_on(keys, message):
+    result = _run(["manage.py", "check"], {"DEBUG": "true", **keys})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_live_stripe_keys_start_with_debug_off():
+    env = {**PRODUCTION, **LIVE, "STRIPE_LIVE_MODE": "true", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    values = _settings(env, "STRIPE_LIVE_MODE", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_VERSION")
+    assert values == {
+        "STRIPE_LIVE_MODE": True,
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "STRIPE_API_VERSION": "2026-05-27.dahlia",
+    }
+
+
+def test_a_webhook_secret_must_be_a_signing_secret():
+    result = _run(["manage.py", "check"], {**PRODUCTION, "STRIPE_WEBHOOK_SECRET": "sk_test_x"})
+    assert "STRIPE_WEBHOOK_SECRET must start with whsec_" in result.stderr
+
+
+def test_stripe_js_is_allowed_by_the_csp_in_stripe_mode_only():
+    policy = "CONTENT_SECURITY_POLICY"
+    sandbox = _settings(PRODUCTION, policy)[policy]["DIRECTIVES"]
+    stripe = _settings({**PRODUCTION, "PAYDESK_GATEWAY": "stripe"}, policy)[policy]["DIRECTIVES"]
+    assert sandbox["script-src"] == ["'self'"] and "frame-src" not in sandbox
+    assert "https://js.stripe.com" in stripe["script-src"]
+    assert "https://js.stripe.com" in stripe["frame-src"]
+    assert stripe["connect-src"] == ["'self'", "https://api.stripe.com"]

@@ -1,4 +1,10 @@
-"""The Stripe gateway: customers, PaymentMethods and off-session PaymentIntents.
+"""The Stripe gateway: customers, card capture through SetupIntents, PaymentMethods and
+off-session PaymentIntents.
+
+Card capture: `start_card_setup` creates a SetupIntent for the contact's Customer
+(usage=off_session, so the bank's 3-D Secure happens now, with the cardholder there);
+Stripe.js confirms it in the browser with Elements and the publishable key; `finish_card_setup`
+reads the succeeded SetupIntent and its PaymentMethod. The card number only ever goes to Stripe.
 
 Every money-moving call sends our idempotency key twice: as Stripe's `Idempotency-Key` header,
 so a retried call returns the first answer instead of charging again (Stripe keeps keys for 24
@@ -29,7 +35,8 @@ before calling rather than let Stripe reject them half way through a sale.
 
 localstripe (tests, demo) differs from Stripe: it ignores `Idempotency-Key` (the test shim adds
 Stripe's replay), has no `description` on PaymentIntents (so the description goes in metadata),
-no search, lists oldest first, and reports declines as `card_declined` without a decline_code.
+no search, lists oldest first, reports declines as `card_declined` without a decline_code, and
+does not attach a confirmed SetupIntent's card to its customer (`finish_card_setup` does).
 """
 
 from collections.abc import Iterable, Iterator

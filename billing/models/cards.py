@@ -1,3 +1,6 @@
+import calendar
+import datetime as dt
+
 from django.db import models
 
 from billing import declines
@@ -46,6 +49,12 @@ class PaymentMethod(models.Model):
     @property
     def usable(self) -> bool:
         return self.active and not self.unusable_reason
+
+    @property
+    def expires_on(self) -> dt.date:
+        """The last day the card works: the end of its expiry month."""
+        last = calendar.monthrange(self.exp_year, self.exp_month)[1]
+        return dt.date(self.exp_year, self.exp_month, last)
 
     @property
     def unusable_label(self) -> str:

@@ -1,6 +1,8 @@
 """The Stripe gateway against localstripe, a fake Stripe API started on loopback for the session.
 
-No card number appears here: only Stripe's published test PaymentMethod tokens.
+Paydesk's side sees only Stripe's published test PaymentMethod tokens and SetupIntent ids. A card
+number appears only where the test plays the browser (Stripe.js confirming a SetupIntent with the
+publishable key), which talks to Stripe, never to Paydesk.
 """
 
 import datetime as dt
@@ -11,24 +13,29 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from billing.actions import SaleLine, add_card, charge_sale, refund_payment
+from billing.actions import SaleLine, add_card, charge_sale, refund_payment, remove_card
 from billing.gateways import get_gateway
 from billing.gateways import stripe as stripe_gateway
 from billing.gateways.base import GatewayError, GatewayTimeout
 from billing.invariants import breaches
 from billing.models import Invoice, Payment, Refund
+from billing.steps.cards import start_capture
 from billing.tasks import reconcile_pending
 from core import clock
 from tests.helpers import usd
 
 SHIM = Path(__file__).with_name("localstripe_shim.py")
 SECRET = "sk_test_" + "0" * 24
+PUBLIC = "pk_test_" + "0" * 24
+# Stripe's test card whose bank asks for 3-D Secure when it is set up.
+AUTHENTICATION_REQUIRED = "4000002500003155"
 
 
 def _free_port() -> int:
@@ -42,6 +49,32 @@ def _get(base: str, path: str) -> dict:
     request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {SECRET}"})
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)
+
+
+def _confirm_in_browser(base: str, setup, **card) -> tuple[int, dict]:
+    """What Stripe.js's confirmCardSetup sends: the client secret and the publishable key, with
+    the card Elements collected (`payment_method_data`) or a test PaymentMethod."""
+    data = {"key": PUBLIC, "client_secret": setup.client_secret, **card}
+    request = urllib.request.Request(
+        f"{base}/v1/setup_intents/{setup.id}/confirm",
+        data=urllib.parse.urlencode(data).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def _typed_card(number: str) -> dict:
+    return {
+        "payment_method_data[type]": "card",
+        "payment_method_data[card][number]": number,
+        "payment_method_data[card][exp_month]": "12",
+        "payment_method_data[card][exp_year]": "2031",
+        "payment_method_data[card][cvc]": "123",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -132,6 +165,79 @@ def test_a_card_refused_on_attach_is_a_gateway_error(gateway, customer):
 def test_an_unknown_token_is_a_gateway_error(gateway, customer):
     with pytest.raises(GatewayError):
         gateway.attach_card(customer=customer, token="pm_no_such_card")
+
+
+@pytest.mark.parametrize(("currency", "amount_minor"), [("USD", 12345), ("JPY", 5000)])
+def test_a_card_captured_through_a_setup_intent_is_charged_off_session(
+    localstripe, gateway, customer, currency, amount_minor
+):
+    setup = gateway.start_card_setup(customer=customer)
+    assert setup.id.startswith("seti_") and setup.processor == "stripe"
+    assert setup.public == PUBLIC
+    intent = _get(localstripe, f"/v1/setup_intents/{setup.id}")
+    assert (intent["customer"], intent["usage"]) == (customer, "off_session")
+
+    status, confirmed = _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    assert (status, confirmed["status"]) == (200, "succeeded")
+    card = gateway.finish_card_setup(customer=customer, setup_id=setup.id)
+
+    assert (card.brand, card.last4, card.token) == ("visa", "4242", confirmed["payment_method"])
+    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == customer
+    charged = _charge(gateway, customer, card, amount_minor=amount_minor, currency=currency)
+    assert charged.status == "succeeded"
+    paid = _get(localstripe, f"/v1/payment_intents/{charged.ref}")
+    assert (paid["amount"], paid["currency"], paid["payment_method"]) == (
+        amount_minor,
+        currency.lower(),
+        card.token,
+    )
+
+
+def test_a_setup_waiting_for_3d_secure_is_not_a_card_yet(localstripe, gateway, customer):
+    setup = gateway.start_card_setup(customer=customer)
+    status, confirmed = _confirm_in_browser(
+        localstripe, setup, **_typed_card(AUTHENTICATION_REQUIRED)
+    )
+    # Stripe.js would now show the bank's challenge (confirmCardSetup handles it).
+    assert (status, confirmed["status"]) == (200, "requires_action")
+    with pytest.raises(GatewayError, match="authentication"):
+        gateway.finish_card_setup(customer=customer, setup_id=setup.id)
+
+
+def test_a_card_declined_at_setup_is_refused(localstripe, gateway, customer):
+    setup = gateway.start_card_setup(customer=customer)
+    status, answer = _confirm_in_browser(
+        localstripe, setup, payment_method="pm_card_visa_chargeDeclined"
+    )
+    assert (status, answer["error"]["code"]) == (402, "card_declined")
+    with pytest.raises(GatewayError, match="open it again|not accepted"):
+        gateway.finish_card_setup(customer=customer, setup_id=setup.id)
+
+
+def test_a_setup_of_another_customer_is_refused(localstripe, gateway, customer):
+    other = gateway.create_customer(email="bob@example.com", name="Bob")
+    setup = gateway.start_card_setup(customer=other)
+    _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    with pytest.raises(GatewayError, match="another customer"):
+        gateway.finish_card_setup(customer=customer, setup_id=setup.id)
+
+
+def test_a_removed_card_is_detached_from_the_customer(
+    localstripe, contact, manager, django_capture_on_commit_callbacks
+):
+    setup = start_capture(contact)
+    _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    card = add_card(contact, setup=setup.id, actor=manager)
+    contact.refresh_from_db()
+    assert card.gateway == "stripe" and contact.gateway_customer.startswith("cus_")
+    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == (
+        contact.gateway_customer
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_card(card, actor=manager, reason="Customer asked")
+
+    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] is None
 
 
 def test_it_charges_a_card_off_session(localstripe, gateway, customer, visa):
