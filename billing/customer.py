@@ -29,6 +29,14 @@ WINDOW = dt.timedelta(hours=1)
 
 TOO_MANY_CARDS = "Too many cards were tried on this account in the last hour. Try again later."
 ALREADY_SETTLED = "This invoice has nothing left to pay."
+
+
+class NothingToPay(errors.InvalidTransition):
+    """Paid, void or written off meanwhile (often by the same customer's first submit)."""
+
+    code = "nothing_to_pay"
+
+
 PAID_REASON = "Paid by the customer on the invoice page"
 
 
@@ -53,7 +61,7 @@ def pay_invoice(invoice: Invoice, *, setup: str, attempt: str) -> Payment:
     charge instead of making another; a later submit finds nothing due and is refused."""
     invoice.refresh_from_db(fields=["status"])
     if invoice.status != Invoice.Status.OPEN or amount_due(invoice).amount <= 0:
-        raise errors.InvalidTransition(ALREADY_SETTLED)
+        raise NothingToPay(ALREADY_SETTLED)
     actor = customer_user()
     if not _replaying(f"customer:pay:{invoice.pk}:{attempt}"):
         _within_card_bound(invoice.contact)

@@ -53,30 +53,9 @@ def customer_invoice(request: HttpRequest, token: str) -> HttpResponse:
     except links.LinkRefused as exc:
         return _refused(request, exc)
     form = _card_form(request, invoice.contact)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                payment = customer.pay_invoice(
-                    invoice,
-                    setup=form.cleaned_data["setup"],
-                    attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
-                )
-            except BillingError as exc:
-                if exc.message == customer.ALREADY_SETTLED:
-                    return redirect("customer:invoice", token=token)
-                form.add_action_error(exc)
-            else:
-                if payment.status == Payment.Status.SUCCEEDED:
-                    messages.success(request, "Thank you: your payment was received.")
-                    return redirect("customer:invoice", token=token)
-                if payment.status == Payment.Status.FAILED:
-                    words = declines.customer_words(payment.decline_code)
-                    form.add_error("setup", words or "Your card was declined.")
-                else:
-                    messages.info(request, "Your payment is being processed.")
-                    return redirect("customer:invoice", token=token)
-        status = 422
+    if request.method == "POST" and form.is_valid() and (paid := _pay(request, invoice, form)):
+        return paid
+    status = 422 if request.method == "POST" else 200
     context = invoice_context(invoice)
     context.update(
         seller=_seller(),
@@ -85,6 +64,32 @@ def customer_invoice(request: HttpRequest, token: str) -> HttpResponse:
         payable=invoice.status == Invoice.Status.OPEN and context["due"].amount > 0,
     )
     return render(request, "customer/invoice.html", context, status=status)
+
+
+def _pay(request: HttpRequest, invoice: Invoice, form: CustomerCardForm) -> HttpResponse | None:
+    """Pay with the posted card: back to the page once paid (or while the outcome is pending),
+    None with the reason on the form when the card was refused or declined."""
+    back = redirect(request.path)
+    try:
+        payment = customer.pay_invoice(
+            invoice,
+            setup=form.cleaned_data["setup"],
+            attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
+        )
+    except customer.NothingToPay:
+        return back  # a double submit after the first paid: the page now shows it paid
+    except BillingError as exc:
+        form.add_action_error(exc)
+        return None
+    if payment.status == Payment.Status.FAILED:
+        words = declines.customer_words(payment.decline_code)
+        form.add_error("setup", words or "Your card was declined.")
+        return None
+    if payment.status == Payment.Status.SUCCEEDED:
+        messages.success(request, "Thank you: your payment was received.")
+    else:
+        messages.info(request, "Your payment is being processed.")
+    return back
 
 
 @login_not_required
@@ -114,21 +119,19 @@ def customer_card(request: HttpRequest, token: str) -> HttpResponse:
     except links.LinkRefused as exc:
         return _refused(request, exc)
     form = _card_form(request, contact)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                card = customer.update_card(
-                    contact,
-                    setup=form.cleaned_data["setup"],
-                    attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
-                )
-            except BillingError as exc:
-                form.add_action_error(exc)
-            else:
-                messages.success(request, f"Thank you: {card} is now your card on file.")
-                return redirect("customer:card", token=token)
-        status = 422
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = customer.update_card(
+                contact,
+                setup=form.cleaned_data["setup"],
+                attempt=form.cleaned_data["key"] or uuid.uuid4().hex,
+            )
+        except BillingError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, f"Thank you: {card} is now your card on file.")
+            return redirect(request.path)
+    status = 422 if request.method == "POST" else 200
     current = contact.payment_methods.usable().filter(is_default=True).first()
     retried = import_string(settings.PAYDESK_COLLECTIONS_FOR_NEW_CARD)(contact.pk)
     context = {
