@@ -5,7 +5,7 @@ import html
 from django.test import Client
 from djmoney.money import Money
 
-from billing.gateways import sandbox
+from billing.gateways import sandbox_cards
 from billing.models import (
     Commission,
     Invoice,
@@ -48,7 +48,7 @@ def sandbox_setup(
         setup.public,
         {
             "client_secret": setup.client_secret,
-            "number": sandbox.TEST_CARDS[card].number,
+            "number": sandbox_cards.TEST_CARDS[card].number,
             "exp_month": expiry[0],
             "exp_year": expiry[1],
             "cvc": "123",

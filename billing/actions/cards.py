@@ -76,6 +76,7 @@ def add_card(
         if same := PaymentMethod.objects.filter(
             contact=contact, gateway=gateway.name, token=details.token
         ).first():
+            slot.fill(same)
             return same
         first = not contact.payment_methods.usable().exists()
         if make_default or first:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.template.loader import render_to_string
 
-from billing.gateways.base import CardSetup, GatewayError
+from billing.gateways.base import CardSetup, GatewayError, GatewayTimeout
 from core.forms import ActionForm
 
 # Stripe's SetupIntent ids, and the sandbox's (seti_sbx_...).
@@ -35,14 +35,11 @@ class CardCapture(forms.Widget):
         if self.start is not None:
             try:
                 setup = self.start()
-            except GatewayError as exc:
+            except (GatewayError, GatewayTimeout) as exc:
                 error = NO_CAPTURE.format(error=exc)
         context = {"name": name, "setup": setup, "error": error, "id": (attrs or {}).get("id")}
         # The project's template engine, not the form renderer's (which sees app templates only).
         return render_to_string(self.template_name, context)
-
-    def value_from_datadict(self, data, files, name):
-        return data.get(name)
 
 
 class CardSetupField(forms.CharField):

@@ -17,7 +17,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from billing.gateways import sandbox
+from billing.gateways import sandbox_cards
 
 # A confirm carries a secret (~150 bytes) and four short fields: anything larger is not one.
 MAX_BODY_BYTES = 2048
@@ -59,7 +59,7 @@ def _form(request: HttpRequest, form_class: type[forms.Form]) -> forms.Form | Js
 def _answer(call) -> JsonResponse:
     try:
         return JsonResponse(call())
-    except sandbox.SetupRefused as exc:
+    except sandbox_cards.SetupRefused as exc:
         return _error(str(exc), exc.code, exc.status)
 
 
@@ -72,7 +72,7 @@ def confirm(request: HttpRequest, setup_id: str) -> JsonResponse:
         return form
     data = form.cleaned_data
     return _answer(
-        lambda: sandbox.confirm_setup(
+        lambda: sandbox_cards.confirm_setup(
             setup_id,
             client_secret=data["client_secret"],
             number=data["number"],
@@ -92,7 +92,7 @@ def authenticate(request: HttpRequest, setup_id: str) -> JsonResponse:
         return form
     data = form.cleaned_data
     return _answer(
-        lambda: sandbox.authenticate_setup(
+        lambda: sandbox_cards.authenticate_setup(
             setup_id,
             client_secret=data["client_secret"],
             complete=data["outcome"] == "complete",

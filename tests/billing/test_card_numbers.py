@@ -2,17 +2,20 @@ import pytest
 
 from billing import errors
 from billing.actions import add_card
-from billing.gateways import sandbox
+from billing.gateways import sandbox_cards
 from billing.gateways.base import GatewayError
 from billing.invariants import card_numbers
 from billing.models import PaymentMethod
 
 
 def test_the_sandbox_processor_knows_only_published_test_numbers():
-    assert sandbox.tokenize_test_card("4242 4242 4242 4242") == "pm_card_visa"
-    assert sandbox.tokenize_test_card("4000-0000-0000-9979") == "pm_card_chargeDeclinedStolenCard"
+    assert sandbox_cards.tokenize_test_card("4242 4242 4242 4242") == "pm_card_visa"
+    assert (
+        sandbox_cards.tokenize_test_card("4000-0000-0000-9979")
+        == "pm_card_chargeDeclinedStolenCard"
+    )
     with pytest.raises(GatewayError, match="published test card"):
-        sandbox.tokenize_test_card("4111 1111 1111 1111")
+        sandbox_cards.tokenize_test_card("4111 1111 1111 1111")
 
 
 def test_a_card_on_file_keeps_only_token_brand_last4_and_expiry(contact, manager):

@@ -7,7 +7,7 @@ from django.test import Client
 
 from billing import errors
 from billing.actions import add_card
-from billing.gateways.sandbox import TEST_CARDS
+from billing.gateways.sandbox_cards import TEST_CARDS
 from billing.models import PaymentMethod, SandboxCard
 from billing.steps.cards import start_capture
 

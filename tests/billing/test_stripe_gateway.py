@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from billing.actions import SaleLine, add_card, charge_sale, refund_payment, remove_card
 from billing.gateways import get_gateway
@@ -191,6 +192,19 @@ def test_a_card_captured_through_a_setup_intent_is_charged_off_session(
         currency.lower(),
         card.token,
     )
+
+
+def test_the_add_card_form_mounts_stripe_elements_for_a_setup_intent(
+    localstripe, rep_client, contact
+):
+    url = reverse("billing:card-add", args=[contact.pk])
+    page = rep_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'data-processor="stripe"' in page and f'data-public="{PUBLIC}"' in page
+    assert "data-stripe-element" in page and 'data-card="number"' not in page
+    contact.refresh_from_db()
+    setups = _get(localstripe, "/v1/setup_intents?limit=100")["data"]
+    assert any(s["customer"] == contact.gateway_customer for s in setups)
 
 
 def test_a_setup_waiting_for_3d_secure_is_not_a_card_yet(localstripe, gateway, customer):

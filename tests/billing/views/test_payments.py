@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from billing import errors
+from billing.gateways.base import GatewayTimeout
+from billing.gateways.sandbox import SandboxGateway
 from billing.models import PaymentMethod, Refund
 from tests.factories import ContactFactory
 from tests.helpers import HTMX, counts, sandbox_setup, text, usd
@@ -113,6 +115,18 @@ def test_a_card_not_confirmed_at_the_processor_is_refused_at_the_field(
     assert response.status_code == 422
     assert message in text(response)
     assert not PaymentMethod.objects.exists()
+
+
+def test_a_gateway_that_cannot_start_a_capture_is_told_in_the_form(
+    rep_client, contact, monkeypatch
+):
+    def down(self, *, customer):
+        raise GatewayTimeout("stripe: connection failed")
+
+    monkeypatch.setattr(SandboxGateway, "start_card_setup", down)
+    response = rep_client.get(_card_url(contact), **HTMX)
+    assert response.status_code == 200
+    assert "The card form could not be opened (stripe: connection failed)" in text(response)
 
 
 def test_a_setup_of_another_contact_is_refused(rep_client, contact):
