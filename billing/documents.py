@@ -13,6 +13,8 @@ from billing.selectors import (
 def invoice_context(invoice: Invoice) -> dict:
     return {
         "invoice": invoice,
+        # Paydesk's invoices are payable on receipt: no payment terms in days exist yet.
+        "due_on": invoice.issued_at.date(),
         "contact": invoice.contact,
         "lines": list(invoice.lines.select_related("product")),
         "total": invoice_total(invoice),

@@ -1,4 +1,5 @@
-"""Billing's own follow-ups of a change: fulfilment (delivery, access) and commissions.
+"""Billing's own follow-ups of a change: the customer's emails (receipts, refunds,
+cancellations), fulfilment (delivery, access) and commissions.
 
 The step that makes the change calls these; each enqueues django-q2 tasks (billing.tasks) once
 the change commits, so a rolled-back change enqueues nothing and a slow mail server or a
@@ -69,12 +70,18 @@ def invoice_written_off(invoice: Invoice) -> None:
     transaction.on_commit(lambda: _commissions(invoice.pk))
 
 
+def order_cancelled(order: Order) -> None:
+    """Cancelled now or from the end of its term: the customer is told once."""
+    transaction.on_commit(lambda: async_task("billing.tasks.send_cancellation", order.pk))
+
+
 def order_ended(order: Order) -> None:
     """Cancelled and its paid term is over, or a plan completed."""
     transaction.on_commit(lambda: async_task("billing.tasks.end_access_for_order", order.pk))
 
 
 def _payment_received(payment: Payment) -> None:
+    async_task("billing.tasks.send_receipt", payment.pk)
     for product in fulfilment.products_of(payment.invoice_id):
         if product.access != Product.Access.NONE:
             async_task("billing.tasks.grant_access", payment.pk, product.pk)
@@ -84,6 +91,7 @@ def _payment_received(payment: Payment) -> None:
 
 
 def _refund_succeeded(refund: Refund) -> None:
+    async_task("billing.tasks.send_refund_confirmation", refund.pk)
     async_task("billing.tasks.revoke_access_for_refund", refund.payment_id)
     payment = Payment.objects.only("invoice_id").get(pk=refund.payment_id)
     _commissions(payment.invoice_id, payment.pk)

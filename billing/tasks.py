@@ -15,15 +15,13 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives, send_mail
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django_q.tasks import async_task
 
-from billing import fulfilment
-from billing.documents import invoice_context
+from billing import customer_emails, fulfilment
 from billing.models import (
     AccessGrant,
     ApprovalRequest,
@@ -325,14 +323,23 @@ def recompute_commissions(invoice_pk: int, payment_pk: int | None = None) -> lis
 
 
 def send_invoice_email(invoice_id: int, to: str) -> None:
-    """The invoice (HTML + text) a rep sent with `send_invoice`."""
+    """The invoice (HTML + text, with the customer's links) a rep sent with `send_invoice`."""
     invoice = Invoice.objects.select_related("contact").get(pk=invoice_id)
-    context = invoice_context(invoice)
-    message = EmailMultiAlternatives(
-        subject=f"Invoice {invoice.number} from Paydesk",
-        body=render_to_string("billing/email/invoice.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
-    )
-    message.attach_alternative(render_to_string("billing/email/invoice.html", context), "text/html")
-    message.send()
+    customer_emails.send_invoice(invoice, to)
+
+
+def send_receipt(payment_pk: int) -> bool:
+    payment = Payment.objects.select_related("contact", "invoice", "payment_method")
+    return customer_emails.send_receipt(payment.get(pk=payment_pk))
+
+
+def send_refund_confirmation(refund_pk: int) -> bool:
+    refund = Refund.objects.select_related(
+        "payment__contact", "payment__invoice", "payment__payment_method"
+    ).get(pk=refund_pk)
+    return customer_emails.send_refund_confirmation(refund)
+
+
+def send_cancellation(order_pk: int) -> bool:
+    order = Order.objects.select_related("contact", "product").get(pk=order_pk)
+    return customer_emails.send_cancellation(order)

@@ -299,6 +299,18 @@ PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE = env_int(
 # The add-card form's default for "retry these open collections now" (the rep chooses).
 PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE = env_bool("PAYDESK_DUNNING_RETRY_ON_CARD_UPDATE", True)
 
+# The customer's own pages (billing.links): how long an emailed link works, the address links
+# point at (they leave by email), and the seller the invoice page and PDF name.
+PAYDESK_CUSTOMER_LINK_DAYS = env_int("PAYDESK_CUSTOMER_LINK_DAYS", 30, minimum=1)
+PAYDESK_PUBLIC_URL = env_str("PAYDESK_PUBLIC_URL", "http://127.0.0.1:8000")
+PAYDESK_SELLER_NAME = env_str("PAYDESK_SELLER_NAME", "Paydesk Demo Ltd")
+# One line per address line, separated by "|" in the environment.
+PAYDESK_SELLER_ADDRESS = [
+    line.strip()
+    for line in env_str("PAYDESK_SELLER_ADDRESS", "1 Example Street|Springfield").split("|")
+    if line.strip()
+]
+
 # A staff-only test clock for demos (core.clock); never on in production.
 PAYDESK_ALLOW_TEST_CLOCK = env_bool("PAYDESK_ALLOW_TEST_CLOCK", DEBUG)
 

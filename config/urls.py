@@ -11,6 +11,7 @@ urlpatterns = [
     # The sandbox gateway's stand-in for the processor's domain (card capture); 404 with Stripe.
     path("sandbox-gateway/", include("billing.gateways.sandbox_processor")),
     path("billing/", include("billing.urls")),
+    path("pay/", include("billing.customer_urls")),
     path("offers/", include("offers.urls")),
     path("collections/", include("dunning.urls")),
     path("core/", include("core.urls")),

@@ -129,3 +129,19 @@ def _unloggable(username: str, first_name: str, last_name: str):
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user, created
+
+
+CUSTOMER_USERNAME = "paydesk-customer"
+# What a customer may do through a signed link: pay an invoice with a card and put a card on
+# file. Held by the customer actor alone, so its audit events can never be anything else.
+_CUSTOMER_PERMS = ("billing.retry_charge", "billing.manage_cards")
+
+
+def customer_user():
+    """The actor of what a customer does on their own pages (a signed link, no login): a user
+    nobody can log in as, holding only the permissions those pages need, so the audit trail says
+    "customer" and the actions' permission checks still apply."""
+    user, created = _unloggable(CUSTOMER_USERNAME, "Customer", "(signed link)")
+    if created:
+        user.user_permissions.set(_perms(_CUSTOMER_PERMS))
+    return user

@@ -30,6 +30,8 @@ VARIABLES = {
     "next_attempt_on": "the day of the next charge attempt",
     "next_step": "what happens next, or what the customer should do",
     "attempt": "the number of the attempt that failed",
+    "pay_link": "the customer's signed link to see and pay the invoice",
+    "card_link": "the customer's signed link to put a new card on file",
 }
 
 

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.html import escape
 from djmoney.money import Money
 
+from billing import links
 from billing.models import Account, Invoice
 from billing.selectors import account_balance, amount_due, invoice_total
 from core import clock
@@ -29,7 +30,7 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
                 case=case, kind=kind, attempt=attempt, to=case.contact.email, sent_at=clock.now()
             )
             values = notice_values(case, attempt, kind)
-            text = notice_templates.render(template.body_text, values)
+            text = with_links(notice_templates.render(template.body_text, values), values)
             message = EmailMultiAlternatives(
                 subject=notice_templates.render(template.subject, values),
                 body=text,
@@ -37,7 +38,9 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
                 to=[case.contact.email],
             )
             html = (
-                notice_templates.render(template.body_html, _escaped(values))
+                with_html_links(
+                    notice_templates.render(template.body_html, _escaped(values)), values
+                )
                 if template.body_html
                 else "<p>" + escape(text).replace("\n\n", "</p><p>").replace("\n", "<br>") + "</p>"
             )
@@ -53,6 +56,9 @@ def send(case: DunningCase, kind: str, attempt: int = 0) -> bool:
 def notice_values(case: DunningCase, attempt: int, kind: str = "first") -> dict:
     """What a notice may say, as plain strings: the names of notice_templates.VARIABLES."""
     contact, invoice, locale = case.contact, case.invoice, case.contact.locale
+    # Each link once: a link is stamped with the second it was made, and the notice names it
+    # in its next step as well as at the end.
+    pay_link, card_link = links.invoice_url(invoice), links.card_url(contact)
     return {
         "contact": {
             "first_name": contact.first_name,
@@ -65,10 +71,32 @@ def notice_values(case: DunningCase, attempt: int, kind: str = "first") -> dict:
             "issued_on": _date(invoice.issued_at),
         },
         "amount_due": format_money(owed(case), locale),
-        "next_step": next_step(case, kind),
+        "next_step": next_step(case, kind, card_link=card_link),
         "next_attempt_on": _date(case.next_attempt_at),
         "attempt": str(attempt),
+        "pay_link": pay_link,
+        "card_link": card_link,
     }
+
+
+def with_links(text: str, values: dict) -> str:
+    """Every notice carries the customer's links, whatever its policy's template says: the
+    ones the template left out are added at the end."""
+    missing = [
+        f"{label}: {values[name]}"
+        for name, label in (("pay_link", "Pay online"), ("card_link", "Update your card"))
+        if values[name] not in text
+    ]
+    return "\n\n".join([text.rstrip(), "\n".join(missing)]) if missing else text
+
+
+def with_html_links(html: str, values: dict) -> str:
+    missing = [
+        f'<a href="{escape(values[name])}">{label}</a>'
+        for name, label in (("pay_link", "Pay online"), ("card_link", "Update your card"))
+        if escape(values[name]) not in html
+    ]
+    return html + "<p>" + " &middot; ".join(missing) + "</p>" if missing else html
 
 
 def _escaped(values: dict) -> dict:
@@ -88,7 +116,7 @@ def owed(case: DunningCase) -> Money:
     return amount_due(invoice)
 
 
-def next_step(case: DunningCase, kind: str) -> str:
+def next_step(case: DunningCase, kind: str, *, card_link: str) -> str:
     """What happens next, in the customer's words: a retry date only when one is scheduled on
     a card that can still be charged; otherwise what the customer should do."""
     if kind == NoticeTemplate.Kind.FINAL:
@@ -97,11 +125,11 @@ def next_step(case: DunningCase, kind: str) -> str:
     if case.next_attempt_at and usable_cards(case):
         return (
             f"We will try again on {_date(case.next_attempt_at)}. If your card has changed, "
-            "reply to this email and we will update it."
+            f"update it here: {card_link}"
         )
     return (
-        "We will not charge that card again. Please reply to this email with a new card "
-        f"before {_date(last)} to settle it."
+        "We will not charge that card again. Please put a new card on file before "
+        f"{_date(last)} to settle it: {card_link}"
     )
 
 

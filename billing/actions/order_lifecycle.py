@@ -184,6 +184,7 @@ def cancel_order(
         for payment, amount in plan.refunds:
             limits.require_refund_within_limit(actor, payment, amount)
         before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
+        followups.order_cancelled(order)
         if at == "end_of_term":
             order.cancel_at = plan.ends_on
             order.next_charge_on = None

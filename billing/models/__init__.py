@@ -27,3 +27,6 @@ __all__ += ["AccessGrant", "Commission", "Delivery", "Dispute"]
 from billing.models.approvals import ApprovalRequest  # noqa: E402
 
 __all__ += ["ApprovalRequest"]
+from billing.models.customer_emails import CustomerEmail  # noqa: E402
+
+__all__ += ["CustomerEmail"]

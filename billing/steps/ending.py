@@ -30,4 +30,5 @@ def cancel_with(order: Order, invoice: Invoice, *, actor: User, reason: str) -> 
     order.save()
     after = {"at": "now", "with_void_of": invoice.number}
     record_change(order, "cancelled", before, after, actor=actor, reason=reason)
+    followups.order_cancelled(order)
     followups.order_ended(order)

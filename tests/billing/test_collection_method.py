@@ -52,7 +52,7 @@ def test_send_invoice_emails_each_period_instead_of_charging_the_card(
     period = order.invoices.get(period=1)
     assert period.status == Invoice.Status.OPEN
     assert not SandboxTransaction.objects.filter(kind="charge").exists()
-    assert [m.subject for m in mail.outbox] == [f"Invoice {period.number} from Paydesk"]
+    assert [m.subject for m in mail.outbox] == [f"Invoice {period.number} from Paydesk Demo Ltd"]
     assert AuditEvent.objects.filter(action="invoice.sent", subject_id=period.pk).exists()
 
 

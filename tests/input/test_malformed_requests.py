@@ -18,6 +18,7 @@ from billing.forms import (
     SaleForm,
     SendForm,
 )
+from billing.forms.customer import CustomerCardForm
 from billing.forms.orders import (
     CancelOrderForm,
     CommissionPayForm,
@@ -157,6 +158,8 @@ def forms_by_url(w) -> dict[str, tuple[list, dict]]:
         "contacts:contact-create": ([ContactForm], {"first_name": "Eve", "currency": "USD"}),
         "contacts:contact-edit": ([ContactForm], {"first_name": "Eve", "currency": "USD"}),
         "core:timezone-set": ([], {}),
+        "customer:invoice": ([CustomerCardForm], {}),
+        "customer:card": ([CustomerCardForm], {}),
     }
 
 

@@ -28,10 +28,12 @@ def test_a_notice_cannot_print_a_password_hash_or_a_card_token(world):
             "body_text": SECRETS + "{{ amount_due }}",
         },
     )
+    mail.outbox.clear()  # the world's receipts
     assert notices.send(world.case, "first")
     (sent,) = mail.outbox
     assert sent.subject == f"About {world.open_invoice.number}"
-    assert sent.body == "[][]$100.00"
+    # The customer's links are added to every notice; nothing else is.
+    assert sent.body.startswith("[][]$100.00\n\nPay online: http://127.0.0.1:8000/pay/")
     assert world.card.token not in sent.body
 
 

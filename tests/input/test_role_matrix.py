@@ -67,6 +67,10 @@ EXPECTED = {
     # The sandbox's stand-in processor: anonymous by design (the processor's domain), POST only.
     "sandbox_gateway:setup-confirm": (405, 405, 405, 405, 405),
     "sandbox_gateway:setup-authenticate": (405, 405, 405, 405, 405),
+    # The customer's pages: open to anyone holding a valid signed link, logged in or not.
+    "customer:invoice": (200, 200, 200, 200, 200),
+    "customer:invoice-pdf": (200, 200, 200, 200, 200),
+    "customer:card": (200, 200, 200, 200, 200),
 }
 
 

@@ -6,6 +6,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from djmoney.money import Money
 
+from billing import links
 from billing.actions import SaleLine, add_card, ask_manager, charge_sale
 from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, PaymentMethod
 from contacts.models import Contact
@@ -147,4 +148,10 @@ def url_for(world: World, name: str) -> str:
         args.append("USD")
     if "<slug:setup_id>" in route:
         args.append("seti_sbx_world")
+    if "<str:token>" in route:
+        # The customer's pages: a valid signed link is what opens them, whoever follows it.
+        if name == "customer:card":
+            args.append(links.token_for(links.CARD, world.contact.pk))
+        else:
+            args.append(links.token_for(links.INVOICE, world.open_invoice.pk))
     return reverse(name, args=args)
