@@ -22,7 +22,11 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 from config.settings import *  # noqa: E402,F403
 
 _TEST_DB = os.environ.get("PAYDESK_TEST_DB", "test_paydesk")
-_APP_ROLE, _APP_PASSWORD = f"{_TEST_DB}_app", "paydesk-test-app"
+# Under pytest-xdist each worker has its own database (pytest-django suffixes the name with the
+# worker id) and its own app role, named as a subprocess handed that database name names it.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_APP_ROLE = f"{_TEST_DB}_{_WORKER}_app" if _WORKER else f"{_TEST_DB}_app"
+_APP_PASSWORD = "paydesk-test-app"
 
 MIGRATION_DATABASE_URL = DATABASE_URL  # noqa: F405
 _owner = urlsplit(MIGRATION_DATABASE_URL)

@@ -29,8 +29,9 @@ def child(*args: str) -> subprocess.Popen:
 
     name = settings.DATABASES["default"]["NAME"]
     owner = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/x"))
+    # The child is no xdist worker: the database name it is given already carries the worker's.
     env = {
-        **os.environ,
+        **{key: value for key, value in os.environ.items() if key != "PYTEST_XDIST_WORKER"},
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "DATABASE_URL": owner._replace(path=f"/{name}").geturl(),
         "PAYDESK_TEST_DB": name,
