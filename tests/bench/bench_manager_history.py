@@ -8,9 +8,9 @@ requires (its commit-time trigger checks them). Real actions at this scale would
 """
 
 import os
+import resource
 import statistics
 import time
-import tracemalloc
 import uuid
 
 import pytest
@@ -102,18 +102,29 @@ def books():
     with transaction.atomic():
         _bulk(INVOICES, contacts, [r.pk for r in reps], products)
     report(f"bulk load of {INVOICES:,} invoices", f"{time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        # The first read after a bulk load writes every page's hint bits: a cost of the load,
+        # not of the pages measured next.
+        for table in ("billing_journal", "billing_ledgerentry", "billing_invoice"):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            cursor.execute(f"ANALYZE {table}")
+        cursor.execute("ANALYZE billing_invoiceline")
     return {"reps": reps, "boss": boss, "contacts": contacts, "products": products}
 
 
-def _median_ms(client: Client, url: str, params: dict, runs: int = 7) -> float:
+def _median_ms(client: Client, url: str, params: dict, runs: int = 7) -> tuple[float, float]:
+    """Median wall-clock and CPU milliseconds of a request. This machine is shared: the CPU
+    time of the request's own process is what it would take on an idle one, besides the
+    database's time (reported apart as "its rows")."""
     client.get(url, params)  # warm the plan and the cache
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         response = client.get(url, params)
-        times.append((time.perf_counter() - started) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
         assert response.status_code == 200
-    return statistics.median(times)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _rows_ms(params: dict, runs: int = 7) -> float:
@@ -158,15 +169,19 @@ def _pages(books) -> None:
     }  # fmt: skip
     over = []
     for name, params in cases.items():
-        ms = _median_ms(client, url, params)
+        wall, cpu = _median_ms(client, url, params)
         rows_ms = _rows_ms(params)
-        report(f"history page, {name}", f"{ms:.1f} ms (its rows: {rows_ms:.1f} ms)")
-        if ms > TARGET_MS:
+        report(
+            f"history page, {name}",
+            f"{wall:.0f} ms wall, {cpu:.0f} ms CPU; its rows {rows_ms:.1f} ms wall",
+        )
+        if wall > TARGET_MS:
             over.append(name)
-    ms = _median_ms(client, reverse("desk:history-totals"), {"rep": books["reps"][0].pk}, 3)
-    report("history totals, one rep (loaded after the page)", f"{ms:.0f} ms")
-    ms = _median_ms(client, reverse("desk:history-totals"), {}, 1)
-    report("history totals, no filter (loaded after the page)", f"{ms:.0f} ms")
+    totals = reverse("desk:history-totals")
+    wall, _ = _median_ms(client, totals, {"rep": books["reps"][0].pk}, 3)
+    report("history totals, one rep (loaded after the page)", f"{wall:.0f} ms wall")
+    wall, _ = _median_ms(client, totals, {}, 1)
+    report("history totals, no filter (loaded after the page)", f"{wall:.0f} ms wall")
     report("pages over the 50 ms target", ", ".join(over) or "none")
     report(
         "load average while measured (1 min)", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
@@ -174,24 +189,16 @@ def _pages(books) -> None:
 
 
 def _export() -> None:
-    rows = history.csv_rows(history.journals({}))
-    tracemalloc.start()
+    """Throughput of the whole export, then the process's peak memory before and after it: a
+    flat export leaves the peak where the bulk load put it."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     written = 0
-    chunks = exports.csv_chunks(history.HEADER, rows)
-    for chunk in chunks:
-        written += chunk.count("\n")
-        if written > 20_000:
-            first_peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.reset_peak()
-            break
-    for chunk in chunks:
+    for chunk in exports.csv_chunks(history.HEADER, history.csv_rows(history.journals({}))):
         written += chunk.count("\n")
     elapsed = time.perf_counter() - started
-    late_peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report(f"CSV export of {written - 1:,} rows", f"{(written - 1) / elapsed:,.0f} rows/s")
     report(
-        "CSV export memory peak, first 20k rows / the rest",
-        f"{first_peak / 2**20:.1f} MiB / {late_peak / 2**20:.1f} MiB",
+        "process peak memory before / after the export", f"{before // 1024} / {after // 1024} MiB"
     )
