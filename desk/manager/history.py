@@ -165,7 +165,7 @@ def amounts_of(journal_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
     """What each journal moved (the sum of its debits) and in which currency, in one query.
 
     A journal moves one currency (it is about one invoice, or one contact's credit in one
-    currency); were there two, the first by code would be shown, as on the totals' rows.
+    currency); were there two, the row would show the first by code (the totals add both).
     One grouped query per page or per export chunk, rather than a subquery per row, which
     the planner prices so high at scale that it compiles the export's query (JIT) for seconds.
     """
@@ -198,7 +198,7 @@ def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Journal], str | No
 
 
 def totals(qs: QuerySet) -> list[dict]:
-    """Per kind of row and currency, the count and sum of what the filtered journals moved."""
+    """Per kind of row and currency, the sum of what the filtered journals moved."""
     found = (
         LedgerEntry.objects.filter(amount__gt=0, journal__in=qs.values("pk"))
         .order_by()
