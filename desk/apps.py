@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class DeskConfig(AppConfig):
     name = "desk"
     verbose_name = "Rep's workspace"
+
+    def ready(self) -> None:
+        from core import exports
+        from desk.manager.history import EXPORTER
+
+        # Registered here so the web process and every django-q2 worker know the export.
+        exports.register(EXPORTER)

@@ -177,6 +177,22 @@ QUERIES = {
     "contacts:contact-list": ["after", "q"],
     "dunning:collections": ["after", "status"],
     "desk:contact-detail": ["before", "panel"],
+    "desk:history": [
+        "after",
+        "start",
+        "end",
+        "kind",
+        "status",
+        "currency",
+        "rep",
+        "product",
+        "source",
+        "method",
+        "contact",
+    ],
+    "desk:history-totals": ["start", "currency", "rep", "contact"],
+    "desk:audit": ["after", "actor", "action", "contact", "invoice", "order", "start", "end"],
+    "core:export-start": ["start", "kind", "rep", "contact"],
 }
 
 

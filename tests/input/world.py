@@ -11,6 +11,8 @@ from billing.actions import SaleLine, add_card, ask_manager, charge_sale
 from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, PaymentMethod
 from contacts.models import Contact
 from core import clock
+from core.exports import exporter_named, queue_export
+from core.models import Export
 from dunning.models import DunningCase, DunningPolicy
 from dunning.policies import default_policy
 from offers.models import Offer, Product
@@ -34,6 +36,7 @@ class World:
     policy: DunningPolicy
     offer: Offer
     approval: ApprovalRequest
+    export: Export
 
     def pk_for(self, url_name: str) -> int | None:
         """The record a URL's <pk> names, by the noun its name starts with."""
@@ -57,6 +60,7 @@ class World:
             "offer": self.offer.pk,
             "product": self.product.pk,
             "approval": self.approval.pk,
+            "export": self.export.pk,
         }.get(noun)
 
 
@@ -92,6 +96,8 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         actor=rep,
         reason="loyal customer",
     )
+    with django_capture_on_commit_callbacks(execute=True):
+        export = queue_export(manager, exporter_named("history"), {}, estimate=0)
     return World(
         contact=contact,
         card=card,
@@ -105,6 +111,7 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         policy=policy,
         offer=offer,
         approval=approval,
+        export=export,
     )
 
 
@@ -154,4 +161,6 @@ def url_for(world: World, name: str) -> str:
             args.append(links.token_for(links.CARD, world.contact.pk))
         else:
             args.append(links.token_for(links.INVOICE, world.open_invoice.pk))
+    if "<slug:name>" in route:
+        args.append("history")  # the export of the manager's history (core.exports)
     return reverse(name, args=args)
