@@ -1,8 +1,26 @@
 from django.urls import path
 
 from desk import views
+from desk.reports import views as reports
 
 app_name = "desk"
 urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact-detail"),
+    path("manager/reports/", reports.report_index, name="reports"),
+    path(
+        "manager/reports/collections/closed/",
+        reports.closed_case_list,
+        name="report-closed-cases",
+    ),
+    path(
+        "manager/reports/collections/closed.csv",
+        reports.closed_case_csv,
+        name="report-closed-cases-csv",
+    ),
 ]
+for _slug in reports.REPORTS:
+    _page, _csv = reports.report_views(_slug)
+    urlpatterns += [
+        path(f"manager/reports/{_slug}/", _page, name=f"report-{_slug}"),
+        path(f"manager/reports/{_slug}.csv", _csv, name=f"report-{_slug}-csv"),
+    ]

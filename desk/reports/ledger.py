@@ -1,0 +1,158 @@
+"""Money by month and currency, and per rep, read from the ledger's entries.
+
+Every figure is the sum of one account's entries (debits positive) over the journals of the
+month, so it is what the books say, reversals included: a reversed write-off nets to zero.
+
+- revenue: credits to revenue (sales and order periods, less proration credits), shown positive;
+- discounts: debits to discounts (discount lines, invoice discounts, proration);
+- refunds: the cost of money returned (refunds, and unused time paid back as credit);
+- write-offs: bad debt, net of reversed write-offs;
+- credit granted: what the contacts were given as credit (credits to the credit account).
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db.models import Q, Sum
+from django.db.models.functions import TruncMonth
+from djmoney.money import Money
+
+from billing.models import Account, LedgerEntry
+from desk.reports.charts import bar_chart
+from desk.reports.period import Period
+from desk.reports.tables import Column, Table, month_label
+
+# Figure -> (account, sign, which entries): sign turns credits into positive figures.
+FIGURES = {
+    "revenue": (Account.REVENUE, -1, Q()),
+    "discounts": (Account.DISCOUNTS, 1, Q()),
+    "refunds": (Account.REFUNDS, 1, Q()),
+    "write_offs": (Account.BAD_DEBT, 1, Q()),
+    "credit_granted": (Account.CREDIT, -1, Q(amount__lt=0)),
+}
+LABELS = {
+    "revenue": "Revenue",
+    "discounts": "Discounts",
+    "refunds": "Refunds",
+    "write_offs": "Write-offs",
+    "credit_granted": "Credit granted",
+}
+ACCOUNTS = [account for account, _, _ in FIGURES.values()]
+
+
+def _sums():
+    return {
+        name: Sum("amount", filter=Q(account=account) & only)
+        for name, (account, _, only) in FIGURES.items()
+    }
+
+
+def _figures(row: dict, currency: str) -> dict[str, Money]:
+    return {
+        name: Money((row[name] or Decimal(0)) * sign, currency)
+        for name, (_, sign, _) in FIGURES.items()
+    }
+
+
+def _entries(period: Period):
+    return LedgerEntry.objects.filter(
+        account__in=ACCOUNTS,
+        journal__created_at__gte=period.start,
+        journal__created_at__lt=period.end,
+    )
+
+
+def money_by_month(period: Period) -> list[dict]:
+    """One row per month and currency that moved money, oldest month first."""
+    rows = (
+        _entries(period)
+        .annotate(month=TruncMonth("journal__created_at"))
+        .values("month", "amount_currency")
+        .annotate(**_sums())
+        .order_by("month", "amount_currency")
+    )
+    return [
+        {
+            "month": month_label(_as_date(row["month"])),
+            "currency": row["amount_currency"],
+            **_figures(row, row["amount_currency"]),
+        }
+        for row in rows
+    ]
+
+
+def money_table(period: Period) -> Table:
+    rows = money_by_month(period)
+    columns = [Column("month", "Month"), Column("currency", "Currency")] + [
+        Column(name, label, numeric=True) for name, label in LABELS.items()
+    ]
+    table = Table("money", "Money by month and currency", columns, rows)
+    months = [month_label(m) for m in period.months()]
+    for currency in sorted({row["currency"] for row in rows}):
+        mine = {row["month"]: row for row in rows if row["currency"] == currency}
+        series = [
+            (label, [mine[m][name].amount if m in mine else Decimal(0) for m in months])
+            for name, label in LABELS.items()
+        ]
+        table.charts.append(bar_chart(f"Money in {currency} by month", months, series))
+    return table
+
+
+def per_rep(period: Period) -> list[dict]:
+    """What each person's own actions moved: sales are the revenue of the invoices they issued,
+    discounts those they gave, refunds those they sent, write-offs those they made. Automatic
+    journals (order periods, sweeps) name no actor and are left out."""
+    rows = (
+        _entries(period)
+        .filter(journal__actor__isnull=False)
+        .values("journal__actor", "amount_currency")
+        .annotate(**_sums())
+        .order_by("journal__actor", "amount_currency")
+    )
+    rows = list(rows)
+    people = User.objects.in_bulk({row["journal__actor"] for row in rows})
+    found = []
+    for row in rows:
+        person = people[row["journal__actor"]]
+        figures = _figures(row, row["amount_currency"])
+        found.append(
+            {
+                "rep": person.get_full_name() or person.username,
+                "username": person.username,
+                "currency": row["amount_currency"],
+                "sales": figures["revenue"],
+                "discounts": figures["discounts"],
+                "refunds": figures["refunds"],
+                "write_offs": figures["write_offs"],
+            }
+        )
+    return sorted(found, key=lambda r: (r["rep"].lower(), r["username"], r["currency"]))
+
+
+def rep_table(period: Period) -> Table:
+    rows = per_rep(period)
+    columns = [
+        Column("rep", "Rep"),
+        Column("username", "Login"),
+        Column("currency", "Currency"),
+        Column("sales", "Sales", numeric=True),
+        Column("discounts", "Discounts given", numeric=True),
+        Column("refunds", "Refunds", numeric=True),
+        Column("write_offs", "Write-offs", numeric=True),
+    ]
+    table = Table("reps", "Per rep", columns, rows)
+    for currency in sorted({row["currency"] for row in rows}):
+        mine = [row for row in rows if row["currency"] == currency]
+        series = [
+            (label, [row[key].amount for row in mine])
+            for key, label in (("sales", "Sales"), ("refunds", "Refunds"))
+        ]
+        table.charts.append(
+            bar_chart(f"Sales and refunds in {currency} per rep", [r["rep"] for r in mine], series)
+        )
+    return table
+
+
+def _as_date(moment: dt.datetime | dt.date) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
