@@ -270,3 +270,31 @@ def test_query_count_is_flat_in_the_number_of_rows(
     for i, seller in enumerate((rep, manager, rep)):
         sell(seller, clock.now() - dt.timedelta(days=40 * i), other if i % 2 else product)
     assert queries_for(manager_client, url) == few
+
+
+def test_closed_cases_stay_listed_with_their_attempts(
+    contact, card, product, rep, manager_client, django_capture_on_commit_callbacks
+):
+    with clock.frozen_at(JAN):
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    decline(card)
+    failed = JAN + dt.timedelta(days=31)
+    with clock.frozen_at(failed), django_capture_on_commit_callbacks(execute=True):
+        charge_due_orders()
+    decline(card, "pm_card_visa")
+    retried = failed + dt.timedelta(days=3)
+    with clock.frozen_at(retried), django_capture_on_commit_callbacks(execute=True):
+        run_dunning()
+    case = DunningCase.objects.get(status=DunningCase.Status.RECOVERED)
+
+    page = manager_client.get(reverse("desk:report-closed-cases")).content.decode()
+    assert f'id="case-{case.pk}"' in page
+    assert "#1 " in page and "succeeded" in page
+    response = manager_client.get(reverse("desk:report-closed-cases-csv"))
+    got = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert got[1][0] == str(case.pk)
+    assert got[1][4] == "recovered"
+    assert got[1][7:] == ["100.00", "USD", "1", got[1][10], "succeeded", ""]

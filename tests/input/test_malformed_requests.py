@@ -173,6 +173,12 @@ QUERIES = {
     "contacts:contact-list": ["after", "q"],
     "dunning:collections": ["after", "status"],
     "desk:contact-detail": ["before", "panel"],
+    "desk:report-money": ["start", "end"],
+    "desk:report-money-csv": ["start", "end", "table"],
+    "desk:report-subscriptions": ["start", "end"],
+    "desk:report-collections": ["start", "end"],
+    "desk:report-reps-csv": ["start", "end", "table"],
+    "desk:report-closed-cases": ["after"],
 }
 
 
