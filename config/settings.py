@@ -206,6 +206,12 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Exports (core.exports): above this many rows (the planner's estimate) a CSV is written by a
+# task with its progress on a page instead of streamed in the request; files go to the directory,
+# which every web process and worker must share.
+PAYDESK_EXPORT_STREAM_MAX_ROWS = env_int("PAYDESK_EXPORT_STREAM_MAX_ROWS", 100_000, minimum=0)
+PAYDESK_EXPORT_DIR = env_str("PAYDESK_EXPORT_DIR", str(BASE_DIR / "var" / "exports"))
+
 # Money
 CURRENCIES = (
     "USD",

@@ -7,6 +7,8 @@ tests/conftest.py migrates as the owner, runs create_app_role, then hands the co
 """
 
 import os
+import tempfile
+from pathlib import Path
 from urllib.parse import urlsplit
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paydesk")
@@ -41,3 +43,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "WARNING"}}}  # noqa: F405
+# Exports written by tasks during the suite stay out of the worktree.
+PAYDESK_EXPORT_DIR = str(Path(tempfile.gettempdir()) / f"{_TEST_DB}-exports")

@@ -73,3 +73,49 @@ class ClockOffset(models.Model):
     def current(cls) -> dt.timedelta:
         row = cls.objects.order_by("pk").first()
         return dt.timedelta(seconds=row.seconds if row else 0)
+
+
+class Export(models.Model):
+    """A CSV export too large to stream in one request, written to a file by a task.
+
+    `exporter` names a registered core.exports.Exporter and `params` holds the filter the
+    manager had on screen (a query string's lists), so the task rebuilds exactly that view.
+    `rows_total` is the planner's estimate taken at the start; `rows_done` is exact.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    exporter = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.BigIntegerField(default=0)
+    rows_done = models.BigIntegerField(default=0)
+    filename = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("see_manager_pages", "Open the manager's pages: history, audit, reports, exports")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exporter} export #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        # The total is an estimate: never claim to be finished before the task says so.
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -43,6 +43,7 @@ _MANAGER_PERMS = _REP_PERMS + (
     "offers.change_product",
     "dunning.add_dunningpolicy",
     "dunning.change_dunningpolicy",
+    "core.see_manager_pages",
 )
 
 
