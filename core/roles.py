@@ -36,7 +36,6 @@ _MANAGER_PERMS = _REP_PERMS + (
     "billing.exceed_rep_limits",
     "billing.rerun_commissions",
     "billing.manage_commissions",
-    "billing.read_reports",
     "offers.add_offer",
     "offers.change_offer",
     "offers.add_product",

@@ -12,11 +12,6 @@ urlpatterns = [
         reports.closed_case_list,
         name="report-closed-cases",
     ),
-    path(
-        "manager/reports/collections/closed.csv",
-        reports.closed_case_csv,
-        name="report-closed-cases-csv",
-    ),
 ]
 for _slug in reports.REPORTS:
     _page, _csv = reports.report_views(_slug)

@@ -39,8 +39,6 @@ class Journal(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        # Reports read the whole ledger; not a view_ permission, which every rep holds.
-        permissions = [("read_reports", "Read the manager's reports")]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -293,7 +293,7 @@ def test_closed_cases_stay_listed_with_their_attempts(
     page = manager_client.get(reverse("desk:report-closed-cases")).content.decode()
     assert f'id="case-{case.pk}"' in page
     assert "#1 " in page and "succeeded" in page
-    response = manager_client.get(reverse("desk:report-closed-cases-csv"))
+    response = manager_client.get(reverse("core:export-start", args=["closed-cases"]))
     got = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert got[1][0] == str(case.pk)
     assert got[1][4] == "recovered"

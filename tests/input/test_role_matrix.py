@@ -59,7 +59,6 @@ EXPECTED = {
     "desk:contact-detail": (302, 403, 200, 200, 403),
     "desk:reports": (302, 403, 403, 200, 403),
     "desk:report-closed-cases": (302, 403, 403, 200, 403),
-    "desk:report-closed-cases-csv": (302, 403, 403, 200, 403),
     "desk:report-money": (302, 403, 403, 200, 403),
     "desk:report-money-csv": (302, 403, 403, 200, 403),
     "desk:report-subscriptions": (302, 403, 403, 200, 403),
