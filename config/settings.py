@@ -23,7 +23,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_site.PaydeskAdminConfig",  # django.contrib.admin with Paydesk's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
 
 from core import exports
 from core.htmx import render_screen
@@ -10,6 +11,7 @@ from core.models import Export
 from core.roles import refusal, required
 
 
+@require_GET
 def export_start(request: HttpRequest, name: str) -> HttpResponse:
     """The CSV of the view `name` under the filter in the query string."""
     exporter = exports.exporter_named(name)
@@ -25,6 +27,7 @@ def _own_export(request: HttpRequest, pk: int) -> Export:
     return get_object_or_404(Export, pk=pk, created_by=request.user)
 
 
+@require_GET
 @required("core.see_manager_pages")
 def export_status(request: HttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)
@@ -33,6 +36,7 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render_screen(request, "core/export_status.html", "progress", context)
 
 
+@require_GET
 @required("core.see_manager_pages")
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     export = _own_export(request, pk)

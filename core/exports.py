@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -62,7 +63,10 @@ def planner_rows(qs: QuerySet) -> int:
     million rows costs the very seconds the choice between streaming and a task is to save."""
     if connection.vendor != "postgresql":
         return qs.count()
-    sql, params = qs.values("pk").query.sql_with_params()
+    try:
+        sql, params = qs.values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -113,16 +117,22 @@ def export_response(request: HttpRequest, exporter: Exporter, query: QueryDict) 
     params = _params(query)
     if len(json.dumps(params)) > MAX_PARAMS:
         return HttpResponse("This filter is too long to export.", status=400)
+    export = queue_export(request.user, exporter, params, estimate)
+    return redirect("core:export-status", pk=export.pk)
+
+
+def queue_export(user, exporter: Exporter, params: dict[str, list[str]], estimate: int) -> Export:
+    """An Export row for `user`, and its task once the row is committed."""
     with transaction.atomic():
         export = Export.objects.create(
-            created_by=request.user,
+            created_by=user,
             exporter=exporter.name,
             params=params,
             rows_total=estimate,
             created_at=clock.now(),
         )
         transaction.on_commit(lambda: async_task("core.tasks.run_export", export.pk))
-    return redirect("core:export-status", pk=export.pk)
+    return export
 
 
 def export_path(export: Export) -> Path:

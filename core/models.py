@@ -34,6 +34,10 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["contact_id", "-created_at"]),
             models.Index(fields=["subject_type", "subject_id"]),
+            # The audit browser's keyset pages, whole or narrowed to an actor or an action.
+            models.Index(fields=["-created_at", "-id"], name="audit_time_id"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="audit_actor_time_id"),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_time_id"),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,10 @@ class DeskConfig(AppConfig):
     verbose_name = "Rep's workspace"
 
     def ready(self) -> None:
+        from core import exports
+        from desk.manager.history import EXPORTER
         from desk.reports.exports import register_all
 
+        # Registered here so the web process and every django-q2 worker know the export.
+        exports.register(EXPORTER)
         register_all()

@@ -1,11 +1,15 @@
 from django.urls import path
 
 from desk import views
+from desk.manager import views as manager
 from desk.reports import views as reports
 
 app_name = "desk"
 urlpatterns = [
     path("contacts/<int:pk>/", views.contact_detail, name="contact-detail"),
+    path("manager/history/", manager.history_page, name="history"),
+    path("manager/history/totals/", manager.history_totals, name="history-totals"),
+    path("manager/audit/", manager.audit_page, name="audit"),
     path("manager/reports/", reports.report_index, name="reports"),
     path(
         "manager/reports/collections/closed/",

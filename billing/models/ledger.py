@@ -39,6 +39,13 @@ class Journal(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The manager's history pages on (created_at, id), whole or narrowed to one column.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="journal_time_id"),
+            models.Index(fields=["kind", "-created_at", "-id"], name="journal_kind_time_id"),
+            models.Index(fields=["actor", "-created_at", "-id"], name="journal_actor_time_id"),
+            models.Index(fields=["contact", "-created_at", "-id"], name="journal_contact_time_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -10,6 +10,8 @@ from billing.actions import SaleLine, add_card, charge_sale
 from billing.models import Commission, Invoice, Order, Payment, PaymentMethod
 from contacts.models import Contact
 from core import clock
+from core.exports import exporter_named, queue_export
+from core.models import Export
 from dunning.models import DunningCase, DunningPolicy
 from dunning.policies import default_policy
 from offers.models import Offer, Product
@@ -32,6 +34,7 @@ class World:
     commission: Commission
     policy: DunningPolicy
     offer: Offer
+    export: Export
 
     def pk_for(self, url_name: str) -> int | None:
         """The record a URL's <pk> names, by the noun its name starts with."""
@@ -54,6 +57,7 @@ class World:
             "policy": self.policy.pk,
             "offer": self.offer.pk,
             "product": self.product.pk,
+            "export": self.export.pk,
         }.get(noun)
 
 
@@ -81,6 +85,8 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         next_attempt_at=clock.now(),
     )
     offer = Offer.objects.create(family="00000000-0000-0000-0000-000000000001", name="Bundle")
+    with django_capture_on_commit_callbacks(execute=True):
+        export = queue_export(manager, exporter_named("history"), {}, estimate=0)
     return World(
         contact=contact,
         card=card,
@@ -93,6 +99,7 @@ def build_world(manager, rep, django_capture_on_commit_callbacks) -> World:
         commission=Commission.objects.filter(invoice=paid).first(),
         policy=policy,
         offer=offer,
+        export=export,
     )
 
 
@@ -134,4 +141,6 @@ def url_for(world: World, name: str) -> str:
     args = [pk] if "<int:pk>" in route else []
     if "<str:currency>" in route:
         args.append("USD")
+    if "<slug:name>" in route:
+        args.append("history")  # the export of the manager's history (core.exports)
     return reverse(name, args=args)

@@ -1,0 +1,278 @@
+"""The history of money across every contact, read from the ledger's journals.
+
+Every money action posts exactly one journal (billing.ledger), so the journals are the one
+complete, ordered list of what happened: invoices issued and voided, payments captured and
+recorded, refunds, discounts, write-offs and their reversals, credits, commissions. A row's
+amount is what its journal moved: the sum of its debits in its currency. Declined charges move
+no money and post no journal, so they are not here (the contact record lists them).
+
+Filters that name a column of the journal (kind, actor, contact, time) walk an index on
+(column, created_at, id); the rest are EXISTS probes per journal, cheap on the indexed foreign
+keys. Pages are keyset pages on (created_at, id) (core.pagination).
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.http import QueryDict
+from django.utils import timezone
+from djmoney.money import Money
+
+from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment
+from core import money
+from core.exports import CHUNK, Exporter, planner_rows
+from core.forms import INT_MAX, BoundedForm, DayField
+from core.roles import MANAGER, REP
+from offers.models import Product
+
+# What a manager filters by, and the journal kinds (billing.ledger.post callers) each holds.
+KINDS = {
+    "invoice": ("Invoices issued", ("invoice_issued",)),
+    "void": ("Invoices voided", ("invoice_voided",)),
+    "payment": ("Payments", ("payment_captured", "payment_recorded")),
+    "refund": ("Refunds", ("refund", "overpayment_refunded")),
+    "discount": ("Discounts", ("invoice_discounted",)),
+    "write_off": ("Write-offs and reversals", ("invoice_written_off", "write_off_reversed")),
+    "credit": (
+        "Credits",
+        (
+            "credit_applied",
+            "credit_released",
+            "credit_refunded",
+            "credit_restored",
+            "unused_time_credit",
+            "proration_credit",
+        ),
+    ),
+    "commission": ("Commissions", ("commissions", "commission_paid")),
+    "moved": ("Payments moved to a replacement", ("payments_moved",)),
+}
+LABELS = {
+    kind: kind.replace("_", " ").capitalize() for _, kinds in KINDS.values() for kind in kinds
+}
+LABELS.update(
+    invoice_issued="Invoice issued",
+    payment_captured="Card payment",
+    payment_recorded="Payment recorded",
+    overpayment_refunded="Overpayment refunded",
+    commissions="Commission earned",
+)
+GROUP_OF = {kind: group for group, (_, kinds) in KINDS.items() for kind in kinds}
+
+
+def _people() -> QuerySet:
+    return (
+        User.objects.filter(Q(groups__name__in=(REP, MANAGER)) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
+
+
+class HistoryFilter(BoundedForm, forms.Form):
+    """The filter of the history page, read from its query string (bookmarkable)."""
+
+    start = DayField(required=False, label="From")
+    end = DayField(required=False, label="To")
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "All kinds")] + [(k, v[0]) for k, v in KINDS.items()]
+    )
+    status = forms.ChoiceField(
+        required=False,
+        label="Invoice status",
+        choices=[("", "Any status"), *Invoice.Status.choices],
+    )
+    currency = forms.ChoiceField(required=False)
+    rep = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Rep", empty_label="Anyone"
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.order_by("name"), required=False, empty_label="Any product"
+    )
+    source = forms.ChoiceField(
+        required=False, label="Sold by", choices=[("", "Any source"), *Invoice.Source.choices]
+    )
+    method = forms.ChoiceField(
+        required=False,
+        label="Paid by",
+        choices=[("", "Any method"), *Payment.Method.choices],
+        help_text="Invoices with a payment made this way, and what happened to them.",
+    )
+    contact = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=INT_MAX,
+        help_text="The contact's number, as in the address of their record.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["currency"].choices = [("", "Any currency")] + [
+            (c, c) for c in settings.CURRENCIES
+        ]
+        self.fields["rep"].queryset = _people()
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "Enter a day on or after the first day.")
+        return cleaned
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def journals(f: dict) -> QuerySet:
+    """The journals a valid HistoryFilter's cleaned data selects, in no particular order."""
+    qs = Journal.objects.all()
+    if f.get("start"):
+        qs = qs.filter(created_at__gte=day_start(f["start"]))
+    if f.get("end"):
+        qs = qs.filter(created_at__lt=day_start(f["end"] + dt.timedelta(days=1)))
+    if f.get("kind"):
+        qs = qs.filter(kind__in=KINDS[f["kind"]][1])
+    if f.get("status"):
+        qs = qs.filter(invoice__status=f["status"])
+    if f.get("source"):
+        qs = qs.filter(invoice__source=f["source"])
+    if f.get("rep"):
+        qs = qs.filter(actor=f["rep"])
+    if f.get("contact"):
+        qs = qs.filter(contact_id=f["contact"])
+    if f.get("currency"):
+        entries = LedgerEntry.objects.filter(journal=OuterRef("pk"))
+        qs = qs.filter(Exists(entries.filter(amount_currency=f["currency"])))
+    if f.get("product"):
+        lines = InvoiceLine.objects.filter(invoice=OuterRef("invoice"), product=f["product"])
+        qs = qs.filter(Exists(lines))
+    if f.get("method"):
+        paid = Payment.objects.filter(invoice=OuterRef("invoice"), method=f["method"])
+        qs = qs.filter(Exists(paid))
+    return qs
+
+
+def with_amounts(qs: QuerySet) -> QuerySet:
+    """Each journal's amount (the sum of its debits) and currency: a journal moves one
+    currency, since it is about one invoice or one contact's credit in one currency."""
+    debits = (
+        LedgerEntry.objects.filter(journal=OuterRef("pk"), amount__gt=0)
+        .order_by()
+        .values("amount_currency")
+    )
+    summed = debits.annotate(total=Sum("amount")).order_by("amount_currency").values("total")
+    return qs.annotate(
+        moved=Subquery(summed[:1], output_field=DecimalField(max_digits=19, decimal_places=3)),
+        moved_currency=Subquery(debits.order_by("amount_currency").values("amount_currency")[:1]),
+    )
+
+
+def rows_for_page(qs: QuerySet) -> QuerySet:
+    return with_amounts(qs).select_related("contact", "invoice", "actor")
+
+
+def totals(qs: QuerySet) -> list[dict]:
+    """Per kind of row and currency, the count and sum of what the filtered journals moved."""
+    found = (
+        LedgerEntry.objects.filter(amount__gt=0, journal__in=qs.values("pk"))
+        .order_by()
+        .values("journal__kind", "amount_currency")
+        .annotate(total=Sum("amount"))
+    )
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in found:
+        group = GROUP_OF.get(row["journal__kind"], row["journal__kind"])
+        sums[(group, row["amount_currency"])] += row["total"]
+    return [
+        {
+            "kind": KINDS[group][0] if group in KINDS else group,
+            "currency": currency,
+            "total": Money(total, currency),
+        }
+        for (group, currency), total in sorted(sums.items())
+    ]
+
+
+HEADER = (
+    "time",
+    "journal",
+    "kind",
+    "contact_id",
+    "contact",
+    "invoice",
+    "invoice_status",
+    "sold_by",
+    "actor",
+    "amount",
+    "currency",
+    "memo",
+)
+
+
+def _plain(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None or not currency:
+        return ""
+    # The column holds 3 decimals for every currency; the file writes each currency's own.
+    return f"{amount:.{money.exponent(currency)}f}"
+
+
+def csv_rows(qs: QuerySet) -> Iterator[tuple]:
+    """The export's rows, newest first, read through a server-side cursor."""
+    values = (
+        with_amounts(qs)
+        .order_by("-created_at", "-pk")
+        .values_list(
+            "created_at",
+            "pk",
+            "kind",
+            "contact_id",
+            "contact__first_name",
+            "contact__last_name",
+            "invoice_id",
+            "invoice__status",
+            "invoice__source",
+            "actor__username",
+            "moved",
+            "moved_currency",
+            "memo",
+        )
+    )
+    for row in values.iterator(chunk_size=CHUNK):
+        (moment, pk, kind, contact_id, first, last, invoice_id, status, source) = row[:9]
+        actor, moved, currency, memo = row[9:]
+        yield (
+            moment.isoformat(),
+            pk,
+            LABELS.get(kind, kind),
+            contact_id or "",
+            f"{first} {last}".strip() if contact_id else "",
+            f"INV-{invoice_id:06d}" if invoice_id else "",
+            status or "",
+            source or "",
+            actor or "",
+            _plain(moved, currency),
+            currency or "",
+            memo,
+        )
+
+
+def _filtered(query: QueryDict) -> QuerySet:
+    form = HistoryFilter(query)
+    # An export's filter is the page's, already checked there: a bad one exports nothing.
+    return journals(form.cleaned_data) if form.is_valid() else Journal.objects.none()
+
+
+EXPORTER = Exporter(
+    name="history",
+    perm="core.see_manager_pages",
+    title="Transaction history",
+    header=HEADER,
+    rows=lambda query: csv_rows(_filtered(query)),
+    estimate=lambda query: planner_rows(_filtered(query)),
+)

@@ -1,0 +1,75 @@
+"""The manager's pages: history across every contact and the audit browser.
+
+Their filters are GET forms, so a filtered view is a URL to bookmark or share. A filter that
+does not validate shows its errors and no rows (422), never a guess at what was meant.
+"""
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from djmoney.money import Money
+
+from core.htmx import render_screen
+from core.pagination import keyset_page
+from core.roles import required
+from desk.manager import audit, history
+
+
+def _query(request: HttpRequest, **changes) -> str:
+    params = {k: v for k, v in request.GET.items() if k != "after" and v}
+    params.update({k: v for k, v in changes.items() if v})
+    return urlencode(params)
+
+
+@require_GET
+@required("core.see_manager_pages")
+def history_page(request: HttpRequest) -> HttpResponse:
+    form = history.HistoryFilter(request.GET)
+    rows, cursor = [], None
+    if form.is_valid():
+        qs = history.journals(form.cleaned_data)
+        rows, cursor = keyset_page(
+            history.rows_for_page(qs), "created_at", request.GET.get("after")
+        )
+    for row in rows:
+        row.label = history.LABELS.get(row.kind, row.kind)
+        row.amount = Money(row.moved, row.moved_currency) if row.moved_currency else None
+    context = {
+        "form": form,
+        "rows": rows,
+        "query": _query(request),
+        "next_url": f"?{_query(request, after=cursor)}" if cursor else None,
+        "first_page": not request.GET.get("after"),
+    }
+    status = 200 if form.is_valid() else 422
+    return render_screen(request, "desk/manager/history.html", "results", context, status=status)
+
+
+@require_GET
+@required("core.see_manager_pages")
+def history_totals(request: HttpRequest) -> HttpResponse:
+    """The filter's totals, asked for by the page after it shows: over a year of a large
+    ledger they take longer than a page of rows, which should not wait for them."""
+    form = history.HistoryFilter(request.GET)
+    found = history.totals(history.journals(form.cleaned_data)) if form.is_valid() else []
+    return render(request, "desk/manager/_totals.html", {"totals": found, "valid": form.is_valid()})
+
+
+@require_GET
+@required("core.see_manager_pages")
+def audit_page(request: HttpRequest) -> HttpResponse:
+    form = audit.AuditFilter(request.GET)
+    events, cursor = [], None
+    if form.is_valid():
+        events, cursor = keyset_page(
+            audit.events(form.cleaned_data), "created_at", request.GET.get("after")
+        )
+    context = {
+        "form": form,
+        "events": audit.present(events),
+        "next_url": f"?{_query(request, after=cursor)}" if cursor else None,
+    }
+    status = 200 if form.is_valid() else 422
+    return render_screen(request, "desk/manager/audit.html", "results", context, status=status)

@@ -1,0 +1,198 @@
+"""The manager's history across every contact: its rows, filters, totals, export and cost."""
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from djmoney.money import Money
+
+from billing.actions import (
+    SaleLine,
+    add_card,
+    charge_sale,
+    record_sale,
+    refund_payment,
+    write_off_invoice,
+)
+from billing.models import Journal, LedgerEntry
+from core.models import Export
+from desk.manager import history
+from tests import factories
+from tests.helpers import text, usd
+
+HISTORY = reverse("desk:history")
+EXPORT = reverse("core:export-start", args=["history"])
+
+
+@pytest.fixture
+def books(contact, card, product, rep, manager, django_capture_on_commit_callbacks):
+    """Sales in two currencies by two people, a refund, a write-off and a sale paid by check."""
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+        refund_payment(paid.payments.get(), amount=usd("30.00"), actor=rep, reason="Late parcel")
+        bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+        owed = charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+        write_off_invoice(owed, actor=manager, reason="Gone abroad")
+        euro = factories.ContactFactory(first_name="Émile", last_name="Zola", currency="EUR")
+        atelier = factories.ProductFactory(name="Atelier", price=Money("50.00", "EUR"))
+        record_sale(
+            euro, lines=[SaleLine(atelier)], method="check", reference="CHK-7", actor=manager
+        )
+    return {"paid": paid, "owed": owed, "euro": euro, "atelier": atelier}
+
+
+def _csv(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_the_history_lists_every_money_movement_with_links_to_the_contact(
+    manager_client, books, contact
+):
+    response = manager_client.get(HISTORY)
+    page = text(response)
+    assert response.status_code == 200
+    for label in ("Invoice issued", "Card payment", "Refund", "Invoice written off"):
+        assert label in page
+    assert "Payment recorded" in page and "Zola" in page
+    assert contact.get_absolute_url() in page
+    assert books["euro"].get_absolute_url() in page
+    assert "$30.00" in page and "€50.00" in page
+
+
+@pytest.mark.parametrize(
+    "query, kinds",
+    [
+        ({"kind": "refund"}, {"refund"}),
+        ({"kind": "write_off"}, {"invoice_written_off"}),
+        ({"currency": "EUR"}, {"invoice_issued", "payment_recorded"}),
+        ({"method": "check", "kind": "payment"}, {"payment_recorded"}),
+        ({"status": "written_off", "kind": "invoice"}, {"invoice_issued"}),
+    ],
+)
+def test_each_filter_keeps_only_its_rows(manager_client, books, query, kinds):
+    rows = _csv(manager_client.get(EXPORT, query))
+    expected = history.journals(history_filter(query)).count()
+    assert rows and len(rows) == expected
+    assert {history.LABELS[k] for k in kinds} == {row["kind"] for row in rows}
+
+
+def history_filter(query: dict) -> dict:
+    form = history.HistoryFilter(query)
+    assert form.is_valid(), form.errors
+    return form.cleaned_data
+
+
+def test_the_rep_and_contact_filters_name_who_acted_and_for_whom(
+    manager_client, books, rep, manager
+):
+    by_rep = _csv(manager_client.get(EXPORT, {"rep": rep.pk}))
+    assert by_rep and {row["actor"] for row in by_rep} == {rep.username}
+    euro = books["euro"]
+    for_euro = _csv(manager_client.get(EXPORT, {"contact": euro.pk}))
+    assert {row["contact_id"] for row in for_euro} == {str(euro.pk)}
+    assert len(for_euro) == Journal.objects.filter(contact=euro).count()
+
+
+def test_the_export_matches_the_pages_of_its_filter_row_for_row(manager_client, books):
+    query = {"currency": "USD"}
+    seen, url = [], HISTORY
+    params = dict(query)
+    while True:
+        response = manager_client.get(url, params)
+        page_rows = response.context["rows"]
+        seen += [row.pk for row in page_rows]
+        if not response.context["next_url"]:
+            break
+        params = {**query, "after": response.context["next_url"].split("after=")[1]}
+    exported = _csv(manager_client.get(EXPORT, query))
+    assert [int(row["journal"]) for row in exported] == seen
+    assert len(seen) == history.journals(history_filter(query)).count() > 0
+
+
+def test_totals_equal_the_ledger_entries_summed_independently(manager_client, books):
+    sums = defaultdict(Decimal)
+    for entry in LedgerEntry.objects.select_related("journal"):
+        if entry.amount.amount > 0:
+            group = history.KINDS[history.GROUP_OF[entry.journal.kind]][0]
+            sums[(group, str(entry.amount.currency))] += entry.amount.amount
+    response = manager_client.get(reverse("desk:history-totals"))
+    shown = {(t["kind"], t["currency"]): t["total"].amount for t in response.context["totals"]}
+    assert shown == dict(sums)
+    assert shown[("Refunds", "USD")] == Decimal("30.00")
+
+
+def test_the_exported_amounts_add_up_to_the_totals(manager_client, books):
+    rows = _csv(manager_client.get(EXPORT, {"kind": "payment"}))
+    exported = defaultdict(Decimal)
+    for row in rows:
+        exported[row["currency"]] += Decimal(row["amount"])
+    totals = manager_client.get(reverse("desk:history-totals"), {"kind": "payment"})
+    assert {t["currency"]: t["total"].amount for t in totals.context["totals"]} == exported
+
+
+def test_a_bad_filter_is_shown_at_its_field_and_lists_nothing(manager_client, books):
+    response = manager_client.get(HISTORY, {"start": "2026-05-02", "end": "2026-05-01"})
+    assert response.status_code == 422
+    assert "on or after the first day" in text(response)
+    assert response.context["rows"] == []
+    assert manager_client.get(HISTORY, {"rep": "x"}).status_code == 422
+
+
+def test_the_history_costs_the_same_queries_for_3_or_30_sales(
+    manager_client, contact, card, product, rep, django_assert_max_num_queries
+):
+    def sell(n: int) -> None:
+        for _ in range(n):
+            charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+
+    sell(3)
+    with django_assert_max_num_queries(12) as few:
+        manager_client.get(HISTORY)
+    sell(27)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = manager_client.get(HISTORY)
+    assert len(response.context["rows"]) == 50
+
+
+def test_a_large_export_runs_as_a_task_and_is_downloaded_when_done(
+    manager_client, books, settings, django_capture_on_commit_callbacks
+):
+    settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.get(EXPORT, {"currency": "USD"})
+    export = Export.objects.get()
+    assert response.url == reverse("core:export-status", args=[export.pk])
+    assert export.status == Export.Status.DONE
+    page = manager_client.get(response.url)
+    assert "Download the CSV" in text(page)
+    download = manager_client.get(reverse("core:export-download", args=[export.pk]))
+    filed = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode())))
+    settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 10**9
+    assert filed == _csv(manager_client.get(EXPORT, {"currency": "USD"}))
+    assert export.rows_done == len(filed) > 0
+
+
+def test_only_its_author_fetches_an_export(
+    manager_client, books, settings, django_capture_on_commit_callbacks
+):
+    settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.get(EXPORT)
+    export = Export.objects.get()
+    manager_client.force_login(factories.manager(username="mona"))
+    for name in ("core:export-status", "core:export-download"):
+        assert manager_client.get(reverse(name, args=[export.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [HISTORY, reverse("desk:history-totals"), reverse("desk:audit"), EXPORT],
+)
+def test_a_rep_is_refused_every_manager_page(rep_client, url):
+    response = rep_client.get(url)
+    assert response.status_code == 403
+    assert "manager" in text(response)
