@@ -19,17 +19,18 @@ from django.db.models.functions import TruncMonth
 from djmoney.money import Money
 
 from billing.models import Account, LedgerEntry
+from desk.models import LedgerMonth
 from desk.reports.charts import bar_chart
 from desk.reports.period import Period
 from desk.reports.tables import Column, Table, month_label
 
-# Figure -> (account, sign, which entries): sign turns credits into positive figures.
+# Figure -> (account, sign, credit side only): the sign turns credits into positive figures.
 FIGURES = {
-    "revenue": (Account.REVENUE, -1, Q()),
-    "discounts": (Account.DISCOUNTS, 1, Q()),
-    "refunds": (Account.REFUNDS, 1, Q()),
-    "write_offs": (Account.BAD_DEBT, 1, Q()),
-    "credit_granted": (Account.CREDIT, -1, Q(amount__lt=0)),
+    "revenue": (Account.REVENUE, -1, False),
+    "discounts": (Account.DISCOUNTS, 1, False),
+    "refunds": (Account.REFUNDS, 1, False),
+    "write_offs": (Account.BAD_DEBT, 1, False),
+    "credit_granted": (Account.CREDIT, -1, True),
 }
 LABELS = {
     "revenue": "Revenue",
@@ -43,8 +44,8 @@ ACCOUNTS = [account for account, _, _ in FIGURES.values()]
 
 def _sums():
     return {
-        name: Sum("amount", filter=Q(account=account) & only)
-        for name, (account, _, only) in FIGURES.items()
+        name: Sum("amount", filter=Q(account=account) & (Q(amount__lt=0) if credits_only else Q()))
+        for name, (account, _, credits_only) in FIGURES.items()
     }
 
 
@@ -64,22 +65,37 @@ def _entries(period: Period):
 
 
 def money_by_month(period: Period) -> list[dict]:
-    """One row per month and currency that moved money, oldest month first."""
-    rows = (
-        _entries(period)
-        .annotate(month=TruncMonth("journal__created_at"))
-        .values("month", "amount_currency")
-        .annotate(**_sums())
-        .order_by("month", "amount_currency")
-    )
+    """One row per month and currency that moved money, oldest month first: closed months from
+    their monthly totals (desk.reports.rollup), the others summed from the entries."""
+    rolled = LedgerMonth.objects.filter(month__gte=period.first, month__lte=period.last)
+    done = set(rolled.values_list("month", flat=True).distinct())
+    found: dict[tuple[dt.date, str], dict] = {}
+    for total in rolled.filter(account__in=ACCOUNTS):
+        row = found.setdefault((total.month, total.currency), _empty())
+        for name, (account, _, credits_only) in FIGURES.items():
+            if total.account == account:
+                row[name] += total.credits if credits_only else total.debits + total.credits
+    live = [m for m in period.months() if m not in done]
+    if live:
+        since = Period(live[0], period.last)
+        rows = (
+            _entries(since)
+            .annotate(month=TruncMonth("journal__created_at"))
+            .values("month", "amount_currency")
+            .annotate(**_sums())
+        )
+        for row in rows.order_by():
+            month = _as_date(row["month"])
+            if month not in done:
+                found[(month, row["amount_currency"])] = {n: row[n] or Decimal(0) for n in FIGURES}
     return [
-        {
-            "month": month_label(_as_date(row["month"])),
-            "currency": row["amount_currency"],
-            **_figures(row, row["amount_currency"]),
-        }
-        for row in rows
+        {"month": month_label(month), "currency": currency, **_figures(sums, currency)}
+        for (month, currency), sums in sorted(found.items())
     ]
+
+
+def _empty() -> dict[str, Decimal]:
+    return dict.fromkeys(FIGURES, Decimal(0))
 
 
 def money_table(period: Period) -> Table:

@@ -20,9 +20,11 @@ from billing.gateways.sandbox import SandboxGateway
 from billing.models import Account, Journal, Order
 from billing.tasks import charge_due_orders
 from core import clock
+from desk.models import LedgerMonth
 from desk.reports import ledger, orders
 from desk.reports.collections import cases_by_month, recovery_by_attempt
 from desk.reports.period import Period
+from desk.reports.rollup import roll_up
 from dunning.models import DunningCase
 from dunning.tasks import run_dunning
 from offers.terms import PaymentTerms
@@ -87,10 +89,8 @@ def summed_by_hand() -> dict[tuple[str, str], dict[str, Decimal]]:
     return found
 
 
-def test_money_by_month_equals_the_ledger_summed_by_hand(books):
+def assert_equals_the_ledger_summed_by_hand(rows: list[dict]) -> None:
     by_hand = summed_by_hand()
-    rows = ledger.money_by_month(TWO_MONTHS)
-
     assert [(r["month"], r["currency"]) for r in rows] == sorted(by_hand)
     for row in rows:
         mine = by_hand[(row["month"], row["currency"])]
@@ -110,6 +110,22 @@ def test_money_by_month_equals_the_ledger_summed_by_hand(books):
     assert feb_usd["refunds"] == usd("30.00")
     assert feb_eur["refunds"] == eur("5.50")
     assert feb_usd["credit_granted"].amount > 0  # the downgrade's unused time
+
+
+def test_money_by_month_equals_the_ledger_summed_by_hand(books):
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
+
+
+def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_assert_num_queries):
+    assert roll_up(now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)) == 1  # February still settling
+    assert set(LedgerMonth.objects.values_list("month", flat=True)) == {dt.date(2026, 1, 1)}
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
+
+    assert roll_up(now=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)) == 1
+    assert roll_up(now=dt.datetime(2026, 3, 16, tzinfo=dt.UTC)) == 0  # each month once
+    with django_assert_num_queries(2):  # the months summed and their totals: no entry read
+        rows = ledger.money_by_month(TWO_MONTHS)
+    assert_equals_the_ledger_summed_by_hand(rows)
 
 
 def test_a_month_outside_the_period_is_left_out(books):

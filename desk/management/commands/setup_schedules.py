@@ -8,6 +8,7 @@ SCHEDULES = {
     "charge due orders": ("billing.tasks.charge_due_orders_chunk", 15),
     "reconcile pending gateway calls": ("billing.tasks.reconcile_pending_chunk", 5),
     "run dunning": ("dunning.tasks.run_dunning_chunk", 1),
+    "sum closed ledger months for the reports": ("desk.tasks.roll_up_ledger_months", 60),
 }
 
 
