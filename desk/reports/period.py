@@ -24,12 +24,12 @@ class Period:
 
     @property
     def start(self) -> dt.datetime:
-        return _midnight(self.first)
+        return midnight(self.first)
 
     @property
     def end(self) -> dt.datetime:
         """The moment after the last month, exclusive."""
-        return _midnight(next_month(self.last))
+        return midnight(next_month(self.last))
 
     def months(self) -> list[dt.date]:
         found, month = [], self.first
@@ -48,7 +48,7 @@ def months_back(month: dt.date, count: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _midnight(day: dt.date) -> dt.datetime:
+def midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 

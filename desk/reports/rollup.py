@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.models import Journal, LedgerEntry
 from core import clock
-from desk.models import LedgerMonth
+from desk.models import LedgerMonth, RolledMonth
 from desk.reports.period import next_month
 
 SETTLE = dt.timedelta(days=1)
@@ -30,7 +30,7 @@ def roll_up(now: dt.datetime | None = None) -> int:
     """Sum every closed month that has no totals yet; returns how many months it summed."""
     now = now or clock.now()
     until = closed_before(now)
-    done = set(LedgerMonth.objects.values_list("month", flat=True).distinct())
+    done = set(RolledMonth.objects.values_list("month", flat=True))
     oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
     if oldest is None:
         return 0
@@ -50,7 +50,7 @@ def _roll_month(month: dt.date, now: dt.datetime) -> None:
     end = timezone.make_aware(dt.datetime.combine(next_month(month), dt.time.min))
     rows = (
         LedgerEntry.objects.filter(journal__created_at__gte=start, journal__created_at__lt=end)
-        .values("account", "amount_currency")
+        .values("account", "amount_currency", "journal__actor")
         .annotate(
             debits=Sum("amount", filter=Q(amount__gt=0)),
             credits=Sum("amount", filter=Q(amount__lt=0)),
@@ -58,18 +58,17 @@ def _roll_month(month: dt.date, now: dt.datetime) -> None:
         .order_by()
     )
     with transaction.atomic():
-        # A second runner summing the same month meets the unique constraint and gives way.
+        _, claimed = RolledMonth.objects.get_or_create(month=month, defaults={"rolled_at": now})
+        if not claimed:
+            return
         LedgerMonth.objects.bulk_create(
-            [
-                LedgerMonth(
-                    month=month,
-                    account=row["account"],
-                    currency=row["amount_currency"],
-                    debits=row["debits"] or 0,
-                    credits=row["credits"] or 0,
-                    rolled_at=now,
-                )
-                for row in rows
-            ],
-            ignore_conflicts=True,
+            LedgerMonth(
+                month=month,
+                account=row["account"],
+                currency=row["amount_currency"],
+                actor_id=row["journal__actor"],
+                debits=row["debits"] or 0,
+                credits=row["credits"] or 0,
+            )
+            for row in rows
         )

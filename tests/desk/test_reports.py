@@ -117,6 +117,8 @@ def test_money_by_month_equals_the_ledger_summed_by_hand(books):
 
 
 def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_assert_num_queries):
+    reps_before = ledger.per_rep(TWO_MONTHS)
+    assert reps_before
     assert roll_up(now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)) == 1  # February still settling
     assert set(LedgerMonth.objects.values_list("month", flat=True)) == {dt.date(2026, 1, 1)}
     assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
@@ -126,6 +128,7 @@ def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_ass
     with django_assert_num_queries(2):  # the months summed and their totals: no entry read
         rows = ledger.money_by_month(TWO_MONTHS)
     assert_equals_the_ledger_summed_by_hand(rows)
+    assert ledger.per_rep(TWO_MONTHS) == reps_before
 
 
 def test_a_month_outside_the_period_is_left_out(books):
