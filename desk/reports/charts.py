@@ -43,7 +43,7 @@ def bar_chart(
         f'y2="{y(0):.1f}"/>',
         f'<text class="chart-axis" x="{LEFT - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
     ]
-    if low < 0:
+    if low < 0 and y(low) - y(0) > 12:  # closer, its label would print over the zero's
         parts.append(
             f'<text class="chart-axis" x="{LEFT - 6}" y="{y(low) + 4:.1f}" text-anchor="end">'
             f"{_short(low)}</text>"
