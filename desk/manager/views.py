@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from djmoney.money import Money
 
 from core.htmx import render_screen
 from core.pagination import keyset_page
@@ -29,13 +28,9 @@ def history_page(request: HttpRequest) -> HttpResponse:
     form = history.HistoryFilter(request.GET)
     rows, cursor = [], None
     if form.is_valid():
-        qs = history.journals(form.cleaned_data)
-        rows, cursor = keyset_page(
-            history.rows_for_page(qs), "created_at", request.GET.get("after")
+        rows, cursor = history.page_rows(
+            history.journals(form.cleaned_data), request.GET.get("after")
         )
-    for row in rows:
-        row.label = history.LABELS.get(row.kind, row.kind)
-        row.amount = Money(row.moved, row.moved_currency) if row.moved_currency else None
     context = {
         "form": form,
         "rows": rows,

@@ -1,0 +1,204 @@
+"""Benchmarks (`make bench`) of the manager's history: page latency and CSV export throughput
+at scale. PAYDESK_BENCH_INVOICES sets the scale (100,000 by default; the issue's target is
+measured at 1,000,000).
+
+The bulk rows are written by SQL from a template of real rows: each invoice gets one line, an
+issuing journal and a payment journal, every tenth a refund journal, all balanced as the ledger
+requires (its commit-time trigger checks them). Real actions at this scale would take hours.
+"""
+
+import os
+import resource
+import statistics
+import time
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from core import exports
+from desk.manager import history
+from tests import factories
+from tests.bench.bench_money_paths import report
+
+pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
+INVOICES = int(os.environ.get("PAYDESK_BENCH_INVOICES", "100000"))
+TARGET_MS = 50
+
+
+def _bulk(n: int, contacts: list[int], reps: list[int], products: list[int]) -> None:
+    """n invoices with their lines, journals and balanced entries, in a few statements."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bulk_invoice ON COMMIT DROP AS
+            WITH inv AS (
+                INSERT INTO billing_invoice
+                    (contact_id, currency, status, source, event_name, issued_at, created_by_id)
+                SELECT (%(contacts)s::bigint[])[1 + g %% cardinality(%(contacts)s::bigint[])],
+                       (ARRAY['USD', 'EUR', 'GBP'])[1 + g %% 3],
+                       CASE WHEN g %% 50 = 0 THEN 'written_off' ELSE 'paid' END,
+                       (ARRAY['phone', 'event', 'other_system', 'order'])[1 + g %% 4],
+                       '',
+                       now() - make_interval(secs => g * 30),
+                       (%(reps)s::int[])[1 + g %% cardinality(%(reps)s::int[])]
+                FROM generate_series(1, %(n)s) g
+                RETURNING id, contact_id, currency, issued_at, created_by_id
+            ) SELECT * FROM inv
+            """,
+            {"n": n, "contacts": contacts, "reps": reps},
+        )
+        cursor.execute(
+            """
+            INSERT INTO billing_invoiceline
+                (invoice_id, kind, product_id, description, quantity, unit_price,
+                 unit_price_currency, amount, amount_currency, terms, created_at)
+            SELECT id, 'item', (%(products)s::bigint[])[1 + id %% cardinality(%(products)s::bigint[])],
+                   'Bulk', 1, 100, currency, 100, currency, '{}'::jsonb, issued_at
+            FROM bulk_invoice
+            """,
+            {"products": products},
+        )
+        cursor.execute(
+            """
+            CREATE TEMP TABLE bulk_journal ON COMMIT DROP AS
+            WITH j AS (
+                INSERT INTO billing_journal (kind, memo, created_at, contact_id, invoice_id, actor_id)
+                SELECT k.kind, '', i.issued_at + k.after, i.contact_id, i.id, i.created_by_id
+                FROM bulk_invoice i
+                CROSS JOIN (VALUES ('invoice_issued', interval '0'),
+                                   ('payment_captured', interval '1 second'),
+                                   ('refund', interval '2 seconds')) AS k(kind, after)
+                WHERE k.kind <> 'refund' OR i.id % 10 = 0
+                RETURNING id, kind, contact_id, invoice_id
+            ) SELECT j.*, i.currency FROM j JOIN bulk_invoice i ON i.id = j.invoice_id
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO billing_ledgerentry
+                (journal_id, account, contact_id, invoice_id, amount, amount_currency)
+            SELECT j.id, e.account, j.contact_id, j.invoice_id, e.amount, j.currency
+            FROM bulk_journal j
+            JOIN (VALUES ('invoice_issued', 'receivable', 100), ('invoice_issued', 'revenue', -100),
+                         ('payment_captured', 'cash', 100), ('payment_captured', 'receivable', -100),
+                         ('refund', 'refunds', 30), ('refund', 'cash', -30))
+                 AS e(kind, account, amount) ON e.kind = j.kind
+            """
+        )
+        cursor.execute("ANALYZE billing_invoice, billing_invoiceline, billing_journal")
+        cursor.execute("ANALYZE billing_ledgerentry")
+
+
+@pytest.fixture
+def books():
+    reps = [factories.rep() for _ in range(5)]
+    boss = factories.manager()
+    contacts = [c.pk for c in factories.ContactFactory.create_batch(1000)]
+    products = [factories.ProductFactory(sku=f"BENCH-{uuid.uuid4().hex}").pk for _ in range(10)]
+    started = time.perf_counter()
+    with transaction.atomic():
+        _bulk(INVOICES, contacts, [r.pk for r in reps], products)
+    report(f"bulk load of {INVOICES:,} invoices", f"{time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        # The first read after a bulk load writes every page's hint bits: a cost of the load,
+        # not of the pages measured next.
+        for table in ("billing_journal", "billing_ledgerentry", "billing_invoice"):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            cursor.execute(f"ANALYZE {table}")
+        cursor.execute("ANALYZE billing_invoiceline")
+    return {"reps": reps, "boss": boss, "contacts": contacts, "products": products}
+
+
+def _median_ms(client: Client, url: str, params: dict, runs: int = 7) -> tuple[float, float]:
+    """Median wall-clock and CPU milliseconds of a request. This machine is shared: the CPU
+    time of the request's own process is what it would take on an idle one, besides the
+    database's time (reported apart as "its rows")."""
+    client.get(url, params)  # warm the plan and the cache
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, used = time.perf_counter(), time.process_time()
+        response = client.get(url, params)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
+        assert response.status_code == 200
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def _rows_ms(params: dict, runs: int = 7) -> float:
+    """The page's reads alone (its journals and their amounts), without the template."""
+    form = history.HistoryFilter(params)
+    assert form.is_valid(), form.errors
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        history.page_rows(history.journals(form.cleaned_data), params.get("after"))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _cursor_at(depth: int) -> str:
+    row = history.journals({}).order_by("-created_at", "-pk")[depth]
+    return f"{row.created_at.isoformat()}_{row.pk}"
+
+
+def test_history_at_scale(books):
+    """One test, so the bulk rows are loaded once (a transactional test empties the tables)."""
+    _pages(books)
+    _export()
+
+
+def _pages(books) -> None:
+    client = Client()
+    client.force_login(books["boss"])
+    url = reverse("desk:history")
+    deep = _cursor_at(50 * 999)
+    cases = {
+        "first page": {},
+        "page 1,000": {"after": deep},
+        "kind = refund": {"kind": "refund"},
+        "currency = EUR": {"currency": "EUR"},
+        "one rep": {"rep": books["reps"][0].pk},
+        "one contact": {"contact": books["contacts"][0]},
+        "status = written off": {"status": "written_off"},
+        "one product": {"product": books["products"][3]},
+        "sold at an event, GBP": {"source": "event", "currency": "GBP"},
+        "one rep, from page 1,000's cursor on": {"rep": books["reps"][1].pk, "after": deep},
+    }  # fmt: skip
+    over = []
+    for name, params in cases.items():
+        wall, cpu = _median_ms(client, url, params)
+        rows_ms = _rows_ms(params)
+        report(
+            f"history page, {name}",
+            f"{wall:.0f} ms wall, {cpu:.0f} ms CPU; its rows {rows_ms:.1f} ms wall",
+        )
+        if wall > TARGET_MS:
+            over.append(name)
+    totals = reverse("desk:history-totals")
+    wall, _ = _median_ms(client, totals, {"rep": books["reps"][0].pk}, 3)
+    report("history totals, one rep (loaded after the page)", f"{wall:.0f} ms wall")
+    wall, _ = _median_ms(client, totals, {}, 1)
+    report("history totals, no filter (loaded after the page)", f"{wall:.0f} ms wall")
+    report("pages over the 50 ms target", ", ".join(over) or "none")
+    report(
+        "load average while measured (1 min)", f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+
+
+def _export() -> None:
+    """Throughput of the whole export, then the process's peak memory before and after it: a
+    flat export leaves the peak where the bulk load put it."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    written = 0
+    for chunk in exports.csv_chunks(history.HEADER, history.csv_rows(history.journals({}))):
+        written += chunk.count("\n")
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report(f"CSV export of {written - 1:,} rows", f"{(written - 1) / elapsed:,.0f} rows/s")
+    report(
+        "process peak memory before / after the export", f"{before // 1024} / {after // 1024} MiB"
+    )
