@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Sum
 
+from billing import invariant_queries
 from billing.gateways import get_gateway
 from billing.models import Account, Dispute, Invoice, LedgerEntry, Payment, Refund
 from billing.selectors import with_amounts
@@ -33,60 +34,33 @@ def unbalanced_journals() -> Iterator[str]:
 def invoice_balances() -> Iterator[str]:
     """Amount due (receivable) = total - payments and credit applied, >= 0; 0 unless open;
     and no invoice totals below zero."""
-    written = LedgerEntry.objects.filter(account=Account.BAD_DEBT)
-    bad_debt = dict(
-        written.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
-    )
-    void_rev = LedgerEntry.objects.filter(journal__kind="invoice_voided", account=Account.REVENUE)
-    voided = dict(
-        void_rev.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
-    )
-    on_credit = LedgerEntry.objects.filter(account=Account.CREDIT, invoice__isnull=False)
-    credit = dict(
-        on_credit.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
-    )
-    # A late capture's overpayment, once back with the customer, no longer pays the invoice.
-    back = LedgerEntry.objects.filter(
-        journal__kind__in=["overpayment_refunded", "refund_reversed"], account=Account.RECEIVABLE
-    )
-    returned = dict(
-        back.values("invoice_id").annotate(s=Sum("amount")).values_list("invoice_id", "s")
-    )
-    for inv in with_amounts(Invoice.objects.all()).iterator(chunk_size=2000):
-        due = inv.due_amount
-        expected = (
-            inv.total_amount
-            - inv.paid_amount
-            - bad_debt.get(inv.pk, Decimal(0))
-            - voided.get(inv.pk, Decimal(0))
-            - credit.get(inv.pk, Decimal(0))
-            + returned.get(inv.pk, Decimal(0))
-        )
-        if inv.total_amount < 0:
-            yield f"invoice {inv.pk}: total {inv.total_amount} is below zero"
-        if credit.get(inv.pk, Decimal(0)) < 0:
-            yield f"invoice {inv.pk}: more credit released than was applied"
+    for pk, status, total, due, expected, credit in invariant_queries.rows(
+        invariant_queries.INVOICE_AMOUNTS
+    ):
+        if total < 0:
+            yield f"invoice {pk}: total {total} is below zero"
+        if credit < 0:
+            yield f"invoice {pk}: more credit released than was applied"
         if due != expected:
-            yield f"invoice {inv.pk}: receivable {due} but documents say {expected}"
+            yield f"invoice {pk}: receivable {due} but documents say {expected}"
         if due < 0:
-            yield f"invoice {inv.pk}: amount due {due} is below zero"
-        if inv.status != Invoice.Status.OPEN and due != 0:
-            yield f"invoice {inv.pk} is {inv.status} with {due} still due"
-        if inv.status == Invoice.Status.OPEN and due == 0 and inv.total_amount > 0:
-            yield f"invoice {inv.pk} is open with nothing due"
+            yield f"invoice {pk}: amount due {due} is below zero"
+        if status != Invoice.Status.OPEN and due != 0:
+            yield f"invoice {pk} is {status} with {due} still due"
+        if status == Invoice.Status.OPEN and due == 0 and total > 0:
+            yield f"invoice {pk} is open with nothing due"
 
 
 def refunds_within_captured() -> Iterator[str]:
-    for p in Payment.objects.annotate(
-        held=Sum("refunds__amount", filter=~Q(refunds__status=Refund.Status.FAILED))
-    ).iterator(chunk_size=2000):
-        held = p.held or Decimal(0)
-        if held > p.amount.amount:
-            yield f"payment {p.pk}: refunds {held} exceed the {p.amount} captured"
-        if held != p.amount_refunded.amount:
-            yield f"payment {p.pk}: amount_refunded {p.amount_refunded} but refunds hold {held}"
-        if held and p.status != Payment.Status.SUCCEEDED:
-            yield f"payment {p.pk} is {p.status} yet has refunds"
+    for pk, status, currency, amount, refunded, held in invariant_queries.rows(
+        invariant_queries.REFUNDS_HELD
+    ):
+        if held > amount:
+            yield f"payment {pk}: refunds {held} exceed the {amount} {currency} captured"
+        if held != refunded:
+            yield f"payment {pk}: amount_refunded {refunded} {currency} but refunds hold {held}"
+        if held and status != Payment.Status.SUCCEEDED:
+            yield f"payment {pk} is {status} yet has refunds"
 
 
 def contact_balances() -> Iterator[str]:
@@ -242,8 +216,8 @@ def audited() -> Iterator[str]:
     """Every invoice, payment and refund has at least one audit event with an action."""
     for model in (Invoice, Payment, Refund):
         ct = ContentType.objects.get_for_model(model)
-        seen = AuditEvent.objects.filter(subject_type=ct).values("subject_id")
-        for pk in model.objects.exclude(pk__in=seen).values_list("pk", flat=True):
+        seen = AuditEvent.objects.filter(subject_type=ct, subject_id=OuterRef("pk"))
+        for pk in model.objects.filter(~Exists(seen)).values_list("pk", flat=True):
             yield f"{model.__name__} {pk} has no audit event"
 
 

@@ -98,6 +98,7 @@ def test_setup_schedules_is_idempotent(db):
     call_command("setup_schedules")
     assert set(Schedule.objects.values_list("func", flat=True)) == {
         "billing.tasks.charge_due_orders_chunk",
+        "desk.tasks.roll_up_ledger_months",
         "billing.tasks.reconcile_pending_chunk",
         "dunning.tasks.run_dunning_chunk",
         "billing.tasks.sync_gateway_events",

@@ -193,6 +193,12 @@ QUERIES = {
     "desk:history-totals": ["start", "currency", "rep", "contact"],
     "desk:audit": ["after", "actor", "action", "contact", "invoice", "order", "start", "end"],
     "core:export-start": ["start", "kind", "rep", "contact"],
+    "desk:report-money": ["start", "end"],
+    "desk:report-money-csv": ["start", "end", "table"],
+    "desk:report-subscriptions": ["start", "end"],
+    "desk:report-collections": ["start", "end"],
+    "desk:report-reps-csv": ["start", "end", "table"],
+    "desk:report-closed-cases": ["after"],
 }
 
 

@@ -10,6 +10,7 @@ SCHEDULES = {
     "run dunning": ("dunning.tasks.run_dunning_chunk", 1),
     # Recovers lost webhooks (does nothing unless PAYDESK_GATEWAY is stripe).
     "sync gateway events": ("billing.tasks.sync_gateway_events", 10),
+    "sum closed ledger months for the reports": ("desk.tasks.roll_up_ledger_months", 60),
 }
 
 

@@ -1,0 +1,319 @@
+"""The manager's reports: figures equal the ledger's own rows summed here, MRR and upcoming
+charges match the orders sold, per-rep figures follow the actor, the CSV is the table, reps are
+refused, and the query count does not grow with the rows."""
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from djmoney.money import Money
+
+from billing import actions
+from billing.actions import SaleLine
+from billing.gateways.sandbox import SandboxGateway
+from billing.models import Account, Journal, Order
+from billing.tasks import charge_due_orders
+from core import clock
+from desk.models import LedgerMonth
+from desk.reports import ledger, orders
+from desk.reports.collections import cases_by_month, recovery_by_attempt
+from desk.reports.period import Period
+from desk.reports.rollup import roll_up
+from dunning.models import DunningCase
+from dunning.tasks import run_dunning
+from offers.terms import PaymentTerms
+from tests.factories import ContactFactory, ProductFactory
+from tests.helpers import usd
+
+JAN = dt.datetime(2026, 1, 15, 10, tzinfo=dt.UTC)
+FEB = dt.datetime(2026, 2, 10, 10, tzinfo=dt.UTC)
+TWO_MONTHS = Period(dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+
+
+def eur(amount: str) -> Money:
+    return Money(amount, "EUR")
+
+
+@pytest.fixture
+def books(contact, card, product, rep, manager, django_capture_on_commit_callbacks):
+    """Sales, a discount, a write-off, refunds and a credit, in USD and EUR, in two months."""
+    euro_product = ProductFactory(name="Kurs", price=eur("80.00"))
+    bad = actions.add_card(
+        contact, token="pm_card_chargeDeclined", actor=manager, make_default=False
+    )
+    with clock.frozen_at(JAN), django_capture_on_commit_callbacks(execute=True):
+        sold = actions.charge_sale(
+            contact, lines=[SaleLine(product)], payment_method=card, actor=rep
+        )
+        euros = actions.charge_sale(
+            contact, lines=[SaleLine(euro_product)], payment_method=card, actor=rep
+        )
+        unpaid = actions.charge_sale(
+            contact, lines=[SaleLine(product)], payment_method=bad, actor=rep
+        )
+        actions.discount_invoice(unpaid, amount=usd("10"), actor=rep, reason="loyal")
+        actions.write_off_invoice(unpaid, actor=manager, reason="gone")
+        subscription = actions.charge_sale(
+            contact,
+            lines=[SaleLine(product, terms=PaymentTerms.subscription())],
+            payment_method=card,
+            actor=rep,
+        )
+    with clock.frozen_at(FEB), django_capture_on_commit_callbacks(execute=True):
+        actions.refund_payment(sold.payments.get(), amount=usd("30"), actor=rep, reason="late")
+        actions.refund_payment(euros.payments.get(), amount=eur("5.50"), actor=manager, reason="x")
+        order = Order.objects.get(source_invoice=subscription)
+        actions.change_order_terms(
+            order, unit_price=usd("50"), effective="now", prorate=True, actor=manager,
+            reason="downgrade",
+        )  # fmt: skip
+    return {"order": order}
+
+
+def summed_by_hand() -> dict[tuple[str, str], dict[str, Decimal]]:
+    """The ledger's entries summed one by one in Python: (month, currency) -> account -> sum."""
+    found: dict = defaultdict(lambda: defaultdict(Decimal))
+    for journal in Journal.objects.prefetch_related("entries"):
+        month = journal.created_at.strftime("%Y-%m")
+        for entry in journal.entries.all():
+            key = (month, str(entry.amount.currency))
+            found[key][entry.account] += entry.amount.amount
+            if entry.account == Account.CREDIT and entry.amount.amount < 0:
+                found[key]["credit_granted"] -= entry.amount.amount
+    return found
+
+
+def assert_equals_the_ledger_summed_by_hand(rows: list[dict]) -> None:
+    by_hand = summed_by_hand()
+    assert [(r["month"], r["currency"]) for r in rows] == sorted(by_hand)
+    for row in rows:
+        mine = by_hand[(row["month"], row["currency"])]
+        assert row["revenue"].amount == -mine[Account.REVENUE]
+        assert row["discounts"].amount == mine[Account.DISCOUNTS]
+        assert row["refunds"].amount == mine[Account.REFUNDS]
+        assert row["write_offs"].amount == mine[Account.BAD_DEBT]
+        assert row["credit_granted"].amount == mine["credit_granted"]
+    jan_usd, jan_eur, feb_eur, feb_usd = (
+        next(r for r in rows if (r["month"], r["currency"]) == key)
+        for key in (("2026-01", "USD"), ("2026-01", "EUR"), ("2026-02", "EUR"), ("2026-02", "USD"))
+    )
+    assert jan_usd["revenue"] == usd("300.00")
+    assert jan_usd["discounts"] == usd("10.00")
+    assert jan_usd["write_offs"] == usd("90.00")
+    assert jan_eur["revenue"] == eur("80.00")
+    assert feb_usd["refunds"] == usd("30.00")
+    assert feb_eur["refunds"] == eur("5.50")
+    assert feb_usd["credit_granted"].amount > 0  # the downgrade's unused time
+
+
+def test_money_by_month_equals_the_ledger_summed_by_hand(books):
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
+
+
+def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_assert_num_queries):
+    reps_before = ledger.per_rep(TWO_MONTHS)
+    assert reps_before
+    assert roll_up(now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)) == 1  # February still settling
+    assert set(LedgerMonth.objects.values_list("month", flat=True)) == {dt.date(2026, 1, 1)}
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
+
+    assert roll_up(now=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)) == 1
+    assert roll_up(now=dt.datetime(2026, 3, 16, tzinfo=dt.UTC)) == 0  # each month once
+    with django_assert_num_queries(2):  # the months summed and their totals: no entry read
+        rows = ledger.money_by_month(TWO_MONTHS)
+    assert_equals_the_ledger_summed_by_hand(rows)
+    assert ledger.per_rep(TWO_MONTHS) == reps_before
+
+
+def test_a_month_outside_the_period_is_left_out(books):
+    rows = ledger.money_by_month(Period(dt.date(2026, 2, 1), dt.date(2026, 2, 1)))
+    assert {r["month"] for r in rows} == {"2026-02"}
+
+
+def test_per_rep_figures_follow_whoever_acted(books, rep, manager):
+    rows = {(r["username"], r["currency"]): r for r in ledger.per_rep(TWO_MONTHS)}
+    rita = rows[(rep.username, "USD")]
+    assert rita["sales"] == usd("300.00")
+    assert rita["discounts"] == usd("10.00")
+    assert rita["refunds"] == usd("30.00")
+    assert rita["write_offs"] == usd("0")
+    assert rows[(rep.username, "EUR")]["refunds"] == eur("0")
+    assert rows[(manager.username, "USD")]["write_offs"] == usd("90.00")
+    assert rows[(manager.username, "EUR")]["refunds"] == eur("5.50")
+
+
+def test_mrr_counts_paying_subscriptions_at_a_month(contact, card, product, rep, books):
+    yearly = PaymentTerms.subscription(every=1, unit="year")
+    trial = PaymentTerms.subscription(trial_days=14)
+    with clock.frozen_at(FEB):
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, unit_price=usd("1200"), terms=yearly)],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=trial)], payment_method=card, actor=rep
+        )
+    (row,) = orders.mrr()
+    # The downgraded $50 monthly and $1,200 a year ($100 a month); the trial adds nothing.
+    assert row == {"currency": "USD", "paying": 2, "mrr": usd("150.00"), "trialing": 1, "paused": 0}
+
+
+def test_subscriptions_sold_cancelled_and_paused_by_month(books, manager):
+    with clock.frozen_at(FEB):
+        actions.pause_order(books["order"], actor=manager, reason="holiday")
+    flow = {r["month"]: r for r in orders.flow_by_month(TWO_MONTHS)}
+    assert flow["2026-01"] == {"month": "2026-01", "new": 1, "churned": 0, "paused": 0}
+    assert flow["2026-02"] == {"month": "2026-02", "new": 0, "churned": 0, "paused": 1}
+
+
+def test_a_payment_plan_still_has_its_unbilled_installments_to_collect(plan):
+    (row,) = orders.plan_balances()
+    assert row["scheduled"] == usd("300.00")
+    assert row["due"] == usd("0")
+
+
+def test_upcoming_charges_count_every_period_in_the_window(contact, card, product, rep):
+    with clock.frozen_at(JAN):
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription(every=2, unit="week"))],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    (row,) = orders.upcoming(today=JAN.date())
+    # Every two weeks from Jan 29: two charges within 30 days, six within 90 (to Apr 15).
+    assert (row["count_7"], row["count_30"], row["count_90"]) == (0, 2, 6)
+    assert row["amount_30"] == usd("200.00")
+    assert row["amount_90"] == usd("600.00")
+
+
+def decline(card, how="pm_card_chargeDeclined"):
+    SandboxGateway().set_card_behaviour(card.token, how)
+
+
+def test_collections_count_cases_by_month_and_which_attempt_recovered(
+    contact, card, product, rep, django_capture_on_commit_callbacks
+):
+    with clock.frozen_at(JAN):
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    decline(card)
+    failed = JAN + dt.timedelta(days=31)
+    with clock.frozen_at(failed), django_capture_on_commit_callbacks(execute=True):
+        charge_due_orders()
+    for n, behaviour in ((3, None), (6, "pm_card_visa")):
+        if behaviour:
+            decline(card, behaviour)
+        moment = failed + dt.timedelta(days=n)
+        with clock.frozen_at(moment), django_capture_on_commit_callbacks(execute=True):
+            run_dunning()
+    assert DunningCase.objects.get().status == DunningCase.Status.RECOVERED
+
+    (row,) = cases_by_month(TWO_MONTHS)
+    assert (row["month"], row["currency"], row["opened"], row["recovered"]) == (
+        "2026-02", "USD", 1, 1,
+    )  # fmt: skip
+    assert row["recovered_amount"] == usd("100.00")
+    assert row["recovery_rate"] == 1
+    assert [
+        (r["attempt"], r["tried"], r["recovered"]) for r in recovery_by_attempt(TWO_MONTHS)
+    ] == [
+        (1, 1, 0),
+        (2, 1, 1),
+    ]
+
+
+def test_the_csv_is_the_table(books, manager_client):
+    query = {"start": "2026-01", "end": "2026-02"}
+    page = manager_client.get(reverse("desk:report-money"), query)
+    assert page.status_code == 200
+    assert "<svg" in page.content.decode()
+    response = manager_client.get(reverse("desk:report-money-csv"), query)
+    assert response["Content-Type"].startswith("text/csv")
+    got = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = ledger.money_by_month(TWO_MONTHS)
+    assert got[0] == ["Month", "Currency", *ledger.LABELS.values()]
+    assert got[1:] == [
+        [r["month"], r["currency"], *(f"{r[k].amount:.2f}" for k in ledger.LABELS)] for r in rows
+    ]
+
+
+@pytest.mark.parametrize("name", ["money", "subscriptions", "collections", "upcoming", "reps"])
+def test_every_report_page_shows_for_a_manager_and_refuses_a_rep(
+    name, books, manager_client, rep, client
+):
+    assert manager_client.get(reverse(f"desk:report-{name}")).status_code == 200
+    assert manager_client.get(reverse(f"desk:report-{name}-csv")).status_code == 200
+    client.force_login(rep)
+    assert client.get(reverse(f"desk:report-{name}")).status_code == 403
+    assert client.get(reverse(f"desk:report-{name}-csv")).status_code == 403
+
+
+def test_a_bad_month_is_a_field_error_over_the_default_report(manager_client):
+    response = manager_client.get(reverse("desk:report-money"), {"start": "2026-13"})
+    assert response.status_code == 200
+    assert "Type a month as YYYY-MM." in response.content.decode()
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("name", ["money", "subscriptions", "collections", "upcoming", "reps"])
+def test_query_count_is_flat_in_the_number_of_rows(
+    name, contact, card, product, rep, manager, manager_client
+):
+    url = reverse(f"desk:report-{name}")
+    other = ProductFactory(name="Kurs", price=eur("80.00"))
+
+    def sell(seller, moment, item):
+        with clock.frozen_at(moment):
+            customer = ContactFactory()
+            actions.charge_sale(
+                customer,
+                lines=[SaleLine(item, terms=PaymentTerms.subscription())],
+                payment_method=actions.add_card(customer, token="pm_card_visa", actor=manager),
+                actor=seller,
+            )
+
+    sell(rep, clock.now(), product)
+    few = queries_for(manager_client, url)
+    for i, seller in enumerate((rep, manager, rep)):
+        sell(seller, clock.now() - dt.timedelta(days=40 * i), other if i % 2 else product)
+    assert queries_for(manager_client, url) == few
+
+
+def test_closed_cases_stay_listed_with_their_attempts(
+    contact, card, product, rep, manager_client, django_capture_on_commit_callbacks
+):
+    with clock.frozen_at(JAN):
+        actions.charge_sale(
+            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
+            payment_method=card, actor=rep,
+        )  # fmt: skip
+    decline(card)
+    failed = JAN + dt.timedelta(days=31)
+    with clock.frozen_at(failed), django_capture_on_commit_callbacks(execute=True):
+        charge_due_orders()
+    decline(card, "pm_card_visa")
+    retried = failed + dt.timedelta(days=3)
+    with clock.frozen_at(retried), django_capture_on_commit_callbacks(execute=True):
+        run_dunning()
+    case = DunningCase.objects.get(status=DunningCase.Status.RECOVERED)
+
+    page = manager_client.get(reverse("desk:report-closed-cases")).content.decode()
+    assert f'id="case-{case.pk}"' in page
+    assert "#1 " in page and "succeeded" in page
+    response = manager_client.get(reverse("core:export-start", args=["closed-cases"]))
+    got = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert got[1][0] == str(case.pk)
+    assert got[1][4] == "recovered"
+    assert got[1][7:] == ["100.00", "USD", "1", got[1][10], "succeeded", ""]
