@@ -121,8 +121,6 @@ class InvoiceAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_select_related = ["contact", "created_by"]
     list_filter = ["status", "source", CurrencyFilter, ("issued_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "event_name"]
-    date_hierarchy = "issued_at"
-    show_full_result_count = False
     inlines = [InvoiceLineInline, PaymentInline]
 
     def get_queryset(self, request):
@@ -180,8 +178,6 @@ class PaymentAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
         "=idempotency_key",
         "decline_code",
     ]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     inlines = [RefundInline]
 
     @admin.display(description="invoice", ordering="invoice")
@@ -219,8 +215,6 @@ class RefundAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
         "=gateway_ref",
         "=idempotency_key",
     ]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
     @admin.display(ordering="payment__contact")
     def contact(self, refund: Refund):
@@ -264,8 +258,6 @@ class JournalAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_select_related = ["contact", "invoice", "actor"]
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "kind", "memo"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     inlines = [LedgerEntryInline]
 
     @admin.display(description="invoice", ordering="invoice")
@@ -293,9 +285,7 @@ class LedgerEntryAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
         ("journal__created_at", admin.DateFieldListFilter),
     ]
     search_fields = [*_CONTACT_SEARCH, "=journal__kind"]
-    date_hierarchy = "journal__created_at"
     ordering = ["-pk"]
-    show_full_result_count = False
 
     @admin.display(ordering="journal__created_at")
     def posted_at(self, entry: LedgerEntry):
@@ -326,8 +316,6 @@ class SandboxTransactionAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "kind", "ref", "amount", "status", "decline_code", "charge_ref"]
     list_filter = ["kind", "status", CurrencyFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=ref", "=charge_ref", "=idempotency_key"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
     @admin.display(ordering="amount_minor")
     def amount(self, row: SandboxTransaction) -> Money:
