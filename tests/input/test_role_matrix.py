@@ -57,6 +57,7 @@ EXPECTED = {
     "dunning:policy-preview": (302, 403, 403, 200, 403),
     "core:timezone-set": (302, 405, 405, 405, 405),
     "desk:contact-detail": (302, 403, 200, 200, 403),
+    "desk:demo-clock": (302, 403, 403, 403, 403),
     "contacts:contact-list": (302, 403, 200, 200, 403),
     "contacts:contact-create": (302, 403, 200, 200, 403),
     "contacts:contact-edit": (302, 403, 200, 200, 403),
