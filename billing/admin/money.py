@@ -31,6 +31,7 @@ from billing.models import (
 from billing.selectors import with_amounts
 from core import money
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
+from core.admin_paging import indexed_values_filter
 
 _INVOICE_NUMBER = re.compile(r"#?(?:INV-?)?0*(\d{1,15})", re.IGNORECASE)
 _CONTACT_SEARCH = ["contact__first_name", "contact__last_name", "contact__email"]
@@ -60,7 +61,11 @@ class CurrencyFilter(admin.SimpleListFilter):
         return [(code, code) for code in settings.CURRENCIES]
 
     def queryset(self, request, queryset):
-        return queryset.filter(currency=self.value()) if self.value() else queryset
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class AmountCurrencyFilter(CurrencyFilter):
+    parameter_name = "amount_currency"
 
 
 def _invoice_number(invoice: Invoice | None) -> str:
@@ -168,7 +173,7 @@ class PaymentAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_filter = [
         "status",
         "method",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = [
@@ -204,7 +209,7 @@ class RefundAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_filter = [
         "status",
         "settle",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = [
@@ -256,7 +261,7 @@ class JournalAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
 
     list_display = ["created_at", "kind", "contact", "invoice_number", "actor", "memo"]
     list_select_related = ["contact", "invoice", "actor"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [indexed_values_filter("kind", "kind"), ("created_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "kind", "memo"]
     inlines = [LedgerEntryInline]
 
@@ -281,7 +286,7 @@ class LedgerEntryAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_select_related = ["journal", "contact", "invoice"]
     list_filter = [
         "account",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("journal__created_at", admin.DateFieldListFilter),
     ]
     search_fields = [*_CONTACT_SEARCH, "=journal__kind"]

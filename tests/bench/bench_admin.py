@@ -29,7 +29,7 @@ FILTERED = {
     "billing_invoice": "?status__exact=paid&currency=EUR",
     "billing_ledgerentry": "?account__exact=receivable",
     "billing_journal": "?kind__exact=payment_recorded",
-    "core_auditevent": "?created_at__gte=2026-01-01&created_at__lt=2026-02-01",
+    "core_auditevent": "?created_at__gte=2026-01-01T00:00%2B00:00&created_at__lt=2026-02-01T00:00%2B00:00",
 }
 
 
