@@ -18,14 +18,18 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 
 # The demo: SQLite under var/, demo data, the web server and a django-q2 cluster together.
 # Unset DEBUG means production, so the demo says it is one.
+# PORT picks the port on 127.0.0.1 (8000 by default); BIND, if set, names the whole address.
 run: export DEBUG ?= true
+run: PORT ?= 8000
 run: $(VENV)/.installed-runtime
 	mkdir -p var
+	@$(PY) manage.py migrate --check >/dev/null 2>&1 || echo "Setting up the database: \
+	about a minute the first time (dj-stripe's migrations), then the demo data."
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	$(PY) manage.py setup_schedules
-	@echo "Paydesk on http://$${BIND:-127.0.0.1:8000}  (Ctrl-C stops the web server and the job cluster)"
-	$(PY) manage.py serve $${BIND:-127.0.0.1:8000}
+	@echo "Paydesk on http://$${BIND:-127.0.0.1:$(PORT)}  (Ctrl-C stops the web server and the job cluster)"
+	$(PY) manage.py serve $${BIND:-127.0.0.1:$(PORT)}
 
 # Production: gunicorn (WEB_CONCURRENCY workers, default 1) serves the app and, through
 # whitenoise, the collected static files; the django-q2 cluster runs beside it. Needs the

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.locales.locale",
+                "desk.context.demo_clock",
             ],
         },
     }

@@ -32,7 +32,8 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["contact_id", "-created_at"]),
+            # The contact record's history pages on (created_at, id), newest first.
+            models.Index(fields=["contact_id", "-created_at", "-id"]),
             models.Index(fields=["subject_type", "subject_id"]),
             # The audit browser's keyset pages, whole or narrowed to an actor or an action.
             models.Index(fields=["-created_at", "-id"], name="audit_time_id"),

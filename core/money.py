@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import moneyed
 from babel import Locale
-from babel.numbers import format_currency
+from babel.numbers import NumberPattern, format_currency
 from django.conf import settings
 from djmoney.money import Money
 
@@ -208,11 +208,18 @@ def format_money(money: Money, locale: str = "en_US") -> str:
     """
     valid = validate(money)
     code = valid.currency.code
-    digits = exponent(code)
+    parsed, pattern = _currency_pattern(locale, exponent(code))
+    return format_currency(valid.amount, code, format=pattern, locale=parsed, currency_digits=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _currency_pattern(locale: str, digits: int) -> tuple[Locale, NumberPattern]:
+    """Parsed once per locale and exponent: a page of amounts formats hundreds of them."""
+    parsed = Locale.parse(locale)
     # Copied because babel shares one pattern object per locale across all callers.
-    pattern = copy.copy(Locale.parse(locale).currency_formats["standard"])
+    pattern = copy.copy(parsed.currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
-    return format_currency(valid.amount, code, format=pattern, locale=locale, currency_digits=False)
+    return parsed, pattern
 
 
 def prorate(money: Money, numerator: int, denominator: int) -> Money:

@@ -1,7 +1,7 @@
 """The contact record: every app's panels about one contact, composed for the rep's page.
 
 It runs a fixed number of queries however many invoices the contact has; the invoices panel is
-keyset-paginated on (issued_at, id).
+keyset-paginated on (issued_at, id) and the history on (created_at, id), each on its own cursor.
 """
 
 from dataclasses import dataclass
@@ -31,7 +31,10 @@ from core.pagination import PAGE, keyset_page
 from desk.presenters import actor_name, change_label, changed_fields, describe, invoice_badge
 from dunning.models import DunningCase
 
-HISTORY = 100
+# The record's pages: a screenful each; older rows are a page away (keyset cursors).
+RECORD_PAGE = 25
+# A history page: enough for a day's story of one contact; older events are a page away.
+HISTORY = 30
 CHANGES = 5  # an order's latest changes shown under it; the full story is in the history
 ENDED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
 
@@ -57,6 +60,7 @@ class ContactRecord:
 
     contact: Contact
     before: str | None = None
+    history_before: str | None = None
 
     @cached_property
     def balances(self) -> list[Money]:
@@ -84,7 +88,7 @@ class ContactRecord:
             .select_related("replaced_by", "dunning_case")
             .prefetch_related(Prefetch("payments", queryset=payments))
         )
-        invoices, cursor = keyset_page(qs, "issued_at", self.before)
+        invoices, cursor = keyset_page(qs, "issued_at", self.before, size=RECORD_PAGE)
         for inv in invoices:
             inv.total = Money(inv.total_amount, inv.currency)
             inv.due = Money(inv.due_amount, inv.currency)
@@ -108,7 +112,7 @@ class ContactRecord:
             Payment.objects.filter(contact=self.contact)
             .select_related("invoice", "payment_method")
             .prefetch_related("refunds", "disputes")
-            .order_by("-created_at", "-pk")[:PAGE]
+            .order_by("-created_at", "-pk")[:RECORD_PAGE]
         )
 
     @cached_property
@@ -153,12 +157,23 @@ class ContactRecord:
         )
 
     @cached_property
-    def history(self) -> list[AuditEvent]:
-        events = list(
+    def _history_page(self) -> tuple[list[AuditEvent], str | None]:
+        events, cursor = keyset_page(
             AuditEvent.objects.filter(contact_id=self.contact.pk)
             .select_related("actor")
-            .prefetch_related(GenericPrefetch("subject", _SUBJECTS))[:HISTORY]
+            .prefetch_related(GenericPrefetch("subject", _SUBJECTS)),
+            "created_at",
+            self.history_before,
+            size=HISTORY,
         )
         for event in events:
             describe(event)
-        return events
+        return events, cursor
+
+    @property
+    def history(self) -> list[AuditEvent]:
+        return self._history_page[0]
+
+    @property
+    def next_history(self) -> str | None:
+        return self._history_page[1]

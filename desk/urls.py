@@ -1,6 +1,6 @@
 from django.urls import path
 
-from desk import views
+from desk import demo_clock, views
 from desk.manager import views as manager
 from desk.reports import views as reports
 
@@ -16,6 +16,7 @@ urlpatterns = [
         reports.closed_case_list,
         name="report-closed-cases",
     ),
+    path("demo-clock/", demo_clock.demo_clock, name="demo-clock"),
 ]
 for _slug in reports.REPORTS:
     _page, _csv = reports.report_views(_slug)

@@ -20,20 +20,37 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     panel = request.GET.get("panel")
     if request.htmx and panel in PANELS:
         return render_panel(request, contact, panel)
-    record = ContactRecord(contact, before=request.GET.get("before"))
-    return render(request, "desk/contact_detail.html", _context(contact, record))
+    record = _record(request, contact)
+    return render(request, "desk/contact_detail.html", _context(request, contact, record))
 
 
 def render_panel(request: HttpRequest, contact: Contact, panel: str) -> HttpResponse:
     """One panel of the record, replacing its element whatever the request targeted."""
-    record = ContactRecord(contact, before=request.GET.get("before"))
-    response = render(request, f"desk/contact_detail.html#{panel}", _context(contact, record))
+    record = _record(request, contact)
+    response = render(
+        request, f"desk/contact_detail.html#{panel}", _context(request, contact, record)
+    )
     return reswap(retarget(response, f"#{panel}"), "outerHTML")
 
 
-def _context(contact: Contact, record: ContactRecord) -> dict:
+def _record(request: HttpRequest, contact: Contact) -> ContactRecord:
+    return ContactRecord(
+        contact,
+        before=request.GET.get("before"),
+        history_before=request.GET.get("history_before"),
+    )
+
+
+def _context(request: HttpRequest, contact: Contact, record: ContactRecord) -> dict:
     return {
         "contact": contact,
         "record": record,
+        # The user's billing permissions looked up once: the invoice rows ask about nine
+        # of them each, and every `perms.` lookup goes through the auth backends again.
+        "can": {
+            perm.removeprefix("billing."): True
+            for perm in request.user.get_all_permissions()
+            if perm.startswith("billing.")
+        },
         "panel_url": reverse("desk:contact-detail", args=[contact.pk]),
     }

@@ -71,10 +71,14 @@ class DunningCaseAdmin(ViewOnlyAdmin):
         "last_decline_code",
         "policy",
     ]
-    list_filter = ["status", "policy", "last_decline_code"]
+    list_filter = [
+        "status",
+        "policy",
+        "last_decline_code",
+        ("failed_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["contact", "invoice", "policy"]
     search_fields = ["contact__first_name", "contact__last_name", "contact__email"]
-    date_hierarchy = "failed_at"
     inlines = [DunningAttemptInline]
 
 

@@ -31,6 +31,7 @@ from billing.models import (
 from billing.selectors import with_amounts
 from core import money
 from core.admin import ViewOnlyAdmin, ViewOnlyInline
+from core.admin_paging import indexed_values_filter
 
 _INVOICE_NUMBER = re.compile(r"#?(?:INV-?)?0*(\d{1,15})", re.IGNORECASE)
 _CONTACT_SEARCH = ["contact__first_name", "contact__last_name", "contact__email"]
@@ -60,7 +61,11 @@ class CurrencyFilter(admin.SimpleListFilter):
         return [(code, code) for code in settings.CURRENCIES]
 
     def queryset(self, request, queryset):
-        return queryset.filter(currency=self.value()) if self.value() else queryset
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class AmountCurrencyFilter(CurrencyFilter):
+    parameter_name = "amount_currency"
 
 
 def _invoice_number(invoice: Invoice | None) -> str:
@@ -121,8 +126,6 @@ class InvoiceAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_select_related = ["contact", "created_by"]
     list_filter = ["status", "source", CurrencyFilter, ("issued_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "event_name"]
-    date_hierarchy = "issued_at"
-    show_full_result_count = False
     inlines = [InvoiceLineInline, PaymentInline]
 
     def get_queryset(self, request):
@@ -170,7 +173,7 @@ class PaymentAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_filter = [
         "status",
         "method",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = [
@@ -180,8 +183,6 @@ class PaymentAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
         "=idempotency_key",
         "decline_code",
     ]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     inlines = [RefundInline]
 
     @admin.display(description="invoice", ordering="invoice")
@@ -208,7 +209,7 @@ class RefundAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_filter = [
         "status",
         "settle",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("created_at", admin.DateFieldListFilter),
     ]
     search_fields = [
@@ -219,8 +220,6 @@ class RefundAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
         "=gateway_ref",
         "=idempotency_key",
     ]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
     @admin.display(ordering="payment__contact")
     def contact(self, refund: Refund):
@@ -262,10 +261,8 @@ class JournalAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
 
     list_display = ["created_at", "kind", "contact", "invoice_number", "actor", "memo"]
     list_select_related = ["contact", "invoice", "actor"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_filter = [indexed_values_filter("kind", "kind"), ("created_at", admin.DateFieldListFilter)]
     search_fields = [*_CONTACT_SEARCH, "kind", "memo"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     inlines = [LedgerEntryInline]
 
     @admin.display(description="invoice", ordering="invoice")
@@ -289,13 +286,11 @@ class LedgerEntryAdmin(InvoiceNumberSearch, ViewOnlyAdmin):
     list_select_related = ["journal", "contact", "invoice"]
     list_filter = [
         "account",
-        "amount_currency",
+        AmountCurrencyFilter,
         ("journal__created_at", admin.DateFieldListFilter),
     ]
     search_fields = [*_CONTACT_SEARCH, "=journal__kind"]
-    date_hierarchy = "journal__created_at"
     ordering = ["-pk"]
-    show_full_result_count = False
 
     @admin.display(ordering="journal__created_at")
     def posted_at(self, entry: LedgerEntry):
@@ -326,8 +321,6 @@ class SandboxTransactionAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "kind", "ref", "amount", "status", "decline_code", "charge_ref"]
     list_filter = ["kind", "status", CurrencyFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=ref", "=charge_ref", "=idempotency_key"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
 
     @admin.display(ordering="amount_minor")
     def amount(self, row: SandboxTransaction) -> Money:

@@ -26,11 +26,9 @@ class OrderAdmin(ViewOnlyAdmin):
         "next_charge_on",
         "payment_method",
     ]
-    list_filter = ["status", "kind", "currency"]
+    list_filter = ["status", "kind", "currency", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["contact", "product", "payment_method"]
     search_fields = ["contact__first_name", "contact__last_name", "contact__email", "product__name"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
     inlines = [OrderChangeInline]
 
 
@@ -40,7 +38,6 @@ class OrderChangeAdmin(ViewOnlyAdmin):
     list_filter = ["kind"]
     list_select_related = ["order__product", "order__contact", "actor"]
     search_fields = ["reason", "order__contact__email"]
-    show_full_result_count = False
 
 
 @admin.register(Commission)
@@ -49,7 +46,6 @@ class CommissionAdmin(ViewOnlyAdmin):
     list_filter = ["status", "kind", "tier"]
     list_select_related = ["partner", "invoice"]
     search_fields = ["partner__name", "partner__email"]
-    show_full_result_count = False
 
 
 @admin.register(AccessGrant)
@@ -58,7 +54,6 @@ class AccessGrantAdmin(ViewOnlyAdmin):
     list_filter = ["product", "revoke_reason"]
     list_select_related = ["contact", "product"]
     search_fields = ["contact__email", "contact__last_name", "product__name"]
-    show_full_result_count = False
 
 
 @admin.register(Delivery)
@@ -66,4 +61,3 @@ class DeliveryAdmin(ViewOnlyAdmin):
     list_display = ["sent_at", "sent_to", "product", "payment"]
     list_select_related = ["product", "payment"]
     search_fields = ["sent_to", "product__name"]
-    show_full_result_count = False

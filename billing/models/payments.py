@@ -67,7 +67,11 @@ class Payment(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The contact record's payments panel: one contact's newest first.
+            models.Index(fields=["contact", "-created_at", "-id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.amount} ({self.get_status_display()})"

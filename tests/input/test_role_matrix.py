@@ -79,6 +79,7 @@ EXPECTED = {
     "desk:report-upcoming-csv": (302, 403, 403, 200, 403),
     "desk:report-reps": (302, 403, 403, 200, 403),
     "desk:report-reps-csv": (302, 403, 403, 200, 403),
+    "desk:demo-clock": (302, 403, 403, 403, 403),
     "contacts:contact-list": (302, 403, 200, 200, 403),
     "contacts:contact-create": (302, 403, 200, 200, 403),
     "contacts:contact-edit": (302, 403, 200, 200, 403),

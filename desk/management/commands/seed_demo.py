@@ -1,5 +1,7 @@
-"""Demo data for `make run`: staff logins, contacts in USD, EUR and JPY, a catalogue, and a
-short history of sales, a refund, a decline and a write-off, all made through billing.actions so
+"""Demo data for `make run`: staff logins, contacts in USD, EUR, JPY and GBP, a catalogue, and a
+year of history (desk.demo_year): sales, subscriptions with trials, a payment plan, renewals,
+declines, collections recovered and written off, refunds, discounts, commissions, a paused and a
+cancelled order, all made through billing.actions and the real sweeps under a moving clock, so
 the ledger and audit trail are exactly what real use would leave.
 
 Running it again changes nothing. The user `rep1` is the marker and is created last: a run that
@@ -20,23 +22,17 @@ from django.db import transaction
 from djmoney.money import Money
 
 from billing.actions import (
-    SaleLine,
     add_card,
-    charge_sale,
-    record_sale,
-    refund_payment,
-    write_off_invoice,
 )
 from billing.invariants import breaches
-from billing.models import Payment
 from contacts.models import Contact, Partner
 from core import clock, roles
+from desk import demo_year
 from offers.models import Offer, OfferLine, Product
 from offers.terms import PaymentTerms
 
 PASSWORD = "paydesk-demo"
 MARKER = "rep1"
-KEY = "seed_demo:{}"
 
 
 @dataclass(frozen=True)
@@ -120,6 +116,16 @@ CONTACTS = {
         ),
         "pm_card_chargeDeclined",
     ),
+    "olivia.wren@example.com": (
+        dict(
+            first_name="Olivia",
+            last_name="Wren",
+            phone="+44 20 5555 0109",
+            currency="GBP",
+            locale="en_GB",
+        ),
+        "pm_card_chargeDeclinedInsufficientFunds",
+    ),
 }
 REFERRED = "grace.hopper@example.com"
 
@@ -184,8 +190,15 @@ class Command(BaseCommand):
             contacts = self._contacts()
             products = self._products()
             offers = self._offers(products)
-        self._cards(contacts, actor=users["manager1"])
-        self._history(contacts, products, offers, users)
+        start = (clock.now() - dt.timedelta(days=demo_year.DAYS)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        with clock.frozen_at(start):
+            self._cards(contacts, actor=users["manager1"])
+        # rep1 is the marker and does not exist yet, so rep2 makes the reps' sales.
+        cast = demo_year.Cast(contacts, products, offers, users["manager1"], users["rep2"])
+        self.stdout.write(f"A year of history from {start:%d %b %Y}, a day at a time:")
+        demo_year.live(cast, start=start, report=self.stdout.write)
 
         found = breaches()
         if found:
@@ -257,89 +270,6 @@ class Command(BaseCommand):
             # add_card has no idempotency key: a contact with a card was done by an earlier run.
             if token and not contact.payment_methods.filter(active=True).exists():
                 add_card(contact, token=token, actor=actor)
-
-    def _history(self, contacts, products, offers, users) -> None:
-        c = contacts
-        # rep1 is the marker and does not exist yet, so rep2 makes the reps' sales.
-        manager, rep = users["manager1"], users["rep2"]
-
-        course = charge_sale(
-            c["ada.lovelace@example.com"],
-            lines=[SaleLine(products["COURSE-COPY"])],
-            payment_method=None,
-            actor=rep,
-            idempotency_key=KEY.format("ada-course"),
-        )
-        charge_sale(
-            c["grace.hopper@example.com"],
-            lines=offers["Starter bundle"].lines_for_sale(),
-            payment_method=None,
-            actor=rep,
-            reason="Bundle price agreed on the discovery call",
-            idempotency_key=KEY.format("grace-bundle"),
-        )
-        charge_sale(
-            c["emilie.chatelet@example.com"],
-            lines=offers["Inner Circle (EU)"].lines_for_sale(),
-            payment_method=None,
-            actor=manager,
-            idempotency_key=KEY.format("emilie-membership"),
-        )
-        charge_sale(
-            c["hiroshi.tanaka@example.com"],
-            lines=offers["Copywriting course (Japan)"].lines_for_sale(),
-            payment_method=None,
-            actor=rep,
-            idempotency_key=KEY.format("hiroshi-course"),
-        )
-        record_sale(
-            c["lise.meitner@example.com"],
-            lines=[SaleLine(products["COACH-60"], unit_price=Money("140.00", "EUR"))],
-            method=Payment.Method.OTHER_SYSTEM,
-            reference="PAYPAL-8TX41752",
-            paid_at=clock.now() - dt.timedelta(days=3),
-            actor=manager,
-            reason="Paid through PayPal before the move to Paydesk",
-            idempotency_key=KEY.format("lise-coaching"),
-        )
-        record_sale(
-            c["alan.turing@example.com"],
-            lines=[SaleLine(products["EVENT-TICKET"], quantity=2)],
-            method=Payment.Method.EVENT,
-            event_name="Growth Summit 2025",
-            reference="Badge 0042",
-            actor=rep,
-            idempotency_key=KEY.format("alan-tickets"),
-        )
-        # A declined card leaves the invoice open, with what is due on the contact's balance.
-        charge_sale(
-            c["katherine.johnson@example.com"],
-            lines=[SaleLine(products["COACH-60"])],
-            payment_method=None,
-            actor=rep,
-            idempotency_key=KEY.format("katherine-coaching"),
-        )
-        declined = charge_sale(
-            c["yuki.sato@example.com"],
-            lines=[SaleLine(products["COACH-60"], unit_price=Money("15000", "JPY"))],
-            payment_method=None,
-            actor=manager,
-            idempotency_key=KEY.format("yuki-coaching"),
-        )
-
-        refund_payment(
-            course.payments.get(status=Payment.Status.SUCCEEDED),
-            amount=Money("47.00", "USD"),
-            actor=manager,
-            reason="Goodwill credit: the download link arrived two days late",
-            idempotency_key=KEY.format("ada-refund"),
-        )
-        write_off_invoice(
-            declined,
-            actor=manager,
-            reason="Card declined and the customer cannot be reached",
-            idempotency_key=KEY.format("yuki-write-off"),
-        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins, password {PASSWORD!r} for all:")

@@ -9,6 +9,7 @@ from djmoney.money import Money
 
 from billing.actions import SaleLine, record_sale, refund_payment
 from core.money import format_money
+from desk.record import HISTORY, RECORD_PAGE
 from tests import factories
 from tests.helpers import HTMX, text, usd
 
@@ -62,18 +63,42 @@ def test_the_record_costs_the_same_queries_with_10_or_1000_invoices(
     _sell(contact, product, rep, 990)
     with django_assert_num_queries(len(ten.captured_queries)):
         response = rep_client.get(url)
-    assert len(response.context["record"].invoices) == 50
+    assert len(response.context["record"].invoices) == RECORD_PAGE
     assert response.context["record"].next_invoices
+    assert response.context["record"].next_history
 
 
 def test_older_invoices_page_by_keyset(rep_client, contact, product, rep):
     _sell(contact, product, rep, 55)
-    first = rep_client.get(contact.get_absolute_url())
-    cursor = first.context["record"].next_invoices
-    second = rep_client.get(contact.get_absolute_url(), {"before": cursor})
+    pks, cursor, pages = [], None, 0
+    while pages == 0 or cursor:
+        response = rep_client.get(contact.get_absolute_url(), {"before": cursor} if cursor else {})
+        pks += [i.pk for i in response.context["record"].invoices]
+        cursor, pages = response.context["record"].next_invoices, pages + 1
 
-    pks = [i.pk for i in first.context["record"].invoices + second.context["record"].invoices]
     assert len(pks) == 55 == len(set(pks))
+    assert pages == 3  # 25, 25 and 5
+
+
+def test_older_history_pages_by_keyset_at_the_same_cost(rep_client, contact, product, rep):
+    _sell(contact, product, rep, 40)  # two events each: the sale and its payment
+    url = contact.get_absolute_url()
+    pages, cursor, costs = [], None, []
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = rep_client.get(url, {"history_before": cursor} if cursor else {})
+        costs.append(len(queries))
+        record = response.context["record"]
+        pages.append([e.pk for e in record.history])
+        cursor = record.next_history
+        if not cursor:
+            break
+    events = [pk for page in pages for pk in page]
+    assert len(events) == 80 == len(set(events))
+    assert [len(p) for p in pages] == [HISTORY, HISTORY, 80 - 2 * HISTORY]
+    assert len(set(costs[1:])) == 1  # the first request also warms the session
+    if_more = "Older history"
+    assert if_more not in text(response)
 
 
 def test_money_on_the_record_is_in_the_reps_locale_not_the_contacts(rep_client, rep):
