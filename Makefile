@@ -40,9 +40,11 @@ serve: $(VENV)/.installed-runtime
 
 # The whole suite on PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/paydesk).
 # The test database is kept between runs: dj-stripe's migrations cost about a minute when new.
+# It runs on every CPU (pytest-xdist, TEST_WORKERS to change): each worker has its own test
+# database and app role (config/test_settings.py).
 test: $(VENV)/.installed-dev
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/paydesk} \
-	$(VENV)/bin/pytest -m "not bench" -q
+	$(VENV)/bin/pytest -m "not bench" -q -n $${TEST_WORKERS:-auto}
 
 # The property tests (random action sequences, random order lives) at 1,000 examples each
 # instead of `make test`'s 200 and 25; every example starts from empty books
