@@ -1,11 +1,13 @@
 """The managers' approvals queue: requests above a rep's limit, approved (the action runs as
 the manager) or declined with a reason. Reps ask from the action's own form."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django_htmx.http import reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from billing.actions import approve_request, decline_request
 from billing.models import ApprovalRequest
@@ -38,9 +40,12 @@ def _done(request: HttpRequest):
     """After a decision: the queue again, and the news."""
 
     def done(message: str) -> HttpResponse:
-        if not request.htmx:
+        queue_url = reverse("billing:approval-list")
+        # Inline in the queue, the queue is redrawn in place; on the decision's own page (a
+        # link opened in a new tab, say) there is no queue to redraw, so the browser goes there.
+        if not request.htmx or urlsplit(request.htmx.current_url or "").path != queue_url:
             messages.success(request, message)
-            return redirect("billing:approval-list")
+            return HttpResponseClientRedirect(queue_url) if request.htmx else redirect(queue_url)
         response = render(request, f"{QUEUE}#approvals", approval_queue())
         return announce_change(
             reswap(retarget(response, "#approvals"), "outerHTML"), "approvals", message

@@ -89,7 +89,10 @@ def test_a_manager_approves_from_the_queue(client, rep, manager, big_invoice):
     form = client.get(reverse("billing:approval-approve", args=[request.pk]), **HTMX)
     assert "Left to refund" in text(form)
     response = client.post(
-        reverse("billing:approval-approve", args=[request.pk]), {"note": "fine"}, **HTMX
+        reverse("billing:approval-approve", args=[request.pk]),
+        {"note": "fine"},
+        **HTMX,
+        HTTP_HX_CURRENT_URL="http://testserver" + reverse("billing:approval-list"),
     )
 
     assert response.status_code == 200
@@ -100,6 +103,26 @@ def test_a_manager_approves_from_the_queue(client, rep, manager, big_invoice):
     client.force_login(rep)
     record = client.get(big_invoice.contact.get_absolute_url())
     assert "Approved" in text(record) and "Refunded $900.00 (succeeded)." in text(record)
+
+
+def test_a_decision_on_its_own_page_goes_back_to_the_queue(client, rep, manager, big_invoice):
+    client.force_login(rep)
+    client.post(
+        _refund_url(big_invoice),
+        {"settle": "gateway", "reason": "never arrived", "intent": "ask"},
+    )
+    request = ApprovalRequest.objects.get()
+    client.force_login(manager)
+    page = reverse("billing:approval-approve", args=[request.pk])
+
+    response = client.post(
+        page, {"note": "fine"}, **HTMX, HTTP_HX_CURRENT_URL="http://testserver" + page
+    )
+
+    assert response["HX-Redirect"] == reverse("billing:approval-list")
+    assert Refund.objects.get().actor == manager
+    queue = client.get(reverse("billing:approval-list"))
+    assert "Approved" in text(queue) and "Nothing is waiting for a manager." in text(queue)
 
 
 def test_a_manager_declines_from_the_queue(client, rep, manager, big_invoice):
