@@ -21,6 +21,8 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
 # PORT picks the port on 127.0.0.1 (8000 by default); BIND, if set, names the whole address.
 run: export DEBUG ?= true
 run: PORT ?= 8000
+# The links in the emails the demo prints point at the demo's own address.
+run: export PAYDESK_PUBLIC_URL ?= http://$(or $(BIND),127.0.0.1:$(PORT))
 run: $(VENV)/.installed-runtime
 	mkdir -p var
 	@$(PY) manage.py migrate --check >/dev/null 2>&1 || echo "Setting up the database: \

@@ -171,6 +171,15 @@ def amounts_of(journal_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
     """
     if not journal_ids:
         return {}
+    if connection.vendor != "postgresql":
+        # The SQLite demo: the ORM's IN and its decimal converter (SQLite sums as floats).
+        rows = (
+            LedgerEntry.objects.filter(journal_id__in=journal_ids, amount__gt=0)
+            .values_list("journal_id", "amount_currency")
+            .annotate(total=Sum("amount"))
+            .order_by("journal_id", "-amount_currency")
+        )
+        return {journal: (total, currency) for journal, currency, total in rows}
     # `= ANY(array)`: one parameter for a chunk's 5,000 ids, where `IN (...)` would send (and
     # have the driver parse) 5,000 placeholders per chunk.
     table = LedgerEntry._meta.db_table
