@@ -24,9 +24,9 @@ from django_q.tasks import async_task
 from billing import fulfilment
 from billing.documents import invoice_context
 from billing.models import AccessGrant, Commission, Delivery, Invoice, Order, Payment, Refund
-from billing.steps import charging, refunding
+from billing.steps import charging, refunding, renewals
 from billing.steps.commissions import recompute
-from billing.steps.periods import bill_period, end_or_resume
+from billing.steps.periods import end_or_resume
 from core import clock, roles
 from offers.models import Product
 
@@ -143,15 +143,16 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
             .order_by("next_charge_on", "pk")
             .select_for_update(skip_locked=True, of=("self",))[:BATCH]
         )
-        payments = []
-        for order in due:
-            counts["billed"] += 1
-            payments.append(bill_period(order))
-    for payment in filter(None, payments):
-        if charging.claim(payment):
-            charging.settle_charge(payment, charging.call_gateway(payment))
-            counts["charged"] += 1
-    return bool(payments) or resent == BATCH or len(changed) == BATCH
+        due = list(due)
+        payments = renewals.bill_batch(due)
+    counts["billed"] += len(due)
+    sent = [
+        (payment, charging.call_gateway(payment)) for payment in payments if charging.claim(payment)
+    ]
+    for payment, result in renewals.settle_batch(sent):
+        charging.settle_charge(payment, result)
+    counts["charged"] += len(sent)
+    return bool(due) or resent == BATCH or len(changed) == BATCH
 
 
 def alert_managers_of_overpayment(payment_pk: int, refund_pk: int) -> int:
