@@ -119,8 +119,11 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
 
     Orders are claimed with `skip_locked`, so a second runner takes other orders instead of
     waiting; a period's charge key `order:<id>:period:<n>` (unique) makes a rerun harmless.
-    Each charge is sent only by whoever wins its compare-and-set (charging.claim), so a row
-    a second runner or reconcile has taken, or settled, is not sent again."""
+    The batch is billed and its captures recorded set-based (billing.steps.renewals); each
+    charge is sent only by whoever wins its compare-and-set (charging.claim), so a row a second
+    runner or reconcile has taken, or settled, is not sent again. A runner killed between its
+    gateway calls and the batch's settle leaves those charges claimed and pending: reconcile
+    asks the gateway by key once their lease ran out, and records what it says."""
     today = (now or clock.now()).date()
     live = [Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE]
     # Never claimed: their runner died (or its task timed out) before sending them.
