@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 payment_failed = Signal()  # payment, hard (a decline no retry can fix on that card)
 charge_skipped = Signal()  # invoice, decline_code (an order period billed without a usable card)
 invoice_paid = Signal()  # invoice
+invoices_paid = Signal()  # invoices: a batch the renewal sweep paid (billing.steps.renewals)
 invoice_voided = Signal()  # invoice
 invoice_written_off = Signal()  # invoice
 invoice_reopened = Signal()  # invoice (write-off reversed)

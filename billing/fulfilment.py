@@ -49,6 +49,17 @@ def products_of(invoice_id: int) -> list[Product]:
     return list(Product.objects.filter(pk__in=ids).order_by("pk"))
 
 
+def products_of_invoices(invoice_ids) -> dict[int, list[Product]]:
+    """`products_of` for many invoices in one query: invoice id -> its products, by pk."""
+    lines = InvoiceLine.objects.filter(
+        invoice_id__in=invoice_ids, kind=InvoiceLine.Kind.ITEM, product__isnull=False
+    ).select_related("product")
+    found: dict[int, dict[int, Product]] = {}
+    for line in lines:
+        found.setdefault(line.invoice_id, {})[line.product_id] = line.product
+    return {pk: [p for _, p in sorted(products.items())] for pk, products in found.items()}
+
+
 def fully_refunded(payment: Payment) -> bool:
     """Refunds that succeeded cover the payment (pending ones may still fail)."""
     done = payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(s=Sum("amount"))["s"]

@@ -46,13 +46,7 @@ def post(
     memo: str = "",
 ) -> Journal:
     require_transaction("post inside the action's transaction")
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        money.validate(entry.amount)
-        sums[str(entry.amount.currency)] += entry.amount.amount
-    unbalanced = {cur: total for cur, total in sums.items() if total != 0}
-    if unbalanced:
-        raise UnbalancedJournal(f"{kind} does not balance: {unbalanced}")
+    _check_balance(kind, entries)
     journal = Journal.objects.create(
         kind=kind,
         memo=memo[:300],
@@ -74,3 +68,49 @@ def post(
         if entry.amount.amount != 0
     )
     return journal
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One journal of a batch (`post_many`): its entries, contact and invoice."""
+
+    entries: list[Entry]
+    contact_id: int
+    invoice: Invoice
+
+
+def post_many(kind: str, postings: list[Posting]) -> list[Journal]:
+    """Post one journal per posting, by the automation (no actor): one INSERT for the journals
+    and one for all their entries, whatever the batch's size (the renewal sweep's batches).
+    Each journal is checked as `post` checks it, and the database trigger checks it again."""
+    require_transaction("post inside the action's transaction")
+    for posting in postings:
+        _check_balance(kind, posting.entries)
+    now = clock.now()
+    journals = Journal.objects.bulk_create(
+        Journal(kind=kind, created_at=now, contact_id=p.contact_id, invoice=p.invoice)
+        for p in postings
+    )
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            journal=journal,
+            account=entry.account,
+            contact_id=posting.contact_id,
+            invoice=entry.invoice or posting.invoice,
+            amount=entry.amount,
+        )
+        for journal, posting in zip(journals, postings, strict=True)
+        for entry in posting.entries
+        if entry.amount.amount != 0
+    )
+    return journals
+
+
+def _check_balance(kind: str, entries: list[Entry]) -> None:
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        money.validate(entry.amount)
+        sums[str(entry.amount.currency)] += entry.amount.amount
+    unbalanced = {cur: total for cur, total in sums.items() if total != 0}
+    if unbalanced:
+        raise UnbalancedJournal(f"{kind} does not balance: {unbalanced}")

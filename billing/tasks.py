@@ -33,9 +33,9 @@ from billing.models import (
     Payment,
     Refund,
 )
-from billing.steps import charging, refunding
+from billing.steps import charging, refunding, renewals
 from billing.steps.commissions import recompute
-from billing.steps.periods import bill_period, end_or_resume
+from billing.steps.periods import end_or_resume
 from core import clock, roles
 from offers.models import Product
 
@@ -128,8 +128,11 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
 
     Orders are claimed with `skip_locked`, so a second runner takes other orders instead of
     waiting; a period's charge key `order:<id>:period:<n>` (unique) makes a rerun harmless.
-    Each charge is sent only by whoever wins its compare-and-set (charging.claim), so a row
-    a second runner or reconcile has taken, or settled, is not sent again."""
+    The batch is billed and its captures recorded set-based (billing.steps.renewals); each
+    charge is sent only by whoever wins its compare-and-set (charging.claim), so a row a second
+    runner or reconcile has taken, or settled, is not sent again. A runner killed between its
+    gateway calls and the batch's settle leaves those charges claimed and pending: reconcile
+    asks the gateway by key once their lease ran out, and records what it says."""
     today = (now or clock.now()).date()
     live = [Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE]
     # Never claimed: their runner died (or its task timed out) before sending them.
@@ -152,15 +155,16 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
             .order_by("next_charge_on", "pk")
             .select_for_update(skip_locked=True, of=("self",))[:BATCH]
         )
-        payments = []
-        for order in due:
-            counts["billed"] += 1
-            payments.append(bill_period(order))
-    for payment in filter(None, payments):
-        if charging.claim(payment):
-            charging.settle_charge(payment, charging.call_gateway(payment))
-            counts["charged"] += 1
-    return bool(payments) or resent == BATCH or len(changed) == BATCH
+        due = list(due)
+        payments = renewals.bill_batch(due)
+    counts["billed"] += len(due)
+    sent = [
+        (payment, charging.call_gateway(payment)) for payment in payments if charging.claim(payment)
+    ]
+    for payment, result in renewals.settle_batch(sent):
+        charging.settle_charge(payment, result)
+    counts["charged"] += len(sent)
+    return bool(due) or resent == BATCH or len(changed) == BATCH
 
 
 def alert_managers_of_overpayment(payment_pk: int, refund_pk: int) -> int:

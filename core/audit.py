@@ -60,3 +60,28 @@ def record(
         before=before or {},
         after={**(after or {}), **(_asked_by.get() or {})},
     )
+
+
+def record_many(
+    action: str, subjects: list[models.Model], *, amounts: list[Money | None], afters=None
+) -> list[AuditEvent]:
+    """One event per subject, by the automation (no actor, no reason), in one INSERT: what a
+    batch of the same change (the renewal sweep's) writes instead of one `record` a row.
+    Subjects carry `contact_id`; `afters`, if given, pairs with them like `amounts`."""
+    require_transaction("audit events belong in the change's transaction")
+    if not subjects:
+        return []
+    now, kind = clock.now(), ContentType.objects.get_for_model(subjects[0])
+    afters = afters or [{}] * len(subjects)
+    return AuditEvent.objects.bulk_create(
+        AuditEvent(
+            created_at=now,
+            action=action,
+            contact_id=subject.contact_id,
+            subject_type=kind,
+            subject_id=subject.pk,
+            amount=amount,
+            after=after,
+        )
+        for subject, amount, after in zip(subjects, amounts, afters, strict=True)
+    )

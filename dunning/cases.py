@@ -104,13 +104,18 @@ def usable_cards(case: DunningCase) -> list[PaymentMethod]:
 
 
 def charge_attempt(
-    case: DunningCase, number: int, cards: list[PaymentMethod] | None = None
+    case: DunningCase,
+    number: int,
+    cards: list[PaymentMethod] | None = None,
+    *,
+    system: User | None = None,
 ) -> bool:
     """Charge the invoice for attempt `number`, card by card, until one succeeds.
 
     The action key `dunning:<case>:<n>:<card>` makes a rerun (a second runner, a crashed
-    worker's retry) return the first charge instead of making another."""
-    system = system_user()
+    worker's retry) return the first charge instead of making another. `system`: the sweep's
+    own system user, whose permissions it has already loaded once for the whole sweep."""
+    system = system or system_user()
     for card in cards or usable_cards(case):
         attempt, _ = DunningAttempt.objects.get_or_create(
             case=case, number=number, card=card, defaults={"at": clock.now()}
@@ -141,7 +146,7 @@ def charge_attempt(
     return False
 
 
-def run_attempt(case_id: int, number: int) -> None:
+def run_attempt(case_id: int, number: int, *, system: User | None = None) -> None:
     case = DunningCase.objects.select_related("invoice", "order", "policy", "contact").get(
         pk=case_id
     )
@@ -156,7 +161,7 @@ def run_attempt(case_id: int, number: int) -> None:
         )
         return
     cards = usable_cards(case)
-    if cards and charge_attempt(case, number, cards):
+    if cards and charge_attempt(case, number, cards, system=system):
         return
     case.refresh_from_db()
     if case.status != DunningCase.Status.ACTIVE:

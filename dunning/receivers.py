@@ -11,6 +11,7 @@ from billing import events
 from billing.models import Invoice
 from dunning.models import DunningCase
 from dunning.selectors import cases_a_new_card_retries
+from dunning.transitions import OPEN
 
 
 @receiver(events.payment_failed)
@@ -28,6 +29,19 @@ def recovered(sender, invoice: Invoice, **kwargs) -> None:
     async_task(
         "dunning.tasks.end_case_for", invoice.pk, DunningCase.Status.RECOVERED, "invoice paid"
     )
+
+
+@receiver(events.invoices_paid)
+def recovered_many(sender, invoices: list[Invoice], **kwargs) -> None:
+    """The renewal sweep's batch: only an invoice with an open case has one to end. A case
+    cannot open on it later: open_case locks the invoice and finds it paid."""
+    if not invoices:
+        return
+    collected = DunningCase.objects.filter(invoice__in=invoices, status__in=OPEN)
+    for invoice_id in collected.values_list("invoice_id", flat=True):
+        async_task(
+            "dunning.tasks.end_case_for", invoice_id, DunningCase.Status.RECOVERED, "invoice paid"
+        )
 
 
 @receiver(events.invoice_voided)

@@ -15,6 +15,7 @@ from django_q.tasks import async_task
 
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from core import audit, clock
+from core.roles import system_user
 from dunning import notices
 from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
 from dunning.models import DunningAttempt, DunningCase
@@ -83,8 +84,9 @@ def _chunk(now: dt.datetime, counts: Counts) -> bool:
             case.next_attempt_at = next_attempt_after(case, now)
             case.save(update_fields=["attempts_made", "next_attempt_at"])
             claimed.append((case.pk, case.attempts_made))
+    system = system_user()  # one user, so its permissions are read once a chunk
     for case_id, number in claimed:
-        run_attempt(case_id, number)
+        run_attempt(case_id, number, system=system)
     counts["attempts"] += len(claimed)
     return bool(claimed) or remade == BATCH
 

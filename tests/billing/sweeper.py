@@ -2,12 +2,14 @@
 
     python -m tests.billing.sweeper <sweep> <now-iso> [--delay-ms N] [--stall-at N --marker F]
     python -m tests.billing.sweeper refund <payment-pk> --stall-at 1 --marker F
+    python -m tests.billing.sweeper <sweep> <now-iso> --start-after F   (benchmarks)
 
 <sweep> is charge_due_orders or run_dunning (called with `now`). --delay-ms makes every
 sandbox call that long (a real network's latency), so a kill lands mid-batch. --stall-at N:
 the Nth gateway call first touches the marker file, then waits a moment inside the call
 (outside any transaction, where a slow gateway keeps a real sender), so the parent can SIGSTOP
-the process right there. `child()` starts it against the test's own database, as the app role.
+the process right there. --start-after F: wait, set up, until the file F exists, so a
+benchmark times the sweep and not Python's start. `child()` starts it against the test's own database, as the app role.
 """
 
 import argparse
@@ -76,6 +78,7 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=0)
     parser.add_argument("--stall-at", type=int, default=0)
     parser.add_argument("--marker", type=Path)
+    parser.add_argument("--start-after", type=Path)
     args = parser.parse_args()
 
     import django
@@ -95,13 +98,14 @@ def main() -> None:
         refund_payment(payment, actor=system_user(), reason="returned")
         return
     now = dt.datetime.fromisoformat(args.subject)
-    if args.sweep == "charge_due_orders":
-        from billing.tasks import charge_due_orders
+    from billing.tasks import charge_due_orders
+    from dunning.tasks import run_dunning
 
+    if args.start_after:
+        wait_for(args.start_after.exists, what="the start signal")
+    if args.sweep == "charge_due_orders":
         charge_due_orders(now=now)
     else:
-        from dunning.tasks import run_dunning
-
         run_dunning(now=now)
 
 

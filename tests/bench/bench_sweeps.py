@@ -1,0 +1,172 @@
+"""Throughput of the renewal and dunning sweeps (issue 13: each >= 0.25 x pgbench TPS in one
+process; 10,000 due orders charged in under a minute by two workers, none twice).
+
+Two workers are two real processes (tests/billing/sweeper.py), as two qcluster workers are:
+threads in one process share the GIL. PAYDESK_BENCH_PROFILE=<file> writes a cProfile of the
+one-process renewal sweep there (`python -m pstats <file>`)."""
+
+import cProfile
+import datetime as dt
+import os
+import time
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django_q.conf import Conf
+
+from billing import actions
+from billing.actions import SaleLine
+from billing.gateways.sandbox import SandboxGateway
+from billing.invariants import breaches
+from billing.models import Order, SandboxTransaction
+from billing.tasks import charge_due_orders
+from core import clock
+from dunning.tasks import run_dunning
+from offers.terms import PaymentTerms
+from tests import factories
+from tests.billing.sweeper import child
+
+pytestmark = [pytest.mark.bench, pytest.mark.django_db(transaction=True)]
+SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
+RENEW = SOLD + dt.timedelta(days=31)
+GOAL = ">= 0.25"
+# Orders opened per sale: one invoice per sale, one period invoice per order at renewal.
+PER_SALE = 50
+
+
+@pytest.fixture(autouse=True)
+def queued_tasks(monkeypatch):
+    """As in production, follow-up tasks (commissions, delivery, dunning) go to the ORM broker
+    for the cluster instead of running inline, so the figures are the sweeps' own."""
+    monkeypatch.setattr(Conf, "SYNC", False)
+
+
+def subscribers(n: int, manager, product):
+    """n monthly orders on one card, sold through the real action (PER_SALE lines a sale)."""
+    contact = factories.ContactFactory()
+    card = actions.add_card(contact, token="pm_card_visa", actor=manager)
+    line = SaleLine(product, terms=PaymentTerms.subscription())
+    with clock.frozen_at(SOLD):
+        for start in range(0, n, PER_SALE):
+            actions.charge_sale(
+                contact, lines=[line] * min(PER_SALE, n - start), payment_method=card,
+                actor=manager,
+            )  # fmt: skip
+    return contact, card
+
+
+class Statements:
+    """Counts every statement this connection sends (CaptureQueriesContext keeps only 9,000)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _commits() -> int:
+    """Transactions this database has committed (every session), flushed to the statistics."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return cursor.fetchone()[0]
+
+
+def renewals_charged_twice() -> int:
+    renewals = SandboxTransaction.objects.filter(
+        kind="charge", idempotency_key__startswith="order:"
+    )
+    return renewals.values("idempotency_key").annotate(n=Count("pk")).filter(n__gt=1).count()
+
+
+def test_renewal_sweep_in_one_process(manager, product, bench_table):
+    n = 1000
+    subscribers(n, manager, product)
+    profile = os.environ.get("PAYDESK_BENCH_PROFILE")
+    profiler = cProfile.Profile() if profile else None
+    commits = _commits()
+    queries = Statements()
+    with connection.execute_wrapper(queries), clock.frozen_at(RENEW):
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        counts = charge_due_orders()
+        if profiler:
+            profiler.disable()
+        elapsed = time.perf_counter() - started
+    commits = _commits() - commits - 2  # less the two statistics reads
+    if profiler:
+        profiler.dump_stats(profile)
+    assert counts == {"billed": n, "charged": n}
+    assert renewals_charged_twice() == 0
+    rate = n / elapsed
+    name = "renewals, charge_due_orders, 1 process" + (" (profiled)" if profiler else "")
+    bench_table.add(name, rate, "renewals/s", GOAL)
+    bench_table.add("  statements per renewal", queries.count / n, "statements")
+    bench_table.add("  transactions per renewal", commits / n, "commits")
+    assert breaches(include_card_scan=False) == []
+
+
+def _in_processes(sweep: str, now: dt.datetime, workers: int, tmp_path) -> float:
+    """Seconds `workers` real processes take to run `sweep` to the end, from a common start
+    signal (their Python and Django start-up is not timed)."""
+    go = tmp_path / "go"
+    runners = [child(sweep, now.isoformat(), "--start-after", str(go)) for _ in range(workers)]
+    try:
+        time.sleep(3)  # each has imported Django and is waiting on `go`
+        started = time.perf_counter()
+        go.touch()
+        for runner in runners:
+            runner.wait(timeout=600)
+        elapsed = time.perf_counter() - started
+    finally:
+        for runner in runners:
+            if runner.poll() is None:
+                runner.kill()
+                runner.wait()
+    assert [runner.returncode for runner in runners] == [0] * workers
+    return elapsed
+
+
+def test_ten_thousand_renewals_with_two_workers(manager, product, bench_table, tmp_path):
+    n = 10_000
+    subscribers(n, manager, product)
+    elapsed = _in_processes("charge_due_orders", RENEW, 2, tmp_path)
+    assert not Order.objects.filter(next_charge_on__lte=RENEW.date()).exists()
+    renewals = SandboxTransaction.objects.filter(
+        kind="charge", idempotency_key__startswith="order:"
+    )
+    assert renewals.count() == n
+    assert renewals_charged_twice() == 0
+    bench_table.add("renewals, charge_due_orders, 2 processes", n / elapsed, "renewals/s", GOAL)
+    bench_table.add(f"  {n:,} renewals, 2 processes", elapsed, "s", "< 60 s")
+    assert breaches(include_card_scan=False) == []
+
+
+def test_dunning_sweep_in_one_process(manager, product, bench_table, settings, monkeypatch):
+    settings.PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE = 1_000_000
+    n = 1000
+    _, card = subscribers(n, manager, product)
+    SandboxGateway().set_card_behaviour(card.token, "pm_card_chargeDeclined")
+    # Every renewal is declined; the receivers open the cases inline (not timed).
+    with monkeypatch.context() as inline, clock.frozen_at(RENEW):
+        inline.setattr(Conf, "SYNC", True)
+        charge_due_orders()
+    commits = _commits()
+    queries = Statements()
+    with connection.execute_wrapper(queries), clock.frozen_at(RENEW + dt.timedelta(days=3)):
+        started = time.perf_counter()
+        counts = run_dunning()
+        elapsed = time.perf_counter() - started
+    commits = _commits() - commits - 2
+    assert counts["attempts"] == n
+    bench_table.add("dunning attempts, run_dunning, 1 process", n / elapsed, "attempts/s", GOAL)
+    bench_table.add("  statements per attempt", queries.count / n, "statements")
+    bench_table.add("  transactions per attempt", commits / n, "commits")
