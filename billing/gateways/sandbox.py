@@ -10,7 +10,6 @@ sweeps part-way through a batch).
 """
 
 import hashlib
-import secrets
 import time
 from collections.abc import Iterable
 
@@ -29,7 +28,7 @@ from billing.gateways.base import (
     GatewayTransaction,
     RefundResult,
 )
-from billing.gateways.sandbox_cards import SETUP_SALT, TEST_CARDS
+from billing.gateways.sandbox_cards import SETUP_SALT, TEST_CARDS, object_id
 from billing.models import SandboxCard, SandboxTransaction
 
 CURRENCIES = frozenset(
@@ -105,14 +104,14 @@ class SandboxGateway:
     currencies = CURRENCIES
 
     def create_customer(self, *, email: str, name: str) -> str:
-        return f"cus_sbx_{secrets.token_hex(8)}"
+        return object_id("cus_sbx_")
 
     def attach_card(self, *, customer: str, token: str) -> CardDetails:
         card = TEST_CARDS.get(token)
         if card is None:
             raise GatewayError(f"No such test card token: {token!r}")
         stored = SandboxCard.objects.create(
-            token=f"pm_sbx_{secrets.token_hex(10)}",
+            token=object_id("pm_sbx_"),
             customer=customer,
             behaviour=token,
             brand=card.brand,
@@ -124,7 +123,7 @@ class SandboxGateway:
 
     def start_card_setup(self, *, customer: str) -> CardSetup:
         # Nothing is stored until the browser confirms: the secret carries the customer, signed.
-        setup_id = f"seti_sbx_{secrets.token_hex(10)}"
+        setup_id = object_id("seti_sbx_")
         return CardSetup(
             id=setup_id,
             client_secret=signing.dumps([setup_id, customer], salt=SETUP_SALT),
@@ -161,7 +160,7 @@ class SandboxGateway:
         try:
             with transaction.atomic():
                 return SandboxTransaction.objects.create(
-                    ref=f"{fields['kind'][:2]}_sbx_{secrets.token_hex(10)}", **fields
+                    ref=object_id(f"{fields['kind'][:2]}_sbx_"), **fields
                 )
         except IntegrityError:
             # A concurrent call with the same key got there first: answer as it did.
