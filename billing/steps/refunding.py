@@ -129,16 +129,7 @@ def settle_refund(
             refund.message = result.message[:300]
             refund.save(update_fields=["status", "message"])
             reserve(payment)
-            if refund.from_credit:
-                # The credit it was to pay out is the contact's again.
-                credits.grant(
-                    payment.contact,
-                    refund.amount,
-                    offset=[ledger.debit(Account.REFUNDS, refund.amount)],
-                    actor=actor,
-                    memo=f"Refund {refund.pk} failed",
-                    kind="credit_restored",
-                )
+            restore_credit(refund, payment, actor=actor)
             audit.record(
                 "refund.failed",
                 refund,
@@ -190,3 +181,17 @@ def reconcile_refund(refund: Refund, *, now: dt.datetime | None = None) -> Refun
     if result is None:
         result = call_gateway(refund, payment)
     return settle_refund(refund, result)
+
+
+def restore_credit(refund: Refund, payment: Payment, *, actor: User) -> None:
+    """A failed refund of credit (now, or later at the gateway): the credit it was to pay out
+    is the contact's again."""
+    if refund.from_credit:
+        credits.grant(
+            payment.contact,
+            refund.amount,
+            offset=[ledger.debit(Account.REFUNDS, refund.amount)],
+            actor=actor,
+            memo=f"Refund {refund.pk} failed",
+            kind="credit_restored",
+        )

@@ -23,7 +23,7 @@ from djmoney.money import Money
 from billing import followups, ledger
 from billing.gateways.base import CardDetails, ChargeResult, RefundResult
 from billing.models import Account, Payment, PaymentMethod, Refund
-from billing.steps import charging, credits, locks, refunding
+from billing.steps import charging, locks, refunding
 from billing.transitions import move
 from core import audit, clock
 
@@ -152,15 +152,7 @@ def fail_after_success(refund: Refund, message: str, *, actor: User) -> Refund:
             actor=actor,
             memo=refund.message,
         )
-        if refund.from_credit:
-            credits.grant(
-                payment.contact,
-                refund.amount,
-                offset=[ledger.debit(Account.REFUNDS, refund.amount)],
-                actor=actor,
-                memo=f"Refund {refund.pk} failed",
-                kind="credit_restored",
-            )
+        refunding.restore_credit(refund, payment, actor=actor)
         audit.record(
             "refund.failed",
             refund,
