@@ -27,7 +27,7 @@ from billing.actions import (
 from billing.invariants import breaches
 from contacts.models import Contact, Partner
 from core import clock, roles
-from desk import demo_year
+from desk import demo_story, demo_year
 from offers.models import Offer, OfferLine, Product
 from offers.terms import PaymentTerms
 
@@ -196,7 +196,7 @@ class Command(BaseCommand):
         with clock.frozen_at(start):
             self._cards(contacts, actor=users["manager1"])
         # rep1 is the marker and does not exist yet, so rep2 makes the reps' sales.
-        cast = demo_year.Cast(contacts, products, offers, users["manager1"], users["rep2"])
+        cast = demo_story.Cast(contacts, products, offers, users["manager1"], users["rep2"])
         self.stdout.write(f"A year of history from {start:%d %b %Y}, a day at a time:")
         demo_year.live(cast, start=start, report=self.stdout.write)
 
