@@ -15,7 +15,7 @@ from core.validators import holds_card_number
 from tests import card_number_requests, factories
 
 # The shared state (invoices, orders, the cast's logged-in clients) for every test directory.
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.billing.stripe_fake"]
 
 # Playwright's sync API runs an event loop in the test thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

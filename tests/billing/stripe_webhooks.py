@@ -25,7 +25,7 @@ from djstripe.models import Event, WebhookEndpoint, WebhookEventTrigger
 from billing.actions import SaleLine, add_card, charge_sale
 from billing.models import Account, Dispute, Invoice, Journal, LedgerEntry, Payment, Refund
 from core.models import AuditEvent
-from tests.billing.test_stripe_gateway import SECRET, _get
+from tests.billing.stripe_fake import SECRET, read_stripe
 from tests.helpers import usd
 
 WEBHOOK_SECRET = "whsec_" + "test" * 8
@@ -103,7 +103,7 @@ def sale(contact, product, manager, rep) -> Invoice:
 
 
 def dispute_object(payment: Payment, localstripe, *, status: str, lost_or_won=None) -> dict:
-    intent = _get(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
+    intent = read_stripe(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
     charge = intent["latest_charge"]
     charge_id = charge["id"] if isinstance(charge, dict) else charge
     withdrawn = {

@@ -16,6 +16,9 @@ from billing.invariants import breaches
 from billing.models import Account, Dispute, Invoice, Journal
 from billing.selectors import amount_due
 from core.models import AuditEvent
+from tests.billing.stripe_fake import (
+    read_stripe,
+)
 from tests.billing.stripe_webhooks import (  # noqa: F401 (fixtures)
     _use_stripe,
     deliver,
@@ -28,10 +31,6 @@ from tests.billing.stripe_webhooks import (  # noqa: F401 (fixtures)
     stripe_event,
 )
 from tests.billing.test_refunds import _race
-from tests.billing.test_stripe_gateway import (
-    _get,
-    localstripe,  # noqa: F401 (the fixture)
-)
 from tests.helpers import usd
 
 
@@ -182,7 +181,7 @@ def test_the_same_news_delivered_eight_times_at_once_takes_effect_once(
     invoice = sale(contact, product, manager, rep)
     payment = invoice.payments.get()
     made = post(localstripe, "/v1/refunds", payment_intent=payment.gateway_ref, amount=3000)
-    refunded = _get(localstripe, f"/v1/refunds/{made['id']}")
+    refunded = read_stripe(localstripe, f"/v1/refunds/{made['id']}")
     disputed = dispute_object(payment, localstripe, status="needs_response")
     # Distinct event ids (dj-stripe's own dedupe cannot help) and one id sent twice.
     events = [stripe_event("refund.created", refunded) for _ in range(3)]

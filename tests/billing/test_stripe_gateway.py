@@ -6,17 +6,7 @@ publishable key), which talks to Stripe, never to Paydesk.
 """
 
 import datetime as dt
-import json
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -30,80 +20,16 @@ from billing.models import Invoice, Payment, Refund
 from billing.steps.cards import start_capture
 from billing.tasks import reconcile_pending
 from core import clock
+from tests.billing.stripe_fake import (
+    AUTHENTICATION_REQUIRED,
+    PUBLIC,
+    SECRET,
+    confirm_in_browser,
+    free_port,
+    read_stripe,
+    typed_card,
+)
 from tests.helpers import usd
-
-SHIM = Path(__file__).with_name("localstripe_shim.py")
-SECRET = "sk_test_" + "0" * 24
-PUBLIC = "pk_test_" + "0" * 24
-# Stripe's test card whose bank asks for 3-D Secure when it is set up.
-AUTHENTICATION_REQUIRED = "4000002500003155"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(base: str, path: str) -> dict:
-    """Read localstripe directly, to check what the gateway told it."""
-    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {SECRET}"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return json.load(response)
-
-
-def _confirm_in_browser(base: str, setup, **card) -> tuple[int, dict]:
-    """What Stripe.js's confirmCardSetup sends: the client secret and the publishable key, with
-    the card Elements collected (`payment_method_data`) or a test PaymentMethod."""
-    data = {"key": PUBLIC, "client_secret": setup.client_secret, **card}
-    request = urllib.request.Request(
-        f"{base}/v1/setup_intents/{setup.id}/confirm",
-        data=urllib.parse.urlencode(data).encode(),
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
-def _typed_card(number: str) -> dict:
-    return {
-        "payment_method_data[type]": "card",
-        "payment_method_data[card][number]": number,
-        "payment_method_data[card][exp_month]": "12",
-        "payment_method_data[card][exp_year]": "2031",
-        "payment_method_data[card][cvc]": "123",
-    }
-
-
-@pytest.fixture(scope="session")
-def localstripe():
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, str(SHIM), str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                _get(base, "/v1/account")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")[-500:]
-                    pytest.skip(f"localstripe did not start on {base}: {output}")
-                time.sleep(0.2)
-        yield base
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +81,7 @@ def test_it_creates_a_customer_and_attaches_a_test_card(localstripe, customer, v
     assert visa.token.startswith("pm_") and visa.token != "pm_card_visa"
     assert (visa.brand, visa.last4) == ("visa", "4242")
     assert 1 <= visa.exp_month <= 12 and visa.exp_year >= 2026
-    assert _get(localstripe, f"/v1/payment_methods/{visa.token}")["customer"] == customer
+    assert read_stripe(localstripe, f"/v1/payment_methods/{visa.token}")["customer"] == customer
 
 
 def test_a_card_refused_on_attach_is_a_gateway_error(gateway, customer):
@@ -175,18 +101,18 @@ def test_a_card_captured_through_a_setup_intent_is_charged_off_session(
     setup = gateway.start_card_setup(customer=customer)
     assert setup.id.startswith("seti_") and setup.processor == "stripe"
     assert setup.public == PUBLIC
-    intent = _get(localstripe, f"/v1/setup_intents/{setup.id}")
+    intent = read_stripe(localstripe, f"/v1/setup_intents/{setup.id}")
     assert (intent["customer"], intent["usage"]) == (customer, "off_session")
 
-    status, confirmed = _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    status, confirmed = confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
     assert (status, confirmed["status"]) == (200, "succeeded")
     card = gateway.finish_card_setup(customer=customer, setup_id=setup.id)
 
     assert (card.brand, card.last4, card.token) == ("visa", "4242", confirmed["payment_method"])
-    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == customer
+    assert read_stripe(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == customer
     charged = _charge(gateway, customer, card, amount_minor=amount_minor, currency=currency)
     assert charged.status == "succeeded"
-    paid = _get(localstripe, f"/v1/payment_intents/{charged.ref}")
+    paid = read_stripe(localstripe, f"/v1/payment_intents/{charged.ref}")
     assert (paid["amount"], paid["currency"], paid["payment_method"]) == (
         amount_minor,
         currency.lower(),
@@ -203,14 +129,14 @@ def test_the_add_card_form_mounts_stripe_elements_for_a_setup_intent(
     assert 'data-processor="stripe"' in page and f'data-public="{PUBLIC}"' in page
     assert "data-stripe-element" in page and 'data-card="number"' not in page
     contact.refresh_from_db()
-    setups = _get(localstripe, "/v1/setup_intents?limit=100")["data"]
+    setups = read_stripe(localstripe, "/v1/setup_intents?limit=100")["data"]
     assert any(s["customer"] == contact.gateway_customer for s in setups)
 
 
 def test_a_setup_waiting_for_3d_secure_is_not_a_card_yet(localstripe, gateway, customer):
     setup = gateway.start_card_setup(customer=customer)
-    status, confirmed = _confirm_in_browser(
-        localstripe, setup, **_typed_card(AUTHENTICATION_REQUIRED)
+    status, confirmed = confirm_in_browser(
+        localstripe, setup, **typed_card(AUTHENTICATION_REQUIRED)
     )
     # Stripe.js would now show the bank's challenge (confirmCardSetup handles it).
     assert (status, confirmed["status"]) == (200, "requires_action")
@@ -220,7 +146,7 @@ def test_a_setup_waiting_for_3d_secure_is_not_a_card_yet(localstripe, gateway, c
 
 def test_a_card_declined_at_setup_is_refused(localstripe, gateway, customer):
     setup = gateway.start_card_setup(customer=customer)
-    status, answer = _confirm_in_browser(
+    status, answer = confirm_in_browser(
         localstripe, setup, payment_method="pm_card_visa_chargeDeclined"
     )
     assert (status, answer["error"]["code"]) == (402, "card_declined")
@@ -231,7 +157,7 @@ def test_a_card_declined_at_setup_is_refused(localstripe, gateway, customer):
 def test_a_setup_of_another_customer_is_refused(localstripe, gateway, customer):
     other = gateway.create_customer(email="bob@example.com", name="Bob")
     setup = gateway.start_card_setup(customer=other)
-    _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
     with pytest.raises(GatewayError, match="another customer"):
         gateway.finish_card_setup(customer=customer, setup_id=setup.id)
 
@@ -240,18 +166,18 @@ def test_a_removed_card_is_detached_from_the_customer(
     localstripe, contact, manager, django_capture_on_commit_callbacks
 ):
     setup = start_capture(contact)
-    _confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
+    confirm_in_browser(localstripe, setup, payment_method="pm_card_visa")
     card = add_card(contact, setup=setup.id, actor=manager)
     contact.refresh_from_db()
     assert card.gateway == "stripe" and contact.gateway_customer.startswith("cus_")
-    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == (
+    assert read_stripe(localstripe, f"/v1/payment_methods/{card.token}")["customer"] == (
         contact.gateway_customer
     )
 
     with django_capture_on_commit_callbacks(execute=True):
         remove_card(card, actor=manager, reason="Customer asked")
 
-    assert _get(localstripe, f"/v1/payment_methods/{card.token}")["customer"] is None
+    assert read_stripe(localstripe, f"/v1/payment_methods/{card.token}")["customer"] is None
 
 
 def test_it_charges_a_card_off_session(localstripe, gateway, customer, visa):
@@ -260,7 +186,7 @@ def test_it_charges_a_card_off_session(localstripe, gateway, customer, visa):
 
     assert result.status == "succeeded"
     assert result.ref.startswith("pi_")
-    intent = _get(localstripe, f"/v1/payment_intents/{result.ref}")
+    intent = read_stripe(localstripe, f"/v1/payment_intents/{result.ref}")
     assert (intent["amount"], intent["currency"], intent["status"]) == (12345, "usd", "succeeded")
     assert (intent["customer"], intent["payment_method"]) == (customer, visa.token)
     assert intent["metadata"]["idempotency_key"] == key
@@ -304,7 +230,7 @@ def test_the_same_key_twice_charges_once(localstripe, gateway, customer, visa):
     again = _charge(gateway, customer, visa, key=key)
 
     assert again == first
-    intents = _get(localstripe, "/v1/payment_intents?limit=100")["data"]
+    intents = read_stripe(localstripe, "/v1/payment_intents?limit=100")["data"]
     assert [i["id"] for i in intents if i["metadata"].get("idempotency_key") == key] == [first.ref]
 
 
@@ -333,7 +259,7 @@ def test_it_refunds_part_of_a_payment(localstripe, gateway, customer, visa):
 
     assert refunded.status == "succeeded"
     assert refunded.ref.startswith("re_")
-    stored = _get(localstripe, f"/v1/refunds/{refunded.ref}")
+    stored = read_stripe(localstripe, f"/v1/refunds/{refunded.ref}")
     assert (stored["amount"], stored["payment_intent"]) == (2500, charged.ref)
     assert gateway.find_refund(key) == refunded
     assert gateway.find_refund(_key()) is None
@@ -357,7 +283,7 @@ def test_it_refuses_a_currency_stripe_is_not_set_up_for(gateway, customer, visa)
 
 
 def test_a_lost_connection_is_an_unknown_outcome(settings, visa, customer):
-    settings.STRIPE_API_HOST = f"http://127.0.0.1:{_free_port()}"  # nothing listens here
+    settings.STRIPE_API_HOST = f"http://127.0.0.1:{free_port()}"  # nothing listens here
     with pytest.raises(GatewayTimeout):
         _charge(get_gateway(), customer, visa)
 
@@ -382,14 +308,14 @@ def test_a_sale_is_charged_and_refunded_through_stripe(localstripe, contact, pro
         "stripe",
         usd("200.00"),
     )
-    intent = _get(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
+    intent = read_stripe(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
     assert (intent["amount"], intent["status"]) == (20000, "succeeded")
     assert intent["metadata"]["idempotency_key"] == payment.idempotency_key
 
     refund = refund_payment(payment, amount=usd("30.00"), actor=manager, reason="Late start")
 
     assert refund.status == Refund.Status.SUCCEEDED
-    assert _get(localstripe, f"/v1/refunds/{refund.gateway_ref}")["amount"] == 3000
+    assert read_stripe(localstripe, f"/v1/refunds/{refund.gateway_ref}")["amount"] == 3000
     payment.refresh_from_db()
     assert payment.amount_refunded == usd("30.00")
     assert breaches() == []

@@ -23,6 +23,10 @@ from billing.models import Dispute, Invoice, Journal, Payment, Refund
 from billing.selectors import amount_due
 from billing.tasks import sync_gateway_events
 from core.models import AuditEvent
+from tests.billing.stripe_fake import (
+    free_port,
+    read_stripe,
+)
 from tests.billing.stripe_webhooks import (  # noqa: F401 (fixtures)
     WEBHOOK_SECRET,
     _use_stripe,
@@ -37,11 +41,6 @@ from tests.billing.stripe_webhooks import (  # noqa: F401 (fixtures)
     signed,
     stripe_event,
 )
-from tests.billing.test_stripe_gateway import (
-    _free_port,
-    _get,
-    localstripe,  # noqa: F401 (the fixture)
-)
 from tests.helpers import usd
 
 
@@ -50,7 +49,7 @@ def test_a_bad_signature_or_a_stale_timestamp_is_refused_and_writes_nothing(
 ):
     invoice = sale(contact, product, manager, rep)
     payment = invoice.payments.get()
-    intent = _get(stripe.api_base, f"/v1/payment_intents/{payment.gateway_ref}")
+    intent = read_stripe(stripe.api_base, f"/v1/payment_intents/{payment.gateway_ref}")
     event = stripe_event("payment_intent.succeeded", intent)
     before = rows()
 
@@ -85,11 +84,17 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(
     invoice = sale(contact, product, manager, rep)
     payment = invoice.payments.get()
     made = post(localstripe, "/v1/refunds", payment_intent=payment.gateway_ref, amount=3000)
-    stored = {**_get(localstripe, f"/v1/refunds/{made['id']}"), "reason": "requested_by_customer"}
+    stored = {
+        **read_stripe(localstripe, f"/v1/refunds/{made['id']}"),
+        "reason": "requested_by_customer",
+    }
 
     first = deliver(client, endpoint, stripe_event("refund.created", stored))
     # The same refund again, in another event (Stripe sends both) and the same event twice.
-    charge = {**_get(localstripe, f"/v1/charges/{stored['charge']}"), "refunds": {"data": [stored]}}
+    charge = {
+        **read_stripe(localstripe, f"/v1/charges/{stored['charge']}"),
+        "refunds": {"data": [stored]},
+    }
     again = stripe_event("charge.refunded", charge)
     assert [first.status_code, deliver(client, endpoint, again).status_code] == [200, 200]
     assert deliver(client, endpoint, again).status_code == 200
@@ -126,7 +131,7 @@ def test_a_refund_that_fails_later_gives_its_amount_back_and_tells_the_rep(
     refund = refund_payment(payment, amount=usd("50.00"), actor=rep, reason="Late start")
     assert refund.status == Refund.Status.SUCCEEDED
     failed = {
-        **_get(localstripe, f"/v1/refunds/{refund.gateway_ref}"),
+        **read_stripe(localstripe, f"/v1/refunds/{refund.gateway_ref}"),
         "status": "failed",
         "failure_reason": "expired_or_canceled_card",
     }
@@ -174,7 +179,7 @@ def test_a_payment_whose_answer_was_lost_is_settled_by_the_webhook_alone(
         invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     payment = invoice.payments.get()
     assert payment.status == Payment.Status.UNKNOWN
-    intents = _get(localstripe, "/v1/payment_intents?limit=100")["data"]
+    intents = read_stripe(localstripe, "/v1/payment_intents?limit=100")["data"]
     intent = next(
         i for i in intents if i["metadata"].get("idempotency_key") == payment.idempotency_key
     )
@@ -204,7 +209,7 @@ def test_a_success_for_a_payment_recorded_as_declined_is_recorded_not_dropped(
     invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     payment = invoice.payments.get()
     assert payment.status == Payment.Status.FAILED
-    intents = _get(localstripe, "/v1/payment_intents?limit=100")["data"]
+    intents = read_stripe(localstripe, "/v1/payment_intents?limit=100")["data"]
     found = next(
         i for i in intents if i["metadata"].get("idempotency_key") == payment.idempotency_key
     )
@@ -232,7 +237,7 @@ def test_a_success_for_a_payment_recorded_as_declined_is_recorded_not_dropped(
 
 def test_the_card_on_file_follows_stripe(client, endpoint, localstripe, contact, manager):
     card = add_card(contact, token="pm_card_visa", actor=manager)
-    method = _get(localstripe, f"/v1/payment_methods/{card.token}")
+    method = read_stripe(localstripe, f"/v1/payment_methods/{card.token}")
     now = int(time.time())
     newer = {
         **method,
@@ -292,7 +297,7 @@ def test_a_signed_event_is_applied_without_calling_stripe(
         dispute_object(invoice.payments.get(), localstripe, status="needs_response"),
     )
     # dj-stripe's own receivers re-read the object from Stripe: unreachable, that was a 500.
-    nowhere = f"http://127.0.0.1:{_free_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setattr(stripe, "api_base", nowhere)
     settings.STRIPE_API_HOST = nowhere
 
@@ -310,7 +315,7 @@ def test_a_dashboard_refund_reported_failed_before_its_success_records_nothing(
     invoice = sale(contact, product, manager, rep)
     payment = invoice.payments.get()
     made = post(localstripe, "/v1/refunds", payment_intent=payment.gateway_ref, amount=3000)
-    stored = _get(localstripe, f"/v1/refunds/{made['id']}")
+    stored = read_stripe(localstripe, f"/v1/refunds/{made['id']}")
     failed = {**stored, "status": "failed", "failure_reason": "lost_or_stolen_card"}
     now = int(time.time())
 
