@@ -22,8 +22,8 @@ Money received outside the gateway (billing.steps.receiving) is posted by the sa
 import datetime as dt
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from djmoney.money import Money
 
 from billing import errors, events, followups, ledger
@@ -107,9 +107,17 @@ def claim(payment: Payment, *, now: dt.datetime | None = None) -> bool:
     True for exactly one caller while the row is unsettled and nobody holds a live lease on it;
     `now` (reconcile's clock) decides whose lease ran out, the real time stamps the new one."""
     expired = (now or clock.now()) - LEASE
-    free = Q(claimed_at=None) | Q(claimed_at__lte=expired)
-    taken = Payment.objects.filter(free, pk=payment.pk, status__in=IN_FLIGHT)
-    return taken.update(claimed_at=clock.now()) == 1
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [clock.now(), payment.pk, [s.value for s in IN_FLIGHT], expired])
+        return cursor.rowcount == 1
+
+
+# Written out because the renewal sweep runs it once per charge: the ORM's query building cost
+# four times the statement's own client time (1.1 ms against 0.28 ms a claim, issue 13).
+_CLAIM = f"""
+    UPDATE {Payment._meta.db_table} SET claimed_at = %s
+    WHERE id = %s AND status = ANY(%s) AND (claimed_at IS NULL OR claimed_at <= %s)
+"""
 
 
 def settle_charge(

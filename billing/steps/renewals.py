@@ -32,7 +32,7 @@ from billing.schedule import period_start
 from billing.steps.charging import IN_FLIGHT
 from billing.steps.periods import bill_period, period_amount
 from billing.transitions import move
-from core import audit, clock, money
+from core import audit, bulk, clock, money
 from core.txn import require_transaction
 
 Sent = tuple[Payment, ChargeResult | None]
@@ -150,7 +150,7 @@ def _bill_plain(orders: list[Order]) -> list[Payment]:
             period_start(order, n + 1)
         )  # fmt: skip
         order.next_charge_on = None if last else period_start(order, n + 1)
-    Order.objects.bulk_update(
+    bulk.update_fields(
         orders,
         [
             "period_price",
@@ -253,7 +253,7 @@ def _record_captures(
             move(invoice, Invoice.Status.PAID, what="mark the invoice paid")
             invoice.closed_at = now
             paid.append(invoice)
-    Payment.objects.bulk_update(payments, ["status", "gateway_ref", "paid_at"])
+    bulk.update_fields(payments, ["status", "gateway_ref", "paid_at"])
     ledger.post_many(
         "payment_captured",
         [
@@ -270,7 +270,7 @@ def _record_captures(
     )
     audit.record_many("payment.succeeded", payments, amounts=[p.amount for p in payments])
     if paid:
-        Invoice.objects.bulk_update(paid, ["status", "closed_at"])
+        bulk.update_fields(paid, ["status", "closed_at"])
     for invoice in paid:
         if invoice.replaces_id:
             followups.invoice_paid(invoice)
