@@ -4,11 +4,25 @@ It runs a fixed number of queries however many invoices the contact has; the inv
 keyset-paginated on (issued_at, id) and the history on (created_at, id), each on its own cursor.
 """
 
-from dataclasses import dataclass
+import functools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from djmoney.money import Money
 
 from billing.expiry import expiring_before_next_charge
@@ -26,9 +40,21 @@ from billing.models import (
 )
 from billing.selectors import contact_balances, contact_credits, with_amounts
 from contacts.models import Contact
+from core.locales import DEFAULT as DEFAULT_LOCALE
 from core.models import AuditEvent
+from core.money import format_money
 from core.pagination import PAGE, keyset_page
-from desk.presenters import actor_name, change_label, changed_fields, describe, invoice_badge
+from core.row_urls import id_url
+from desk.presenters import (
+    Action,
+    Refundable,
+    actor_name,
+    change_label,
+    changed_fields,
+    describe,
+    invoice_actions,
+    invoice_badge,
+)
 from dunning.models import DunningCase
 
 # The record's pages: a screenful each; older rows are a page away (keyset cursors).
@@ -54,6 +80,28 @@ _SUBJECTS = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """An invoice as its row shows it: dates and amounts already text, its actions decided."""
+
+    pk: int
+    number: str
+    url: str
+    event_name: str
+    issued: str
+    badge: str
+    badge_label: str
+    total: str
+    paid: str
+    refunded: str  # empty when nothing was refunded
+    due: str
+    actions: list[Action]
+
+
+def _money_text(amount: Decimal, currency: str, locale: str) -> str:
+    return format_money(Money(amount, currency), locale)
+
+
 @dataclass
 class ContactRecord:
     """The contact record's panels; each loads on first use, so a panel refresh loads one."""
@@ -61,6 +109,8 @@ class ContactRecord:
     contact: Contact
     before: str | None = None
     history_before: str | None = None
+    locale: str = DEFAULT_LOCALE  # the rep's, for every amount the rows carry as text
+    can: Mapping[str, bool] = field(default_factory=dict)  # the rep's billing permissions
 
     @cached_property
     def balances(self) -> list[Money]:
@@ -81,25 +131,72 @@ class ContactRecord:
         return cards
 
     @cached_property
-    def _invoice_page(self) -> tuple[list[Invoice], str | None]:
-        payments = Payment.objects.order_by("-created_at", "-pk").prefetch_related("refunds")
+    def _invoice_page(self) -> tuple[list[InvoiceRow], str | None]:
+        case = DunningCase.objects.filter(invoice=OuterRef("pk")).values("status")
         qs = with_amounts(
             Invoice.objects.filter(contact=self.contact)
-            .select_related("replaced_by", "dunning_case")
-            .prefetch_related(Prefetch("payments", queryset=payments))
+            .only("event_name", "issued_at", "status", "currency")
+            .annotate(
+                case_status=Subquery(case),
+                is_replaced=Exists(Invoice.objects.filter(replaces=OuterRef("pk"))),
+            )
         )
         invoices, cursor = keyset_page(qs, "issued_at", self.before, size=RECORD_PAGE)
+        return self._invoice_rows(invoices), cursor
+
+    def _invoice_rows(self, invoices: list[Invoice]) -> list[InvoiceRow]:
+        """The page's rows with their payments (one query, not a queryset per invoice), every
+        figure formatted once in the rep's locale."""
+        payments = defaultdict(list)  # invoice id -> (pk, status, amount, refunded, currency)
+        if invoices:
+            rows = (
+                Payment.objects.filter(invoice__in=[i.pk for i in invoices])
+                .order_by("-created_at", "-pk")
+                .values_list("invoice_id", "pk", "status", "amount", "amount_refunded")
+            )
+            for invoice_id, *payment in rows:
+                payments[invoice_id].append(payment)
+        # The cards are read only when a row could offer to charge one again.
+        chargeable = self.can.get("retry_charge") and any(
+            i.status == Invoice.Status.OPEN and i.due_amount for i in invoices
+        )
+        has_cards = bool(chargeable and self.cards)
+        referred = bool(self.contact.referred_by_id)
+        invoice_url = id_url("billing:invoice-document")
+        result = []
         for inv in invoices:
-            inv.total = Money(inv.total_amount, inv.currency)
-            inv.due = Money(inv.due_amount, inv.currency)
-            inv.paid = Money(inv.paid_amount, inv.currency)
-            inv.refunded = Money(inv.refunded_amount, inv.currency)
-            inv.badge, inv.badge_label = invoice_badge(inv)
-            inv.is_replaced = hasattr(inv, "replaced_by")
-        return invoices, cursor
+            text = functools.partial(_money_text, currency=inv.currency, locale=self.locale)
+            paid = payments[inv.pk]
+            refundable = [
+                Refundable(pk, amount - refunded, text(amount - refunded))
+                for pk, status, amount, refunded in paid
+                if status == Payment.Status.SUCCEEDED and amount - refunded
+            ]
+            badge, label = invoice_badge(
+                inv, case_status=inv.case_status, last_payment_status=paid[0][1] if paid else None
+            )
+            result.append(
+                InvoiceRow(
+                    pk=inv.pk,
+                    number=inv.number,
+                    url=invoice_url(inv.pk),
+                    event_name=inv.event_name,
+                    issued=date_format(localtime(inv.issued_at), "j M Y H:i"),
+                    badge=badge,
+                    badge_label=label,
+                    total=text(inv.total_amount),
+                    paid=text(inv.paid_amount),
+                    refunded=text(inv.refunded_amount) if inv.refunded_amount else "",
+                    due=text(inv.due_amount),
+                    actions=invoice_actions(
+                        inv, refundable, self.can, has_cards=has_cards, referred=referred
+                    ),
+                )
+            )
+        return result
 
     @property
-    def invoices(self) -> list[Invoice]:
+    def invoices(self) -> list[InvoiceRow]:
         return self._invoice_page[0]
 
     @property
