@@ -68,7 +68,7 @@ def invoice_actions(
 ) -> list[Action]:
     """What the rep may do to an invoice from its row, in the order the row lists them.
 
-    `invoice` carries `with_amounts`' figures and `is_replaced`; `can` holds the rep's billing
+    `invoice` carries `with_amounts`' figures and `replacement_id`; `can` holds the rep's billing
     permissions without their app label."""
     pk, status = invoice.pk, invoice.status
     actions = [
@@ -92,7 +92,7 @@ def invoice_actions(
     voidable = status in (Invoice.Status.OPEN, Invoice.Status.PAID)
     if voidable and can.get("void") and invoice.paid_amount == invoice.refunded_amount:
         actions.append(Action("Void", id_url("billing:invoice-void")(pk)))
-    if can.get("replace_invoice") and not invoice.is_replaced:
+    if can.get("replace_invoice") and invoice.replacement_id is None:
         if status != Invoice.Status.WRITTEN_OFF:
             url = id_url("billing:invoice-replace")(pk)
             actions.append(Action("Replace", url, inline=False))  # a page of its own

@@ -8,13 +8,13 @@ import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import (
     BooleanField,
-    Exists,
     ExpressionWrapper,
     OuterRef,
     Prefetch,
@@ -98,8 +98,9 @@ class InvoiceRow:
     actions: list[Action]
 
 
-def _money_text(amount: Decimal, currency: str, locale: str) -> str:
-    return format_money(Money(amount, currency), locale)
+def _when(moment: datetime) -> str:
+    """A moment as the record's tables write it (the template's `date:"j M Y H:i"`)."""
+    return date_format(localtime(moment), "j M Y H:i")
 
 
 @dataclass
@@ -111,6 +112,17 @@ class ContactRecord:
     history_before: str | None = None
     locale: str = DEFAULT_LOCALE  # the rep's, for every amount the rows carry as text
     can: Mapping[str, bool] = field(default_factory=dict)  # the rep's billing permissions
+    _texts: dict = field(default_factory=dict, init=False, repr=False)
+
+    def _text(self, amount: Decimal, currency: str) -> str:
+        """An amount as the rep reads it; a figure repeated on the page is formatted once."""
+        key = (amount, currency)
+        if key not in self._texts:
+            self._texts[key] = format_money(Money(amount, currency), self.locale)
+        return self._texts[key]
+
+    def _money(self, money: Money) -> str:
+        return self._text(money.amount, money.currency.code)
 
     @cached_property
     def balances(self) -> list[Money]:
@@ -138,7 +150,11 @@ class ContactRecord:
             .only("event_name", "issued_at", "status", "currency")
             .annotate(
                 case_status=Subquery(case),
-                is_replaced=Exists(Invoice.objects.filter(replaces=OuterRef("pk"))),
+                # A scalar subquery walks the unique index per row; EXISTS was hashed over
+                # every invoice in the table.
+                replacement_id=Subquery(
+                    Invoice.objects.filter(replaces=OuterRef("pk")).order_by().values("pk")
+                ),
             )
         )
         invoices, cursor = keyset_page(qs, "issued_at", self.before, size=RECORD_PAGE)
@@ -165,7 +181,7 @@ class ContactRecord:
         invoice_url = id_url("billing:invoice-document")
         result = []
         for inv in invoices:
-            text = functools.partial(_money_text, currency=inv.currency, locale=self.locale)
+            text = functools.partial(self._text, currency=inv.currency)
             paid = payments[inv.pk]
             refundable = [
                 Refundable(pk, amount - refunded, text(amount - refunded))
@@ -181,7 +197,7 @@ class ContactRecord:
                     number=inv.number,
                     url=invoice_url(inv.pk),
                     event_name=inv.event_name,
-                    issued=date_format(localtime(inv.issued_at), "j M Y H:i"),
+                    issued=_when(inv.issued_at),
                     badge=badge,
                     badge_label=label,
                     total=text(inv.total_amount),
@@ -205,12 +221,33 @@ class ContactRecord:
 
     @cached_property
     def payments(self) -> list[Payment]:
-        return list(
+        """The latest payments, each with `refund_rows` and `dispute_rows`: one query each,
+        grouped here (prefetch_related builds a queryset per payment), amounts as text."""
+        payments = list(
             Payment.objects.filter(contact=self.contact)
             .select_related("invoice", "payment_method")
-            .prefetch_related("refunds", "disputes")
             .order_by("-created_at", "-pk")[:RECORD_PAGE]
         )
+        refunds, disputes = defaultdict(list), defaultdict(list)
+        if payments:
+            ids = [p.pk for p in payments]
+            for refund in Refund.objects.filter(payment__in=ids):  # newest first (Meta)
+                refund.when, refund.amount_text = (
+                    _when(refund.created_at),
+                    self._money(refund.amount),
+                )
+                refunds[refund.payment_id].append(refund)
+            for dispute in Dispute.objects.filter(payment__in=ids):
+                disputes[dispute.payment_id].append(dispute)
+        for payment in payments:
+            payment.when, payment.amount_text = (
+                _when(payment.created_at),
+                self._money(payment.amount),
+            )
+            succeeded = payment.status == Payment.Status.SUCCEEDED
+            payment.left_text = self._money(payment.refundable) if succeeded else ""
+            payment.refund_rows, payment.dispute_rows = refunds[payment.pk], disputes[payment.pk]
+        return payments
 
     @cached_property
     def orders(self) -> list[Order]:
@@ -265,6 +302,11 @@ class ContactRecord:
         )
         for event in events:
             describe(event)
+            event.stamp, event.when = (
+                localtime(event.created_at).isoformat(),
+                _when(event.created_at),
+            )
+            event.amount_text = self._money(event.amount) if event.amount else ""
         return events, cursor
 
     @property
