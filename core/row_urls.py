@@ -22,6 +22,6 @@ def id_url(name: str) -> Callable[[int], str]:
 @functools.lru_cache(maxsize=256)
 def _pattern(name: str, prefix: str, urlconf: str | None) -> Callable[[int], str]:
     head, probe, tail = reverse(name, args=[_PROBE], urlconf=urlconf).partition(str(_PROBE))
-    if not probe or str(_PROBE) in tail:
-        raise ImproperlyConfigured(f"{name} does not take exactly one id")
+    if not probe:  # a converter that writes the id otherwise (hex, a slug of it)
+        raise ImproperlyConfigured(f"{name} does not write its id in decimal")
     return lambda pk: f"{head}{int(pk)}{tail}"
