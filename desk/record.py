@@ -38,7 +38,7 @@ from billing.models import (
     Payment,
     Refund,
 )
-from billing.selectors import contact_balances, contact_credits, with_amounts
+from billing.selectors import contact_books, with_amounts
 from contacts.models import Contact
 from core.locales import DEFAULT as DEFAULT_LOCALE
 from core.models import AuditEvent
@@ -125,13 +125,17 @@ class ContactRecord:
         return self._text(money.amount, money.currency.code)
 
     @cached_property
+    def _books(self) -> tuple[dict[str, Money], dict[str, Money]]:
+        return contact_books(self.contact)  # balances and credits in one query
+
+    @cached_property
     def balances(self) -> list[Money]:
-        return [b for b in contact_balances(self.contact).values() if b.amount]
+        return [b for b in self._books[0].values() if b.amount]
 
     @cached_property
     def credits(self) -> list[Money]:
         """What Paydesk owes the contact, per currency: spent on their next invoices."""
-        return [c for c in contact_credits(self.contact).values() if c.amount]
+        return [c for c in self._books[1].values() if c.amount]
 
     @cached_property
     def cards(self) -> list:
