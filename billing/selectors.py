@@ -38,28 +38,37 @@ def amount_refunded(invoice: Invoice) -> Money:
     return Money(_sum(captured, "amount_refunded"), invoice.currency)
 
 
-def contact_balances(contact) -> dict[str, Money]:
-    rows = (
-        LedgerEntry.objects.filter(contact=contact, account=Account.RECEIVABLE)
-        .values("amount_currency")
-        .annotate(total=Sum("amount"))
-        .order_by("amount_currency")
-    )
-    return {r["amount_currency"]: Money(r["total"], r["amount_currency"]) for r in rows}
-
-
-def contact_credits(contact) -> dict[str, Money]:
-    """What Paydesk owes the contact to spend or refund, per currency (positive amounts).
+def contact_books(contact) -> tuple[dict[str, Money], dict[str, Money]]:
+    """(balances, credits) per currency, from one read of the contact's receivable and credit
+    entries: what the contact owes, and what Paydesk owes the contact to spend or refund.
 
     The credit account is a liability: its entries sum to zero or below, so the credit is
     their negation."""
     rows = (
-        LedgerEntry.objects.filter(contact=contact, account=Account.CREDIT)
-        .values("amount_currency")
+        LedgerEntry.objects.filter(
+            contact=contact, account__in=(Account.RECEIVABLE, Account.CREDIT)
+        )
+        .values("account", "amount_currency")
         .annotate(total=Sum("amount"))
         .order_by("amount_currency")
     )
-    return {r["amount_currency"]: Money(-r["total"], r["amount_currency"]) for r in rows}
+    balances, credits = {}, {}
+    for r in rows:
+        currency = r["amount_currency"]
+        if r["account"] == Account.RECEIVABLE:
+            balances[currency] = Money(r["total"], currency)
+        else:
+            credits[currency] = Money(-r["total"], currency)
+    return balances, credits
+
+
+def contact_balances(contact) -> dict[str, Money]:
+    return contact_books(contact)[0]
+
+
+def contact_credits(contact) -> dict[str, Money]:
+    """What Paydesk owes the contact to spend or refund, per currency (positive amounts)."""
+    return contact_books(contact)[1]
 
 
 def credit_balance(contact, currency: str) -> Money:

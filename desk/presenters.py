@@ -3,10 +3,14 @@ and plain words for audit events and order changes ("Collection started", not
 "collection.started"). Presentation only: nothing here reads or writes the database."""
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 
 from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
 from core.models import AuditEvent
 from core.roles import SYSTEM_USERNAME
+from core.row_urls import id_url
 from dunning.models import DunningCase
 
 AUTOMATIC = "Paydesk (automatic)"  # the one name for whatever no person did
@@ -15,21 +19,88 @@ DATE = "%-d %b %Y"  # the record's date format; templates use the same: "j M Y"
 COLLECTING = (DunningCase.Status.ACTIVE, DunningCase.Status.PAUSED)
 
 
-def invoice_badge(invoice: Invoice) -> tuple[str, str]:
-    """(css class, label) of the status a rep reads first; declined = open after a failed charge."""
+def invoice_badge(
+    invoice: Invoice, *, case_status: str | None, last_payment_status: str | None
+) -> tuple[str, str]:
+    """(css class, label) of the status a rep reads first; declined = open after a failed charge.
+
+    `invoice` carries `with_amounts`' paid and refunded figures; `case_status` is its dunning
+    case's (None when never chased) and `last_payment_status` its newest payment's."""
     if invoice.status == Invoice.Status.OPEN:
-        case = getattr(invoice, "dunning_case", None)  # select_related; None when never chased
-        if case is not None and case.status in COLLECTING:
+        if case_status in COLLECTING:
             return "collections", "In collections"
-        payments = list(invoice.payments.all())  # prefetched, newest first
-        if payments and payments[0].status == Payment.Status.FAILED:
+        if last_payment_status == Payment.Status.FAILED:
             return "declined", "Declined"
         return "open", "Open"
-    if invoice.status == Invoice.Status.PAID and invoice.refunded.amount:
-        if invoice.refunded >= invoice.paid:
+    if invoice.status == Invoice.Status.PAID and invoice.refunded_amount:
+        if invoice.refunded_amount >= invoice.paid_amount:
             return "refunded", "Refunded"
         return "partly-refunded", "Partly refunded"
     return invoice.status.replace("_", "-"), invoice.get_status_display()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A link in a row's actions; an inline one opens its form in the row's slot (htmx)."""
+
+    label: str
+    url: str
+    inline: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Refundable:
+    """A captured payment of an invoice row, with what is left to refund of it."""
+
+    pk: int
+    left: Decimal
+    left_text: str
+
+
+def invoice_actions(
+    invoice: Invoice,
+    refundable: list[Refundable],
+    can: Mapping[str, bool],
+    *,
+    has_cards: bool,
+    referred: bool,
+) -> list[Action]:
+    """What the rep may do to an invoice from its row, in the order the row lists them.
+
+    `invoice` carries `with_amounts`' figures and `replacement_id`; `can` holds the rep's billing
+    permissions without their app label."""
+    pk, status = invoice.pk, invoice.status
+    actions = [
+        Action("Refund", id_url("billing:payment-refund")(p.pk), note=f"(up to {p.left_text})")
+        for p in refundable
+        if can.get("refund")
+    ]
+    if status == Invoice.Status.OPEN:
+        owed = bool(invoice.due_amount)
+        if can.get("retry_charge") and has_cards and owed:
+            actions.append(Action("Charge again", id_url("billing:invoice-retry")(pk)))
+        if can.get("mark_paid"):
+            actions.append(Action("Mark paid", id_url("billing:invoice-mark-paid")(pk)))
+        if can.get("discount"):
+            actions.append(Action("Discount", id_url("billing:invoice-discount")(pk)))
+        if can.get("write_off") and owed:
+            actions.append(Action("Write off", id_url("billing:invoice-write-off")(pk)))
+    if status == Invoice.Status.WRITTEN_OFF and can.get("write_off"):
+        url = id_url("billing:invoice-reverse-write-off")(pk)
+        actions.append(Action("Reverse write-off", url))
+    voidable = status in (Invoice.Status.OPEN, Invoice.Status.PAID)
+    if voidable and can.get("void") and invoice.paid_amount == invoice.refunded_amount:
+        actions.append(Action("Void", id_url("billing:invoice-void")(pk)))
+    if can.get("replace_invoice") and invoice.replacement_id is None:
+        if status != Invoice.Status.WRITTEN_OFF:
+            url = id_url("billing:invoice-replace")(pk)
+            actions.append(Action("Replace", url, inline=False))  # a page of its own
+    if can.get("rerun_commissions") and referred:
+        actions.append(Action("Re-run commissions", id_url("billing:commission-rerun")(pk)))
+    if can.get("send_invoice"):
+        actions.append(Action("Resend", id_url("billing:invoice-send")(pk)))
+    return actions
 
 
 CHANGE_LABELS = {"terms_changed": "Price or quantity changed", "card_changed": "Card changed"}

@@ -4,11 +4,25 @@ It runs a fixed number of queries however many invoices the contact has; the inv
 keyset-paginated on (issued_at, id) and the history on (created_at, id), each on its own cursor.
 """
 
-from dataclasses import dataclass
+import functools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from djmoney.money import Money
 
 from billing.expiry import expiring_before_next_charge
@@ -24,11 +38,23 @@ from billing.models import (
     Payment,
     Refund,
 )
-from billing.selectors import contact_balances, contact_credits, with_amounts
+from billing.selectors import contact_books, with_amounts
 from contacts.models import Contact
+from core.locales import DEFAULT as DEFAULT_LOCALE
 from core.models import AuditEvent
+from core.money import format_money
 from core.pagination import PAGE, keyset_page
-from desk.presenters import actor_name, change_label, changed_fields, describe, invoice_badge
+from core.row_urls import id_url
+from desk.presenters import (
+    Action,
+    Refundable,
+    actor_name,
+    change_label,
+    changed_fields,
+    describe,
+    invoice_actions,
+    invoice_badge,
+)
 from dunning.models import DunningCase
 
 # The record's pages: a screenful each; older rows are a page away (keyset cursors).
@@ -54,6 +80,29 @@ _SUBJECTS = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """An invoice as its row shows it: dates and amounts already text, its actions decided."""
+
+    pk: int
+    number: str
+    url: str
+    event_name: str
+    issued: str
+    badge: str
+    badge_label: str
+    total: str
+    paid: str
+    refunded: str  # empty when nothing was refunded
+    due: str
+    actions: list[Action]
+
+
+def _when(moment: datetime) -> str:
+    """A moment as the record's tables write it (the template's `date:"j M Y H:i"`)."""
+    return date_format(localtime(moment), "j M Y H:i")
+
+
 @dataclass
 class ContactRecord:
     """The contact record's panels; each loads on first use, so a panel refresh loads one."""
@@ -61,15 +110,32 @@ class ContactRecord:
     contact: Contact
     before: str | None = None
     history_before: str | None = None
+    locale: str = DEFAULT_LOCALE  # the rep's, for every amount the rows carry as text
+    can: Mapping[str, bool] = field(default_factory=dict)  # the rep's billing permissions
+    _texts: dict = field(default_factory=dict, init=False, repr=False)
+
+    def _text(self, amount: Decimal, currency: str) -> str:
+        """An amount as the rep reads it; a figure repeated on the page is formatted once."""
+        key = (amount, currency)
+        if key not in self._texts:
+            self._texts[key] = format_money(Money(amount, currency), self.locale)
+        return self._texts[key]
+
+    def _money(self, money: Money) -> str:
+        return self._text(money.amount, money.currency.code)
+
+    @cached_property
+    def _books(self) -> tuple[dict[str, Money], dict[str, Money]]:
+        return contact_books(self.contact)  # balances and credits in one query
 
     @cached_property
     def balances(self) -> list[Money]:
-        return [b for b in contact_balances(self.contact).values() if b.amount]
+        return [b for b in self._books[0].values() if b.amount]
 
     @cached_property
     def credits(self) -> list[Money]:
         """What Paydesk owes the contact, per currency: spent on their next invoices."""
-        return [c for c in contact_credits(self.contact).values() if c.amount]
+        return [c for c in self._books[1].values() if c.amount]
 
     @cached_property
     def cards(self) -> list:
@@ -81,25 +147,76 @@ class ContactRecord:
         return cards
 
     @cached_property
-    def _invoice_page(self) -> tuple[list[Invoice], str | None]:
-        payments = Payment.objects.order_by("-created_at", "-pk").prefetch_related("refunds")
+    def _invoice_page(self) -> tuple[list[InvoiceRow], str | None]:
+        case = DunningCase.objects.filter(invoice=OuterRef("pk")).values("status")
         qs = with_amounts(
             Invoice.objects.filter(contact=self.contact)
-            .select_related("replaced_by", "dunning_case")
-            .prefetch_related(Prefetch("payments", queryset=payments))
+            .only("event_name", "issued_at", "status", "currency")
+            .annotate(
+                case_status=Subquery(case),
+                # A scalar subquery walks the unique index per row; EXISTS was hashed over
+                # every invoice in the table.
+                replacement_id=Subquery(
+                    Invoice.objects.filter(replaces=OuterRef("pk")).order_by().values("pk")
+                ),
+            )
         )
         invoices, cursor = keyset_page(qs, "issued_at", self.before, size=RECORD_PAGE)
+        return self._invoice_rows(invoices), cursor
+
+    def _invoice_rows(self, invoices: list[Invoice]) -> list[InvoiceRow]:
+        """The page's rows with their payments (one query, not a queryset per invoice), every
+        figure formatted once in the rep's locale."""
+        payments = defaultdict(list)  # invoice id -> (pk, status, amount, refunded, currency)
+        if invoices:
+            rows = (
+                Payment.objects.filter(invoice__in=[i.pk for i in invoices])
+                .order_by("-created_at", "-pk")
+                .values_list("invoice_id", "pk", "status", "amount", "amount_refunded")
+            )
+            for invoice_id, *payment in rows:
+                payments[invoice_id].append(payment)
+        # The cards are read only when a row could offer to charge one again.
+        chargeable = self.can.get("retry_charge") and any(
+            i.status == Invoice.Status.OPEN and i.due_amount for i in invoices
+        )
+        has_cards = bool(chargeable and self.cards)
+        referred = bool(self.contact.referred_by_id)
+        invoice_url = id_url("billing:invoice-document")
+        result = []
         for inv in invoices:
-            inv.total = Money(inv.total_amount, inv.currency)
-            inv.due = Money(inv.due_amount, inv.currency)
-            inv.paid = Money(inv.paid_amount, inv.currency)
-            inv.refunded = Money(inv.refunded_amount, inv.currency)
-            inv.badge, inv.badge_label = invoice_badge(inv)
-            inv.is_replaced = hasattr(inv, "replaced_by")
-        return invoices, cursor
+            text = functools.partial(self._text, currency=inv.currency)
+            paid = payments[inv.pk]
+            refundable = [
+                Refundable(pk, amount - refunded, text(amount - refunded))
+                for pk, status, amount, refunded in paid
+                if status == Payment.Status.SUCCEEDED and amount - refunded
+            ]
+            badge, label = invoice_badge(
+                inv, case_status=inv.case_status, last_payment_status=paid[0][1] if paid else None
+            )
+            result.append(
+                InvoiceRow(
+                    pk=inv.pk,
+                    number=inv.number,
+                    url=invoice_url(inv.pk),
+                    event_name=inv.event_name,
+                    issued=_when(inv.issued_at),
+                    badge=badge,
+                    badge_label=label,
+                    total=text(inv.total_amount),
+                    paid=text(inv.paid_amount),
+                    refunded=text(inv.refunded_amount) if inv.refunded_amount else "",
+                    due=text(inv.due_amount),
+                    actions=invoice_actions(
+                        inv, refundable, self.can, has_cards=has_cards, referred=referred
+                    ),
+                )
+            )
+        return result
 
     @property
-    def invoices(self) -> list[Invoice]:
+    def invoices(self) -> list[InvoiceRow]:
         return self._invoice_page[0]
 
     @property
@@ -108,12 +225,33 @@ class ContactRecord:
 
     @cached_property
     def payments(self) -> list[Payment]:
-        return list(
+        """The latest payments, each with `refund_rows` and `dispute_rows`: one query each,
+        grouped here (prefetch_related builds a queryset per payment), amounts as text."""
+        payments = list(
             Payment.objects.filter(contact=self.contact)
             .select_related("invoice", "payment_method")
-            .prefetch_related("refunds", "disputes")
             .order_by("-created_at", "-pk")[:RECORD_PAGE]
         )
+        refunds, disputes = defaultdict(list), defaultdict(list)
+        if payments:
+            ids = [p.pk for p in payments]
+            for refund in Refund.objects.filter(payment__in=ids):  # newest first (Meta)
+                refund.when, refund.amount_text = (
+                    _when(refund.created_at),
+                    self._money(refund.amount),
+                )
+                refunds[refund.payment_id].append(refund)
+            for dispute in Dispute.objects.filter(payment__in=ids):
+                disputes[dispute.payment_id].append(dispute)
+        for payment in payments:
+            payment.when, payment.amount_text = (
+                _when(payment.created_at),
+                self._money(payment.amount),
+            )
+            succeeded = payment.status == Payment.Status.SUCCEEDED
+            payment.left_text = self._money(payment.refundable) if succeeded else ""
+            payment.refund_rows, payment.dispute_rows = refunds[payment.pk], disputes[payment.pk]
+        return payments
 
     @cached_property
     def orders(self) -> list[Order]:
@@ -168,6 +306,11 @@ class ContactRecord:
         )
         for event in events:
             describe(event)
+            event.stamp, event.when = (
+                localtime(event.created_at).isoformat(),
+                _when(event.created_at),
+            )
+            event.amount_text = self._money(event.amount) if event.amount else ""
         return events, cursor
 
     @property

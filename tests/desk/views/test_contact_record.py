@@ -8,6 +8,7 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from billing.actions import SaleLine, record_sale, refund_payment
+from billing.models import Payment
 from core.money import format_money
 from desk.record import HISTORY, RECORD_PAGE
 from tests import factories
@@ -46,6 +47,37 @@ def test_each_panel_refreshes_on_its_own(rep_client, paid_invoice):
         assert response["HX-Retarget"] == f"#{panel}"
 
 
+def test_a_managers_invoice_rows_offer_what_each_invoice_allows(
+    manager_client, manager, declined_invoice, paid_invoice
+):
+    payment = paid_invoice.payments.get()
+    refund_payment(payment, amount=usd("30.00"), actor=manager, reason="Late")
+    record = manager_client.get(paid_invoice.contact.get_absolute_url()).context["record"]
+    rows = {row.pk: row for row in record.invoices}
+
+    declined = rows[declined_invoice.pk]
+    assert (declined.badge_label, declined.due) == ("Declined", "$100.00")
+    assert [a.label for a in declined.actions] == [
+        "Charge again",
+        "Mark paid",
+        "Discount",
+        "Write off",
+        "Void",
+        "Replace",
+        "Resend",
+    ]
+    assert declined.actions[0].url == reverse("billing:invoice-retry", args=[declined_invoice.pk])
+    paid = rows[paid_invoice.pk]
+    assert (paid.badge_label, paid.paid, paid.refunded) == ("Partly refunded", "$100.00", "$30.00")
+    assert [a.label for a in paid.actions] == ["Refund", "Replace", "Resend"]  # no void: paid
+    refund, replace, _ = paid.actions
+    assert (refund.url, refund.note) == (
+        reverse("billing:payment-refund", args=[payment.pk]),
+        "(up to $70.00)",
+    )
+    assert not replace.inline  # its own page, not the row's slot
+
+
 def _sell(contact, product, rep, n: int) -> None:
     for i in range(n):
         record_sale(contact, lines=[SaleLine(product)], reference=f"R-{i}", actor=rep)
@@ -54,13 +86,19 @@ def _sell(contact, product, rep, n: int) -> None:
 def test_the_record_costs_the_same_queries_with_10_or_1000_invoices(
     rep_client, contact, product, rep, django_assert_num_queries
 ):
-    _sell(contact, product, rep, 10)
+    def sell_and_refund_the_newest(n: int) -> None:
+        """Refund rows under the payments and refund entries in the history, on either page."""
+        _sell(contact, product, rep, n)
+        for payment in Payment.objects.filter(contact=contact)[:3]:
+            refund_payment(payment, amount=usd("10.00"), settle="outside", actor=rep, reason="Late")
+
+    sell_and_refund_the_newest(10)
     url = contact.get_absolute_url()
     rep_client.get(url)  # warm the session and permission caches like any later request
     with CaptureQueriesContext(connection) as ten:
         rep_client.get(url)
 
-    _sell(contact, product, rep, 990)
+    sell_and_refund_the_newest(990)
     with django_assert_num_queries(len(ten.captured_queries)):
         response = rep_client.get(url)
     assert len(response.context["record"].invoices) == RECORD_PAGE
