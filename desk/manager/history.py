@@ -21,8 +21,9 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from django.urls import reverse
@@ -434,6 +435,49 @@ def _csv_chunk(chunk: list[tuple]) -> Iterator[tuple]:
         )
 
 
+def copy_select(qs: QuerySet) -> tuple[str, list]:
+    """The export of `qs` as one SELECT whose columns are the CSV's text (HEADER), newest
+    first, for PostgreSQL's COPY: the same rows and text as csv_rows. An empty field is NULL."""
+    rows = qs.order_by("-created_at", "-pk").values(
+        h_time=Cast("created_at", CharField()),
+        h_created=F("created_at"),
+        h_id=F("pk"),
+        h_kind=F("kind"),
+        h_contact=F("contact_id"),
+        h_first=F("contact__first_name"),
+        h_last=F("contact__last_name"),
+        h_invoice=F("invoice_id"),
+        h_status=F("invoice__status"),
+        h_source=F("invoice__source"),
+        h_actor=F("actor__username"),
+        h_memo=F("memo"),
+    )
+    try:
+        inner, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # an invalid filter: a file with only its header
+        return "SELECT NULL LIMIT 0", []
+    labels = " ".join("WHEN %s THEN %s" for _ in LABELS)
+    places = " ".join("WHEN %s THEN round(a.total, %s)::text" for _ in settings.CURRENCIES)
+    sql = f"""
+        SELECT h.h_time, h.h_id, CASE h.h_kind {labels} ELSE h.h_kind END, h.h_contact,
+               CASE WHEN h.h_contact IS NOT NULL THEN btrim(h.h_first || ' ' || h.h_last) END,
+               'INV-' || lpad(h.h_invoice::text, greatest(6, length(h.h_invoice::text)), '0'),
+               NULLIF(h.h_status, ''), NULLIF(h.h_source, ''), h.h_actor,
+               CASE a.currency {places} ELSE a.total::text END, a.currency, NULLIF(h.h_memo, '')
+        FROM ({inner}) h
+        LEFT JOIN LATERAL (
+            SELECT e.amount_currency AS currency, SUM(e.amount) AS total
+            FROM {LedgerEntry._meta.db_table} e
+            WHERE e.journal_id = h.h_id AND e.amount > 0
+            GROUP BY e.amount_currency ORDER BY e.amount_currency LIMIT 1
+        ) a ON true
+        ORDER BY h.h_created DESC, h.h_id DESC
+    """
+    labelled = [value for pair in LABELS.items() for value in pair]
+    exponents = [v for c in settings.CURRENCIES for v in (c, money.exponent(c))]
+    return sql, [*labelled, *exponents, *params]
+
+
 def _filtered(query: QueryDict) -> QuerySet:
     form = HistoryFilter(query)
     # An export's filter is the page's, already checked there: a bad one exports nothing.
@@ -447,4 +491,5 @@ EXPORTER = Exporter(
     header=HEADER,
     rows=lambda query: csv_rows(_filtered(query)),
     estimate=lambda query: planner_rows(_filtered(query)),
+    copy=lambda query: copy_select(_filtered(query)),
 )
