@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing.models import Account, Journal, LedgerEntry
@@ -65,7 +66,7 @@ def _entries(period: Period):
 
 
 def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
-    """(month or actor, currency) -> figure -> signed sum, in four queries whatever the rows:
+    """(month or actor, currency) -> figure -> signed sum, in five queries whatever the rows:
     the months rolled up, their totals (desk.reports.rollup), and the entries of the others."""
     summed = dict(
         RolledMonth.objects.filter(month__gte=period.first, month__lte=period.last).values_list(
@@ -74,6 +75,12 @@ def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
     )
     whole = {month for month, through in summed.items() if through is None}
     live = [m for m in period.months() if m not in whole]
+    if live:
+        # Months before the ledger's first journal have nothing to read: left in, the first of
+        # them would start the entries read at the period's start, every rolled month between.
+        oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
+        first_month = timezone.localtime(oldest).date().replace(day=1) if oldest else None
+        live = [m for m in live if first_month and m >= first_month]
     # The month in progress is summed up to `through`: its totals are used when it is the
     # first month left to read (as it is, once the closed months are summed), whose entries
     # are then read from `through` on.
