@@ -18,6 +18,7 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -233,19 +234,22 @@ def _pages(books, bench_table) -> None:
 
 
 def _export(bench_table) -> None:
-    """Throughput of the whole export, then the process's peak memory before and after it: a
-    flat export leaves the peak where the bulk load put it."""
+    """Throughput of the whole export (written by PostgreSQL's COPY, as the view streams it),
+    then the process's peak memory before and after it: a flat export leaves the peak where
+    the bulk load put it."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     written = 0
-    for chunk in exports.csv_chunks(history.HEADER, history.csv_rows(history.journals({}))):
+    text = exports.export_text(history.EXPORTER, QueryDict(""))  # as the export view writes it
+    for chunk in text:
         written += chunk.count("\n")
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report(f"CSV export of {written - 1:,} rows", f"{(written - 1) / elapsed:,.0f} rows/s")
+    rows = text.rows if isinstance(text, exports.Copied) else written - 1
+    report(f"CSV export of {rows:,} rows", f"{rows / elapsed:,.0f} rows/s")
     bench_table.add(
-        f"history CSV export, {written - 1:,} rows",
-        (written - 1) / elapsed,
+        f"history CSV export, {rows:,} rows",
+        rows / elapsed,
         "rows/s",
         ">= 50,000 rows/s",
     )
