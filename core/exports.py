@@ -7,19 +7,23 @@ rows it streams the CSV in the request itself; above, it queues `core.tasks.run_
 writes the file under `PAYDESK_EXPORT_DIR` while the page polls its progress.
 
 Memory stays flat either way: rows come from a server-side cursor (`QuerySet.iterator` with a
-chunk size) and leave as CSV text a batch at a time, never as a list.
+chunk size) and leave as CSV text a batch at a time, never as a list. An exporter that can say
+its whole file as one SELECT (`copy`) has PostgreSQL write the CSV itself (`COPY ... TO
+STDOUT`), streamed a block at a time: no row passes through Python, which at a million rows was
+most of the export's time.
 """
 
 import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -30,6 +34,7 @@ from core import clock
 from core.models import Export
 
 CHUNK = 5000  # rows per server-side cursor fetch and per CSV batch
+COPY_BLOCK = 256 * 1024  # bytes of COPY output per block of a streamed or written file
 PROGRESS_EVERY = 20_000  # rows between progress updates of a running export
 MAX_PARAMS = 2000  # characters of a stored filter: a query string, not a document
 
@@ -44,6 +49,9 @@ class Exporter:
     header: Sequence[str]
     rows: Callable[[QueryDict], Iterable[Sequence]]
     estimate: Callable[[QueryDict], int]
+    # The same rows as one SELECT (SQL and its parameters) whose columns are the file's text,
+    # in the file's order; on PostgreSQL the export is written from it by COPY.
+    copy: Callable[[QueryDict], tuple[str, Sequence]] | None = None
 
 
 _REGISTRY: dict[str, Exporter] = {}
@@ -88,8 +96,53 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]
     yield buffer.getvalue()
 
 
+class Copied:
+    """The CSV text of a SELECT, written by PostgreSQL (COPY ... TO STDOUT) and read a block
+    at a time; `rows` counts what has been written once the copy is done. Lines end in "\n",
+    the header's too; an empty field is NULL in the SELECT, so it is written as csv.writer
+    writes it (nothing), not as \"\"."""
+
+    def __init__(self, header: Sequence[str], sql: str, params: Sequence) -> None:
+        self.header, self.sql, self.params = header, sql, params
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[str]:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(self.header)
+        yield buffer.getvalue()
+        # A transaction for SET LOCAL: JIT compiling a query that streams every row it reads
+        # costs seconds and saves nothing.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+            raw = cursor.cursor
+            with raw.copy(f"COPY ({self.sql}) TO STDOUT WITH (FORMAT csv)", self.params) as copy:
+                # PostgreSQL sends a message per row: gathered into blocks, the response
+                # writes (and the task's file) see a few hundred, not a million, pieces.
+                block = bytearray()
+                for row in copy:
+                    block += row
+                    if len(block) >= COPY_BLOCK:
+                        yield block.decode()
+                        block.clear()
+                yield block.decode()
+            self.rows = max(raw.rowcount, 0)
+
+
+def export_text(exporter: Exporter, query: QueryDict) -> Iterable[str]:
+    """The CSV text of `exporter` for the filter `query`: by COPY where it can, else written
+    row by row from its rows."""
+    if exporter.copy is not None and connection.vendor == "postgresql":
+        sql, params = exporter.copy(query)
+        return Copied(exporter.header, sql, params)
+    return csv_chunks(exporter.header, exporter.rows(query))
+
+
 def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
-    response = StreamingHttpResponse(csv_chunks(header, rows), content_type="text/csv")
+    return stream_text(filename, csv_chunks(header, rows))
+
+
+def stream_text(filename: str, text: Iterable[str]) -> HttpResponse:
+    response = StreamingHttpResponse(text, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -115,7 +168,7 @@ def export_response(request: HttpRequest, exporter: Exporter, query: QueryDict) 
     """Stream the CSV of `exporter` for the filter `query`, or queue it and show its progress."""
     estimate = exporter.estimate(query)
     if estimate <= settings.PAYDESK_EXPORT_STREAM_MAX_ROWS:
-        return stream_csv(filename_for(exporter), exporter.header, exporter.rows(query))
+        return stream_text(filename_for(exporter), export_text(exporter, query))
     params = _params(query)
     if len(json.dumps(params)) > MAX_PARAMS:
         return HttpResponse("This filter is too long to export.", status=400)
@@ -155,6 +208,7 @@ def write_export(export: Export) -> None:
     )
     path = export_path(export)
     path.parent.mkdir(parents=True, exist_ok=True)
+    query = query_of(export.params)
     done = 0
 
     def counted(rows: Iterable[Sequence]) -> Iterator[Sequence]:
@@ -165,9 +219,40 @@ def write_export(export: Export) -> None:
             if done % PROGRESS_EVERY == 0:
                 Export.objects.filter(pk=export.pk).update(rows_done=done)
 
-    with path.open("w", newline="", encoding="utf-8") as out:
-        for text in csv_chunks(exporter.header, counted(exporter.rows(query_of(export.params)))):
-            out.write(text)
+    if exporter.copy is not None and connection.vendor == "postgresql":
+        text = Copied(exporter.header, *exporter.copy(query))
+        with path.open("w", newline="", encoding="utf-8") as out, _side() as side:
+            _write_copied(text, out, export.pk, side)
+        done = text.rows
+    else:
+        with path.open("w", newline="", encoding="utf-8") as out:
+            for chunk in csv_chunks(exporter.header, counted(exporter.rows(query))):
+                out.write(chunk)
     Export.objects.filter(pk=export.pk).update(
         status=Export.Status.DONE, rows_done=done, finished_at=clock.now()
     )
+
+
+@contextmanager
+def _side() -> Iterator:
+    """A second connection for the progress of a COPY: the export's own connection is busy
+    streaming the file and takes no other statement until the copy ends."""
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        yield side
+    finally:
+        side.close()
+
+
+def _write_copied(text: Copied, out, pk: int, side) -> None:
+    """Write the copied CSV, saving progress by lines as they pass (a memo may hold a line
+    break, so close enough while running; the final count is the rows COPY reports)."""
+    lines, reported = -1, 0
+    table = Export._meta.db_table
+    for chunk in text:
+        out.write(chunk)
+        lines += chunk.count("\n")
+        if lines - reported >= PROGRESS_EVERY:
+            reported = lines
+            with side.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET rows_done = %s WHERE id = %s", [lines, pk])

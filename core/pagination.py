@@ -24,8 +24,19 @@ def keyset_page(
             moment = None
         # A cursor is the client's to forge: one naming no possible row starts at the top.
         if moment is not None and 0 < pk < 2**63:
-            qs = qs.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}))
+            # The first, redundant condition is the one an index on (field, id) can seek to:
+            # without it PostgreSQL reads every newer row to test the OR on each.
+            qs = qs.filter(
+                Q(**{f"{field}__lte": moment}),
+                Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "pk__lt": pk}),
+            )
     rows = list(qs.order_by(f"-{field}", "-pk")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    return rows, (_cursor(getattr(rows[-1], field), rows[-1].pk) if more else None)
+    if not more:
+        return rows, None
+    last = rows[-1]
+    # Rows are model instances, or dicts from `.values()` (which must then include "pk").
+    if isinstance(last, dict):
+        return rows, _cursor(last[field], last["pk"])
+    return rows, _cursor(getattr(last, field), last.pk)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from djmoney.models.fields import MoneyField
 
 
@@ -74,6 +75,14 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["invoice", "account"]),
             models.Index(fields=["contact", "account"]),
+            # What each journal moved (its debits), read from the index alone by the manager's
+            # history: a page's amounts, its totals, and an export's one row per journal.
+            models.Index(
+                fields=["journal"],
+                include=["amount_currency", "amount"],
+                condition=Q(amount__gt=0),
+                name="entry_debits_by_journal",
+            ),
         ]
         verbose_name_plural = "ledger entries"
 

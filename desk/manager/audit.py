@@ -11,13 +11,17 @@ from billing.models import Invoice, Order, Payment, Refund
 from contacts.models import Contact
 from core.forms import INT_MAX, BoundedForm, DayField
 from core.models import AuditEvent
+from core.widgets import QuickSelect
 from desk.manager.history import day_start
 from desk.presenters import LABELS, actor_name
 
 
 class AuditFilter(BoundedForm, forms.Form):
     actor = forms.ModelChoiceField(
-        queryset=User.objects.order_by("username"), required=False, empty_label="Anyone"
+        queryset=User.objects.order_by("username"),
+        required=False,
+        empty_label="Anyone",
+        widget=QuickSelect,
     )
     action = forms.CharField(
         required=False,

@@ -12,18 +12,23 @@ keys. Pages are keyset pages on (created_at, id) (core.pagination).
 """
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from djmoney.money import Money
 
 from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment
@@ -32,6 +37,7 @@ from core.exports import CHUNK, Exporter, planner_rows
 from core.forms import INT_MAX, BoundedForm, DayField
 from core.pagination import keyset_page
 from core.roles import MANAGER, REP
+from core.widgets import QuickSelect
 from offers.models import Product
 
 # What a manager filters by, and the journal kinds (billing.ledger.post callers) each holds.
@@ -83,27 +89,41 @@ class HistoryFilter(BoundedForm, forms.Form):
     start = DayField(required=False, label="From")
     end = DayField(required=False, label="To")
     kind = forms.ChoiceField(
-        required=False, choices=[("", "All kinds")] + [(k, v[0]) for k, v in KINDS.items()]
+        required=False,
+        choices=[("", "All kinds")] + [(k, v[0]) for k, v in KINDS.items()],
+        widget=QuickSelect,
     )
     status = forms.ChoiceField(
         required=False,
         label="Invoice status",
         choices=[("", "Any status"), *Invoice.Status.choices],
+        widget=QuickSelect,
     )
-    currency = forms.ChoiceField(required=False)
+    currency = forms.ChoiceField(required=False, widget=QuickSelect)
     rep = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label="Rep", empty_label="Anyone"
+        queryset=User.objects.none(),
+        required=False,
+        label="Rep",
+        empty_label="Anyone",
+        widget=QuickSelect,
     )
     product = forms.ModelChoiceField(
-        queryset=Product.objects.order_by("name"), required=False, empty_label="Any product"
+        queryset=Product.objects.order_by("name"),
+        required=False,
+        empty_label="Any product",
+        widget=QuickSelect,
     )
     source = forms.ChoiceField(
-        required=False, label="Sold by", choices=[("", "Any source"), *Invoice.Source.choices]
+        required=False,
+        label="Sold by",
+        choices=[("", "Any source"), *Invoice.Source.choices],
+        widget=QuickSelect,
     )
     method = forms.ChoiceField(
         required=False,
         label="Paid by",
         choices=[("", "Any method"), *Payment.Method.choices],
+        widget=QuickSelect,
         help_text="Invoices with a payment made this way, and what happened to them.",
     )
     contact = forms.IntegerField(
@@ -119,6 +139,13 @@ class HistoryFilter(BoundedForm, forms.Form):
             (c, c) for c in settings.CURRENCIES
         ]
         self.fields["rep"].queryset = _people()
+        # Plain lists for the <select>s: the fields' own iterators read through a server-side
+        # cursor and build a model per option, on every page.
+        self.fields["rep"].choices = [("", "Anyone"), *_people().values_list("pk", "username")]
+        self.fields["product"].choices = [
+            ("", "Any product"),
+            *self.fields["product"].queryset.values_list("pk", "name"),
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -193,16 +220,120 @@ def amounts_of(journal_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
         return {journal: (total, currency) for journal, currency, total in cursor.fetchall()}
 
 
-def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Journal], str | None]:
-    """One keyset page of the filtered journals, each with its label and amount."""
-    rows, after = keyset_page(
-        qs.select_related("contact", "invoice", "actor"), "created_at", cursor
-    )
-    moved = amounts_of([row.pk for row in rows])
-    for row in rows:
-        row.label = LABELS.get(row.kind, row.kind)
-        total, currency = moved.get(row.pk, (None, None))
-        row.amount = Money(total, currency) if currency else None
+PAGE_COLUMNS = (
+    "pk",
+    "created_at",
+    "kind",
+    "memo",
+    "contact_id",
+    "contact__first_name",
+    "contact__last_name",
+    "invoice_id",
+    "invoice__status",
+    "invoice__source",
+    "actor_id",
+    "actor__username",
+    "actor__first_name",
+    "actor__last_name",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of the page, its text ready: a page formats 50 of them, and the template's
+    own lookups, filters and URL reversing per cell cost more than reading the rows did."""
+
+    pk: int
+    when: str
+    label: str
+    memo: str
+    contact_url: str
+    contact: str
+    invoice_url: str
+    invoice: str
+    invoice_status: str
+    sold_by: str
+    actor: str
+    amount: str
+
+    def html(self) -> str:
+        """The row's <tr>, written here in one call rather than by the template cell by cell:
+        that was a third of the page's time (fifteen lookups and escapes per row)."""
+        memo = format_html('<br><small class="muted">{}</small>', self.memo) if self.memo else ""
+        contact = (
+            format_html('<a href="{}">{}</a>', self.contact_url, self.contact)
+            if self.contact_url
+            else ""
+        )
+        invoice = ""
+        if self.invoice:
+            number = (
+                format_html('<a href="{}">{}</a>', self.invoice_url, self.invoice)
+                if self.invoice_url
+                else self.invoice
+            )
+            invoice = format_html('{} <small class="muted">{}</small>', number, self.invoice_status)
+        return format_html(
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            '<td class="num">{}</td></tr>',
+            self.when,
+            self.label,
+            memo,
+            contact,
+            invoice,
+            self.sold_by,
+            self.actor,
+            self.amount,
+        )
+
+
+def url_maker(name: str) -> Callable[[int], str]:
+    """The URL of `name` for one whole-number argument, reversed once: reversing it per row
+    was a tenth of a page's time."""
+    pattern = reverse(name, args=[INT_MAX])
+    return lambda pk: pattern.replace(str(INT_MAX), str(pk))
+
+
+def _name(first: str, last: str) -> str:
+    return f"{first} {last}".strip()
+
+
+def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
+    """One keyset page of the filtered journals, each as a Row."""
+    found, after = keyset_page(qs.values(*PAGE_COLUMNS), "created_at", cursor)
+    moved = amounts_of([row["pk"] for row in found])
+    shown = functools.lru_cache(maxsize=None)(money.format_money)
+    statuses, sources = dict(Invoice.Status.choices), dict(Invoice.Source.choices)
+    contact_url_of = url_maker("desk:contact-detail")
+    rows = []
+    for row in found:
+        moment = timezone.localtime(row["created_at"])
+        contact_url = contact_url_of(row["contact_id"]) if row["contact_id"] else ""
+        invoice_id = row["invoice_id"]
+        total, currency = moved.get(row["pk"], (None, None))
+        actor = "Paydesk (automatic)"
+        if row["actor_id"]:
+            actor = (
+                _name(row["actor__first_name"], row["actor__last_name"]) or row["actor__username"]
+            )
+        rows.append(
+            Row(
+                pk=row["pk"],
+                when=f"{moment.day} {moment:%b %Y %H:%M}",
+                label=LABELS.get(row["kind"], row["kind"]),
+                memo=row["memo"],
+                contact_url=contact_url,
+                contact=_name(row["contact__first_name"], row["contact__last_name"]),
+                invoice_url=f"{contact_url}#invoice-{invoice_id}"
+                if contact_url and invoice_id
+                else "",
+                invoice=f"INV-{invoice_id:06d}" if invoice_id else "",
+                invoice_status=statuses.get(row["invoice__status"], "") if invoice_id else "",
+                sold_by=sources.get(row["invoice__source"], "") if invoice_id else "",
+                actor=actor,
+                amount=shown(Money(total, currency)) if currency else "",
+            )
+        )
     return rows, after
 
 
@@ -304,6 +435,49 @@ def _csv_chunk(chunk: list[tuple]) -> Iterator[tuple]:
         )
 
 
+def copy_select(qs: QuerySet) -> tuple[str, list]:
+    """The export of `qs` as one SELECT whose columns are the CSV's text (HEADER), newest
+    first, for PostgreSQL's COPY: the same rows and text as csv_rows. An empty field is NULL."""
+    rows = qs.order_by("-created_at", "-pk").values(
+        h_time=Cast("created_at", CharField()),
+        h_created=F("created_at"),
+        h_id=F("pk"),
+        h_kind=F("kind"),
+        h_contact=F("contact_id"),
+        h_first=F("contact__first_name"),
+        h_last=F("contact__last_name"),
+        h_invoice=F("invoice_id"),
+        h_status=F("invoice__status"),
+        h_source=F("invoice__source"),
+        h_actor=F("actor__username"),
+        h_memo=F("memo"),
+    )
+    try:
+        inner, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # an invalid filter: a file with only its header
+        return "SELECT NULL LIMIT 0", []
+    labels = " ".join("WHEN %s THEN %s" for _ in LABELS)
+    places = " ".join("WHEN %s THEN round(a.total, %s)::text" for _ in settings.CURRENCIES)
+    sql = f"""
+        SELECT h.h_time, h.h_id, CASE h.h_kind {labels} ELSE h.h_kind END, h.h_contact,
+               CASE WHEN h.h_contact IS NOT NULL THEN btrim(h.h_first || ' ' || h.h_last) END,
+               'INV-' || lpad(h.h_invoice::text, greatest(6, length(h.h_invoice::text)), '0'),
+               NULLIF(h.h_status, ''), NULLIF(h.h_source, ''), h.h_actor,
+               CASE a.currency {places} ELSE a.total::text END, a.currency, NULLIF(h.h_memo, '')
+        FROM ({inner}) h
+        LEFT JOIN LATERAL (
+            SELECT e.amount_currency AS currency, SUM(e.amount) AS total
+            FROM {LedgerEntry._meta.db_table} e
+            WHERE e.journal_id = h.h_id AND e.amount > 0
+            GROUP BY e.amount_currency ORDER BY e.amount_currency LIMIT 1
+        ) a ON true
+        ORDER BY h.h_created DESC, h.h_id DESC
+    """
+    labelled = [value for pair in LABELS.items() for value in pair]
+    exponents = [v for c in settings.CURRENCIES for v in (c, money.exponent(c))]
+    return sql, [*labelled, *exponents, *params]
+
+
 def _filtered(query: QueryDict) -> QuerySet:
     form = HistoryFilter(query)
     # An export's filter is the page's, already checked there: a bad one exports nothing.
@@ -317,4 +491,5 @@ EXPORTER = Exporter(
     header=HEADER,
     rows=lambda query: csv_rows(_filtered(query)),
     estimate=lambda query: planner_rows(_filtered(query)),
+    copy=lambda query: copy_select(_filtered(query)),
 )

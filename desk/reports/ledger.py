@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db.models import F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing.models import Account, Journal, LedgerEntry
@@ -65,13 +66,26 @@ def _entries(period: Period):
 
 
 def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
-    """(month or actor, currency) -> figure -> signed sum, in four queries whatever the rows:
+    """(month or actor, currency) -> figure -> signed sum, in five queries whatever the rows:
     the months rolled up, their totals (desk.reports.rollup), and the entries of the others."""
-    done = set(
+    summed = dict(
         RolledMonth.objects.filter(month__gte=period.first, month__lte=period.last).values_list(
-            "month", flat=True
+            "month", "through"
         )
     )
+    whole = {month for month, through in summed.items() if through is None}
+    live = [m for m in period.months() if m not in whole]
+    if live:
+        # Months before the ledger's first journal have nothing to read: left in, the first of
+        # them would start the entries read at the period's start, every rolled month between.
+        oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
+        first_month = timezone.localtime(oldest).date().replace(day=1) if oldest else None
+        live = [m for m in live if first_month and m >= first_month]
+    # The month in progress is summed up to `through`: its totals are used when it is the
+    # first month left to read (as it is, once the closed months are summed), whose entries
+    # are then read from `through` on.
+    through = summed.get(live[0]) if live else None
+    done = (whole | {live[0]}) if through else whole
     found: dict[tuple, dict[str, Decimal]] = {}
     rolled = (
         LedgerMonth.objects.filter(month__in=done, account__in=ACCOUNTS)
@@ -88,19 +102,19 @@ def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
                 row[name] += (
                     total["credits"] if credits_only else total["debits"] + total["credits"]
                 )
-    live = [m for m in period.months() if m not in done]
     if not live:
         return found
     since = Period(live[0], period.last)
+    since_start = through or since.start
     # Journals are numbered as they are posted, so the months not rolled up yet (the latest)
     # are the ledger's tail: bounding the id lets PostgreSQL read that tail by index instead of
     # scanning every entry. The bound is the lowest id dated in those months, so it drops none.
     # (+ 0: otherwise PostgreSQL walks the primary key from the oldest journal looking for it.)
-    first = Journal.objects.filter(created_at__gte=since.start, created_at__lt=since.end)
+    first = Journal.objects.filter(created_at__gte=since_start, created_at__lt=since.end)
     first = first.aggregate(pk=Min(F("pk") + 0))["pk"]
     if first is None:
         return found
-    entries = _entries(since).filter(journal_id__gte=first)
+    entries = _entries(since).filter(journal_id__gte=first, journal__created_at__gte=since_start)
     if by == "actor":
         entries = entries.filter(journal__actor__isnull=False).annotate(key=F("journal__actor"))
     else:

@@ -3,7 +3,9 @@ reads a few rows per month instead of every entry: at a million invoices the ent
 years take seconds to sum, their monthly totals a millisecond.
 
 A month is closed a day after it ends (SETTLE): by then no action's transaction dated inside
-it is still open. The report sums the months not rolled up yet from the entries themselves.
+it is still open. The month in progress is summed up to a day ago, again by each run
+(RolledMonth.through). The report sums what no roll-up holds yet from the entries themselves:
+a day of them, not a month.
 """
 
 import datetime as dt
@@ -27,10 +29,11 @@ def closed_before(now: dt.datetime) -> dt.date:
 
 
 def roll_up(now: dt.datetime | None = None) -> int:
-    """Sum every closed month that has no totals yet; returns how many months it summed."""
+    """Sum every closed month that has no totals yet, and the month in progress up to a day
+    ago; returns how many closed months it summed."""
     now = now or clock.now()
     until = closed_before(now)
-    done = set(RolledMonth.objects.values_list("month", flat=True))
+    done = set(RolledMonth.objects.filter(through=None).values_list("month", flat=True))
     oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
     if oldest is None:
         return 0
@@ -42,14 +45,19 @@ def roll_up(now: dt.datetime | None = None) -> int:
         month = next_month(month)
     for month in todo:
         _roll_month(month, now)
+    # The month of a day ago: its journals before then are settled, and summing them now
+    # leaves the report a day of entries to read, not a month's.
+    _roll_month(until, now, through=now - SETTLE)
     return len(todo)
 
 
-def _roll_month(month: dt.date, now: dt.datetime) -> None:
+def _roll_month(month: dt.date, now: dt.datetime, through: dt.datetime | None = None) -> None:
     start = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(next_month(month), dt.time.min))
     rows = (
-        LedgerEntry.objects.filter(journal__created_at__gte=start, journal__created_at__lt=end)
+        LedgerEntry.objects.filter(
+            journal__created_at__gte=start, journal__created_at__lt=through or end
+        )
         .values("account", "amount_currency", "journal__actor")
         .annotate(
             debits=Sum("amount", filter=Q(amount__gt=0)),
@@ -58,9 +66,16 @@ def _roll_month(month: dt.date, now: dt.datetime) -> None:
         .order_by()
     )
     with transaction.atomic():
-        _, claimed = RolledMonth.objects.get_or_create(month=month, defaults={"rolled_at": now})
+        rolled, claimed = RolledMonth.objects.select_for_update().get_or_create(
+            month=month, defaults={"rolled_at": now, "through": through}
+        )
         if not claimed:
-            return
+            if rolled.through is None or (through is not None and rolled.through >= through):
+                return  # summed whole, or as far already
+            # Summed part way: summed again, whole or further.
+            LedgerMonth.objects.filter(month=month).delete()
+            rolled.rolled_at, rolled.through = now, through
+            rolled.save(update_fields=["rolled_at", "through"])
         LedgerMonth.objects.bulk_create(
             LedgerMonth(
                 month=month,

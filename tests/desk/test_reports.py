@@ -17,10 +17,10 @@ from djmoney.money import Money
 from billing import actions
 from billing.actions import SaleLine
 from billing.gateways.sandbox import SandboxGateway
-from billing.models import Account, Journal, Order
+from billing.models import Account, Journal, Order, Payment
 from billing.tasks import charge_due_orders
 from core import clock
-from desk.models import LedgerMonth
+from desk.models import LedgerMonth, RolledMonth
 from desk.reports import ledger, orders
 from desk.reports.collections import cases_by_month, recovery_by_attempt
 from desk.reports.period import Period
@@ -89,7 +89,9 @@ def summed_by_hand() -> dict[tuple[str, str], dict[str, Decimal]]:
     return found
 
 
-def assert_equals_the_ledger_summed_by_hand(rows: list[dict]) -> None:
+def assert_equals_the_ledger_summed_by_hand(rows: list[dict], books_only: bool = True) -> None:
+    """`books_only`: the ledger holds the books fixture's journals only, whose figures are
+    known, and they are checked too."""
     by_hand = summed_by_hand()
     assert [(r["month"], r["currency"]) for r in rows] == sorted(by_hand)
     for row in rows:
@@ -99,6 +101,8 @@ def assert_equals_the_ledger_summed_by_hand(rows: list[dict]) -> None:
         assert row["refunds"].amount == mine[Account.REFUNDS]
         assert row["write_offs"].amount == mine[Account.BAD_DEBT]
         assert row["credit_granted"].amount == mine["credit_granted"]
+    if not books_only:
+        return
     jan_usd, jan_eur, feb_eur, feb_usd = (
         next(r for r in rows if (r["month"], r["currency"]) == key)
         for key in (("2026-01", "USD"), ("2026-01", "EUR"), ("2026-02", "EUR"), ("2026-02", "USD"))
@@ -120,7 +124,10 @@ def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_ass
     reps_before = ledger.per_rep(TWO_MONTHS)
     assert reps_before
     assert roll_up(now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)) == 1  # February still settling
-    assert set(LedgerMonth.objects.values_list("month", flat=True)) == {dt.date(2026, 1, 1)}
+    assert set(RolledMonth.objects.values_list("month", "through")) == {
+        (dt.date(2026, 1, 1), None),
+        (dt.date(2026, 2, 1), dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC)),  # up to a day ago
+    }
     assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS))
 
     assert roll_up(now=dt.datetime(2026, 3, 15, tzinfo=dt.UTC)) == 1
@@ -129,6 +136,27 @@ def test_closed_months_read_from_their_totals_equal_the_ledger(books, django_ass
         rows = ledger.money_by_month(TWO_MONTHS)
     assert_equals_the_ledger_summed_by_hand(rows)
     assert ledger.per_rep(TWO_MONTHS) == reps_before
+
+
+def test_the_month_in_progress_is_summed_to_a_day_ago_and_read_on_from_there(books, rep):
+    assert roll_up(now=dt.datetime(2026, 2, 11, 12, tzinfo=dt.UTC)) == 1  # January, closed
+    february = RolledMonth.objects.get(month=dt.date(2026, 2, 1))
+    assert february.through == dt.datetime(2026, 2, 10, 12, tzinfo=dt.UTC)
+    assert LedgerMonth.objects.filter(month=february.month).exists()  # FEB's refunds
+    with clock.frozen_at(dt.datetime(2026, 2, 20, tzinfo=dt.UTC)):
+        paid = Payment.objects.get(amount_refunded__gt=0, amount_currency="USD")
+        actions.refund_payment(paid, amount=usd("10"), actor=rep, reason="later")
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS), books_only=False)
+
+    assert roll_up(now=dt.datetime(2026, 2, 22, tzinfo=dt.UTC)) == 0
+    february.refresh_from_db()
+    assert february.through == dt.datetime(2026, 2, 21, tzinfo=dt.UTC)  # summed further
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS), books_only=False)
+
+    assert roll_up(now=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)) == 1  # closed: summed whole
+    february.refresh_from_db()
+    assert february.through is None
+    assert_equals_the_ledger_summed_by_hand(ledger.money_by_month(TWO_MONTHS), books_only=False)
 
 
 def test_a_month_outside_the_period_is_left_out(books):
