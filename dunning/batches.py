@@ -21,7 +21,7 @@ from django.db import transaction
 from billing.gateways.base import ChargeResult
 from billing.models import Invoice, Payment
 from billing.steps import charging, retries
-from core import clock
+from core import bulk, clock
 from dunning.cases import after_attempt, finish, notify_many, record_charge
 from dunning.models import DunningAttempt, DunningCase, NoticeTemplate
 
@@ -113,8 +113,8 @@ def _record_declines(declined: list[tuple[DunningCase, DunningAttempt, Payment]]
     for case, attempt, payment in declined:
         attempt.outcome, attempt.decline_code = payment.status, payment.decline_code
         case.last_decline_code = payment.decline_code
-    DunningAttempt.objects.bulk_update([a for _, a, _ in declined], ["outcome", "decline_code"])
-    DunningCase.objects.bulk_update([c for c, _, _ in declined], ["last_decline_code"])
+    bulk.update_rows([a for _, a, _ in declined], ["outcome", "decline_code"])
+    bulk.update_rows([c for c, _, _ in declined], ["last_decline_code"])
     # Read again, as after_attempt does: a rep may have paused or stopped a case meanwhile.
     now = DunningCase.objects.filter(pk__in=[c.pk for c, _, _ in declined])
     states = {pk: (status, when) for pk, status, when in now.values_list(

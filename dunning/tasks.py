@@ -15,7 +15,7 @@ from django_q.tasks import async_task
 
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.steps import charging
-from core import audit, clock
+from core import audit, bulk, clock
 from core.roles import system_user
 from dunning import batches, notices
 from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
@@ -85,7 +85,7 @@ def _chunk(now: dt.datetime, counts: Counts) -> bool:
         for case in due:
             case.attempts_made += 1
             case.next_attempt_at = next_attempt_after(case, now)
-        DunningCase.objects.bulk_update(due, ["attempts_made", "next_attempt_at"])
+        bulk.update_rows(due, ["attempts_made", "next_attempt_at"])
         started, general = batches.start(due, system=system)
     for case in general:
         run_attempt(case.pk, case.attempts_made, system=system)

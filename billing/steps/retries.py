@@ -33,7 +33,7 @@ from billing.permissions import require
 from billing.selectors import amounts_due
 from billing.steps.charging import IN_FLIGHT
 from billing.transitions import move
-from core import audit, clock, idempotency, money
+from core import audit, bulk, clock, idempotency, money
 from core.models import IdempotencyKey
 from core.txn import require_transaction
 
@@ -116,7 +116,7 @@ def _start(taken: list[tuple[int, Retry, Invoice]], due: dict, actor: User) -> l
     # The gateway key is the row's own, as `start_charge` makes it: known once the rows exist.
     for payment in payments:
         payment.idempotency_key = f"payment:{payment.pk}"
-    Payment.objects.bulk_update(payments, ["idempotency_key"])
+    bulk.update_rows(payments, ["idempotency_key"])
     kind = ContentType.objects.get_for_model(Payment)
     IdempotencyKey.objects.bulk_create(
         IdempotencyKey(
@@ -179,7 +179,7 @@ def settle_declines(sent: list[Sent], *, actor: User) -> tuple[list[Payment], li
         payment.decline_code = result.decline_code
         payment.message = result.message[:300]
     if declined:
-        Payment.objects.bulk_update(declined, ["status", "gateway_ref", "decline_code", "message"])
+        bulk.update_rows(declined, ["status", "gateway_ref", "decline_code", "message"])
         audit.record_many(
             "payment.failed",
             declined,
