@@ -16,6 +16,7 @@ from django.dispatch import Signal
 log = logging.getLogger(__name__)
 
 payment_failed = Signal()  # payment, hard (a decline no retry can fix on that card)
+payments_failed = Signal()  # payments: a batch of soft declines (billing.steps.retries)
 charge_skipped = Signal()  # invoice, decline_code (an order period billed without a usable card)
 invoice_paid = Signal()  # invoice
 invoices_paid = Signal()  # invoices: a batch the renewal sweep paid (billing.steps.renewals)

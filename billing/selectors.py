@@ -1,5 +1,6 @@
 """Reads of money state. Amounts come from the ledger, never from a stored running total."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
@@ -22,6 +23,16 @@ def account_balance(invoice: Invoice, account: Account) -> Money:
 
 def amount_due(invoice: Invoice) -> Money:
     return account_balance(invoice, Account.RECEIVABLE)
+
+
+def amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
+    """`amount_due` of many invoices in one query (the sweeps' batches), by invoice id."""
+    rows = (
+        LedgerEntry.objects.filter(invoice_id__in=invoice_ids, account=Account.RECEIVABLE)
+        .values_list("invoice_id")
+        .annotate(total=Sum("amount"))
+    )
+    return defaultdict(Decimal, rows)
 
 
 def invoice_total(invoice: Invoice) -> Money:

@@ -63,25 +63,36 @@ def record(
 
 
 def record_many(
-    action: str, subjects: list[models.Model], *, amounts: list[Money | None], afters=None
+    action: str,
+    subjects: list[models.Model],
+    *,
+    amounts: list[Money | None],
+    afters: list[dict] | None = None,
+    actor: Any = None,
+    reasons: list[str] | None = None,
 ) -> list[AuditEvent]:
-    """One event per subject, by the automation (no actor, no reason), in one INSERT: what a
-    batch of the same change (the renewal sweep's) writes instead of one `record` a row.
-    Subjects carry `contact_id`; `afters`, if given, pairs with them like `amounts`."""
+    """One event per subject in one INSERT: what a batch of the same change (the renewal and
+    dunning sweeps') writes instead of one `record` a row. By the automation unless an `actor`
+    is given (the dunning sweep's system user, as its one-by-one path records). Subjects carry
+    `contact_id`; `afters` and `reasons`, if given, pair with them like `amounts`."""
     require_transaction("audit events belong in the change's transaction")
     if not subjects:
         return []
     now, kind = clock.now(), ContentType.objects.get_for_model(subjects[0])
+    actor = actor if getattr(actor, "pk", None) else None
     afters = afters or [{}] * len(subjects)
+    reasons = reasons or [""] * len(subjects)
     return AuditEvent.objects.bulk_create(
         AuditEvent(
             created_at=now,
+            actor=actor,
             action=action,
+            reason=reason,
             contact_id=subject.contact_id,
             subject_type=kind,
             subject_id=subject.pk,
             amount=amount,
             after=after,
         )
-        for subject, amount, after in zip(subjects, amounts, afters, strict=True)
+        for subject, amount, after, reason in zip(subjects, amounts, afters, reasons, strict=True)
     )

@@ -39,6 +39,12 @@ def notify(case: DunningCase, kind: str, attempt: int = 0) -> None:
     transaction.on_commit(lambda: async_task("dunning.tasks.send_notice", case.pk, kind, attempt))
 
 
+def notify_many(notices: list[tuple[int, str, int]]) -> None:
+    """A batch's notices, (case, kind, attempt) each, in one task queued on commit."""
+    if notices:
+        transaction.on_commit(lambda: async_task("dunning.tasks.send_notices", notices))
+
+
 def order_of(invoice: Invoice) -> Order | None:
     if invoice.order_id:
         return invoice.order
@@ -134,15 +140,22 @@ def charge_attempt(
             if exc.code != "charge_in_progress":
                 return False
             continue
-        attempt.payment = payment
-        attempt.outcome = payment.status  # unknown outcomes are settled by reconcile_pending
-        attempt.decline_code = payment.decline_code
-        attempt.save(update_fields=["payment", "outcome", "decline_code"])
-        # Still in flight (another runner sends it, or reconcile will): no decline to report.
-        in_flight = (Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.NOT_SENT)
-        if payment.status == Payment.Status.SUCCEEDED or payment.status in in_flight:
+        if record_charge(case, attempt, payment):
             return True
-        DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)
+    return False
+
+
+def record_charge(case: DunningCase, attempt: DunningAttempt, payment: Payment) -> bool:
+    """Put the charge's outcome on its attempt; whether it was charged or is still in flight
+    (another runner sends it, or reconcile will), so that there is no decline to report."""
+    attempt.payment = payment
+    attempt.outcome = payment.status  # unknown outcomes are settled by reconcile_pending
+    attempt.decline_code = payment.decline_code
+    attempt.save(update_fields=["payment", "outcome", "decline_code"])
+    in_flight = (Payment.Status.PENDING, Payment.Status.UNKNOWN, Payment.Status.NOT_SENT)
+    if payment.status == Payment.Status.SUCCEEDED or payment.status in in_flight:
+        return True
+    DunningCase.objects.filter(pk=case.pk).update(last_decline_code=payment.decline_code)
     return False
 
 
@@ -163,12 +176,18 @@ def run_attempt(case_id: int, number: int, *, system: User | None = None) -> Non
     cards = usable_cards(case)
     if cards and charge_attempt(case, number, cards, system=system):
         return
+    after_attempt(case, number, declined=bool(cards))
+
+
+def after_attempt(case: DunningCase, number: int, *, declined: bool) -> None:
+    """An attempt that charged nothing: the final action once no attempt is left, else the
+    notice of a further failure."""
     case.refresh_from_db()
     if case.status != DunningCase.Status.ACTIVE:
         return
     if case.next_attempt_at is None:
         finish(case.pk)
-    elif cards:
+    elif declined:
         # Without a usable card nothing was declined: the first notice already asked for one.
         with transaction.atomic():
             notify(case, NoticeTemplate.Kind.FURTHER, number)

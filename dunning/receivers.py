@@ -19,6 +19,19 @@ def start_collecting(sender, payment, hard: bool = False, **kwargs) -> None:
     async_task("dunning.tasks.open_case_for", payment.invoice_id, payment.decline_code)
 
 
+@receiver(events.payments_failed)
+def start_collecting_many(sender, payments: list, **kwargs) -> None:
+    """The dunning sweep's batch of declines: only an invoice without a case needs one opened
+    (open_case_for would find the case and do nothing)."""
+    invoice_ids = {payment.invoice_id for payment in payments}
+    collected = set(
+        DunningCase.objects.filter(invoice_id__in=invoice_ids).values_list("invoice_id", flat=True)
+    )
+    for payment in payments:
+        if payment.invoice_id not in collected:
+            async_task("dunning.tasks.open_case_for", payment.invoice_id, payment.decline_code)
+
+
 @receiver(events.charge_skipped)
 def start_collecting_unpaid(sender, invoice: Invoice, decline_code: str, **kwargs) -> None:
     async_task("dunning.tasks.open_case_for", invoice.pk, decline_code)

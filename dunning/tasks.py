@@ -14,15 +14,16 @@ from django.db.models import Exists, OuterRef, Q
 from django_q.tasks import async_task
 
 from billing.models import Invoice, Order, Payment, PaymentMethod
-from core import audit, clock
+from billing.steps import charging
+from core import audit, bulk, clock
 from core.roles import system_user
-from dunning import notices
+from dunning import batches, notices
 from dunning.cases import charge_attempt, end_case, next_attempt_after, open_case, run_attempt
 from dunning.models import DunningAttempt, DunningCase
 from dunning.transitions import move
 
 log = logging.getLogger(__name__)
-BATCH = 20
+BATCH = 50
 # A decline younger than this may still have its receiver's task in the queue.
 ADOPT_AFTER = dt.timedelta(minutes=10)
 
@@ -74,38 +75,51 @@ def _chunk(now: dt.datetime, counts: Counts) -> bool:
     with transaction.atomic():
         due = list(
             DunningCase.objects.filter(status=DunningCase.Status.ACTIVE, next_attempt_at__lte=now)
-            .select_related("policy")
+            .select_related("policy", "invoice", "order__payment_method")
             .order_by("next_attempt_at", "pk")
             .select_for_update(skip_locked=True, of=("self",))[: min(budget, BATCH)]
         )
-        claimed = []
+        if not due:
+            return remade == BATCH
+        system = system_user()  # one user, so its permissions are read once a chunk
         for case in due:
             case.attempts_made += 1
             case.next_attempt_at = next_attempt_after(case, now)
-            case.save(update_fields=["attempts_made", "next_attempt_at"])
-            claimed.append((case.pk, case.attempts_made))
-    system = system_user()  # one user, so its permissions are read once a chunk
-    for case_id, number in claimed:
-        run_attempt(case_id, number, system=system)
-    counts["attempts"] += len(claimed)
-    return bool(claimed) or remade == BATCH
+        bulk.update_rows(due, ["attempts_made", "next_attempt_at"])
+        started, general = batches.start(due, system=system)
+    for case in general:
+        run_attempt(case.pk, case.attempts_made, system=system)
+    batches.record(batches.send(started), system=system)
+    counts["attempts"] += len(due)
+    return True
 
 
 def _remake_stranded() -> int:
     """Make the attempts a runner claimed (the case's counter advanced) and died before
-    making: no attempt row for that number, or one still pending. They are made now under the
-    same action key, so an attempt whose charge did reach the gateway is not charged twice
-    (its payment, if still in flight, is settled by billing's reconcile sweep)."""
-    made = DunningAttempt.objects.filter(
-        case=OuterRef("pk"), number=OuterRef("attempts_made")
-    ).exclude(outcome="pending")
+    making: no attempt row for that number, or one still pending. Its charge, started but never
+    sent (or its sender's lease ran out), is sent now under its own key, as reconcile would;
+    then the attempt is made under the same action key, which finds that charge, so an attempt
+    whose charge did reach the gateway is not charged twice. A charge whose sender still holds
+    its lease is that sender's to record (or reconcile's, once the lease runs out)."""
+    attempt = DunningAttempt.objects.filter(case=OuterRef("pk"), number=OuterRef("attempts_made"))
+    held = attempt.filter(
+        payment__status__in=charging.IN_FLIGHT,
+        payment__claimed_at__gt=clock.now() - charging.LEASE,
+    )
     stranded = (
         DunningCase.objects.filter(status=DunningCase.Status.ACTIVE, attempts_made__gt=0)
-        .exclude(Exists(made))
+        .exclude(Exists(attempt.exclude(outcome="pending")))
+        .exclude(Exists(held))
         .order_by("pk")
         .values_list("pk", "attempts_made")[:BATCH]
     )
     stranded = list(stranded)
+    if stranded:
+        numbered = Q()
+        for case_id, number in stranded:
+            numbered |= Q(case_id=case_id, number=number)
+        unsent = DunningAttempt.objects.filter(numbered).values("payment")
+        charging.send_stranded(Payment.objects.filter(pk__in=unsent))
     for case_id, number in stranded:
         run_attempt(case_id, number)
     return len(stranded)
@@ -169,6 +183,22 @@ def send_notice(case_id: int, kind: str, attempt: int = 0) -> bool:
     """Enqueued by dunning.cases.notify after its change commits; sent once however often run."""
     case = DunningCase.objects.select_related("invoice", "contact", "policy").get(pk=case_id)
     return notices.send(case, kind, attempt)
+
+
+def send_notices(notices_due: list[tuple[int, str, int]]) -> int:
+    """Enqueued by a sweep's batch (dunning.cases.notify_many): its notices, (case, kind,
+    attempt) each, sent once each however often run. One that fails does not keep the others
+    from going out; the task then fails, so the cluster retries it and logs why."""
+    sent, failed = 0, []
+    for case_id, kind, attempt in notices_due:
+        try:
+            sent += send_notice(case_id, kind, attempt)
+        except Exception as exc:  # noqa: BLE001 - each notice on its own; raised below
+            log.exception("dunning notice %s for case %s failed", kind, case_id)
+            failed.append(exc)
+    if failed:
+        raise failed[0]
+    return sent
 
 
 def open_case_for(invoice_id: int, decline_code: str) -> DunningCase | None:

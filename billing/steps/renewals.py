@@ -19,7 +19,6 @@ settle), so its rules live in one place:
   general way too: they are what dunning and reconcile follow up one by one.
 """
 
-from collections import defaultdict
 from decimal import Decimal
 
 from django.db import transaction
@@ -29,6 +28,7 @@ from billing import events, followups, ledger
 from billing.gateways.base import ChargeResult
 from billing.models import Account, Invoice, InvoiceLine, LedgerEntry, Order, Payment
 from billing.schedule import period_start
+from billing.selectors import amounts_due
 from billing.steps.charging import IN_FLIGHT
 from billing.steps.periods import bill_period, period_amount
 from billing.transitions import move
@@ -150,7 +150,7 @@ def _bill_plain(orders: list[Order]) -> list[Payment]:
             period_start(order, n + 1)
         )  # fmt: skip
         order.next_charge_on = None if last else period_start(order, n + 1)
-    bulk.update_fields(
+    bulk.update_rows(
         orders,
         [
             "period_price",
@@ -196,7 +196,7 @@ def settle_batch(sent: list[Sent]) -> list[Sent]:
         invoices = {i.pk: i for i in invoices.select_for_update(of=("self",))}
         payments = Payment.objects.filter(pk__in=sorted(captured)).order_by("pk")
         payments = list(payments.select_for_update(of=("self",)))
-        due = _amounts_due(invoice_ids)
+        due = amounts_due(invoice_ids)
         steady = _steady_invoices(orders, invoices)
         taken = []
         for payment in payments:
@@ -211,15 +211,6 @@ def settle_batch(sent: list[Sent]) -> list[Sent]:
                 rest.append(captured[payment.pk])
         _record_captures(taken, invoices, due, {pk: r for pk, (_, r) in captured.items()})
     return rest
-
-
-def _amounts_due(invoice_ids: list[int]) -> dict[int, Decimal]:
-    rows = (
-        LedgerEntry.objects.filter(invoice_id__in=invoice_ids, account=Account.RECEIVABLE)
-        .values_list("invoice_id")
-        .annotate(total=Sum("amount"))
-    )
-    return defaultdict(Decimal, rows)
 
 
 def _steady_invoices(orders: list[Order], invoices: dict[int, Invoice]) -> set[int]:
@@ -253,7 +244,7 @@ def _record_captures(
             move(invoice, Invoice.Status.PAID, what="mark the invoice paid")
             invoice.closed_at = now
             paid.append(invoice)
-    bulk.update_fields(payments, ["status", "gateway_ref", "paid_at"])
+    bulk.update_rows(payments, ["status", "gateway_ref", "paid_at"])
     ledger.post_many(
         "payment_captured",
         [
@@ -270,7 +261,7 @@ def _record_captures(
     )
     audit.record_many("payment.succeeded", payments, amounts=[p.amount for p in payments])
     if paid:
-        bulk.update_fields(paid, ["status", "closed_at"])
+        bulk.update_rows(paid, ["status", "closed_at"])
     for invoice in paid:
         if invoice.replaces_id:
             followups.invoice_paid(invoice)
