@@ -104,7 +104,7 @@ def _charge_result(txn: SandboxTransaction) -> ChargeResult:
 # charges through here once per renewal, and the sandbox stands in for a network call, so its
 # own cost should not hide the sweep's (issue 13).
 _KEY_AND_CARD = f"""
-    SELECT t.id IS NOT NULL, c.behaviour FROM (VALUES (1)) AS one (x)
+    SELECT t.id IS NOT NULL, c.behaviour FROM (SELECT 1) AS one
     LEFT JOIN {SandboxTransaction._meta.db_table} AS t ON t.idempotency_key = %s
     LEFT JOIN {SandboxCard._meta.db_table} AS c ON c.token = %s AND c.customer = %s
 """

@@ -108,7 +108,7 @@ def claim(payment: Payment, *, now: dt.datetime | None = None) -> bool:
     `now` (reconcile's clock) decides whose lease ran out, the real time stamps the new one."""
     expired = (now or clock.now()) - LEASE
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, [clock.now(), payment.pk, [s.value for s in IN_FLIGHT], expired])
+        cursor.execute(_CLAIM, [clock.now(), payment.pk, *(s.value for s in IN_FLIGHT), expired])
         return cursor.rowcount == 1
 
 
@@ -116,7 +116,8 @@ def claim(payment: Payment, *, now: dt.datetime | None = None) -> bool:
 # four times the statement's own client time (1.1 ms against 0.28 ms a claim, issue 13).
 _CLAIM = f"""
     UPDATE {Payment._meta.db_table} SET claimed_at = %s
-    WHERE id = %s AND status = ANY(%s) AND (claimed_at IS NULL OR claimed_at <= %s)
+    WHERE id = %s AND status IN ({", ".join(["%s"] * len(IN_FLIGHT))})
+    AND (claimed_at IS NULL OR claimed_at <= %s)
 """
 
 
