@@ -7,7 +7,7 @@ class DeskConfig(AppConfig):
 
     def ready(self) -> None:
         from core import exports
-        from desk.manager.history import EXPORTER
+        from desk.manager.history_export import EXPORTER
         from desk.reports.exports import register_all
 
         # Registered here so the web process and every django-q2 worker know the export.

@@ -14,18 +14,15 @@ keys. Pages are keyset pages on (created_at, id) (core.pagination).
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Cast
-from django.http import QueryDict
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,7 +30,6 @@ from djmoney.money import Money
 
 from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment
 from core import money
-from core.exports import CHUNK, Exporter, planner_rows
 from core.forms import INT_MAX, BoundedForm, DayField
 from core.pagination import keyset_page
 from core.roles import MANAGER, REP
@@ -357,139 +353,3 @@ def totals(qs: QuerySet) -> list[dict]:
         }
         for (group, currency), total in sorted(sums.items())
     ]
-
-
-HEADER = (
-    "time",
-    "journal",
-    "kind",
-    "contact_id",
-    "contact",
-    "invoice",
-    "invoice_status",
-    "sold_by",
-    "actor",
-    "amount",
-    "currency",
-    "memo",
-)
-
-
-def _plain(amount: Decimal | None, currency: str | None) -> str:
-    if amount is None or not currency:
-        return ""
-    # The column holds 3 decimals for every currency; the file writes each currency's own.
-    return f"{amount:.{money.exponent(currency)}f}"
-
-
-COLUMNS = (
-    "time",
-    "pk",
-    "kind",
-    "contact_id",
-    "contact__first_name",
-    "contact__last_name",
-    "invoice_id",
-    "invoice__status",
-    "invoice__source",
-    "actor__username",
-    "memo",
-)
-
-
-def csv_rows(qs: QuerySet) -> Iterator[tuple]:
-    """The export's rows, newest first, read through a server-side cursor a chunk at a time."""
-    # The time as PostgreSQL writes it (UTC, the connection's zone): parsing it into a datetime
-    # and writing it back out would be a third of the export's time.
-    values = (
-        qs.annotate(time=Cast("created_at", CharField()))
-        .order_by("-created_at", "-pk")
-        .values_list(*COLUMNS)
-    )
-    chunk: list[tuple] = []
-    for row in values.iterator(chunk_size=CHUNK):
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            yield from _csv_chunk(chunk)
-            chunk = []
-    yield from _csv_chunk(chunk)
-
-
-def _csv_chunk(chunk: list[tuple]) -> Iterator[tuple]:
-    moved = amounts_of([row[1] for row in chunk])
-    for moment, pk, kind, contact_id, first, last, invoice_id, status, source, actor, memo in chunk:
-        total, currency = moved.get(pk, (None, None))
-        yield (
-            moment,
-            pk,
-            LABELS.get(kind, kind),
-            contact_id or "",
-            f"{first} {last}".strip() if contact_id else "",
-            f"INV-{invoice_id:06d}" if invoice_id else "",
-            status or "",
-            source or "",
-            actor or "",
-            _plain(total, currency),
-            currency or "",
-            memo,
-        )
-
-
-def copy_select(qs: QuerySet) -> tuple[str, list]:
-    """The export of `qs` as one SELECT whose columns are the CSV's text (HEADER), newest
-    first, for PostgreSQL's COPY: the same rows and text as csv_rows. An empty field is NULL."""
-    rows = qs.order_by("-created_at", "-pk").values(
-        h_time=Cast("created_at", CharField()),
-        h_created=F("created_at"),
-        h_id=F("pk"),
-        h_kind=F("kind"),
-        h_contact=F("contact_id"),
-        h_first=F("contact__first_name"),
-        h_last=F("contact__last_name"),
-        h_invoice=F("invoice_id"),
-        h_status=F("invoice__status"),
-        h_source=F("invoice__source"),
-        h_actor=F("actor__username"),
-        h_memo=F("memo"),
-    )
-    try:
-        inner, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # an invalid filter: a file with only its header
-        return "SELECT NULL LIMIT 0", []
-    labels = " ".join("WHEN %s THEN %s" for _ in LABELS)
-    places = " ".join("WHEN %s THEN round(a.total, %s)::text" for _ in settings.CURRENCIES)
-    sql = f"""
-        SELECT h.h_time, h.h_id, CASE h.h_kind {labels} ELSE h.h_kind END, h.h_contact,
-               CASE WHEN h.h_contact IS NOT NULL THEN btrim(h.h_first || ' ' || h.h_last) END,
-               'INV-' || lpad(h.h_invoice::text, greatest(6, length(h.h_invoice::text)), '0'),
-               NULLIF(h.h_status, ''), NULLIF(h.h_source, ''), h.h_actor,
-               CASE a.currency {places} ELSE a.total::text END, a.currency, NULLIF(h.h_memo, '')
-        FROM ({inner}) h
-        LEFT JOIN LATERAL (
-            SELECT e.amount_currency AS currency, SUM(e.amount) AS total
-            FROM {LedgerEntry._meta.db_table} e
-            WHERE e.journal_id = h.h_id AND e.amount > 0
-            GROUP BY e.amount_currency ORDER BY e.amount_currency LIMIT 1
-        ) a ON true
-        ORDER BY h.h_created DESC, h.h_id DESC
-    """
-    labelled = [value for pair in LABELS.items() for value in pair]
-    exponents = [v for c in settings.CURRENCIES for v in (c, money.exponent(c))]
-    return sql, [*labelled, *exponents, *params]
-
-
-def _filtered(query: QueryDict) -> QuerySet:
-    form = HistoryFilter(query)
-    # An export's filter is the page's, already checked there: a bad one exports nothing.
-    return journals(form.cleaned_data) if form.is_valid() else Journal.objects.none()
-
-
-EXPORTER = Exporter(
-    name="history",
-    perm="core.see_manager_pages",
-    title="Transaction history",
-    header=HEADER,
-    rows=lambda query: csv_rows(_filtered(query)),
-    estimate=lambda query: planner_rows(_filtered(query)),
-    copy=lambda query: copy_select(_filtered(query)),
-)

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core import db_roles, exports
 from core.pagination import PAGE
-from desk.manager import history
+from desk.manager import history, history_export
 from tests import factories
 from tests.bench.bench_money_paths import report
 
@@ -240,7 +240,9 @@ def _export(bench_table) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     written = 0
-    text = exports.export_text(history.EXPORTER, QueryDict(""))  # as the export view writes it
+    text = exports.export_text(
+        history_export.EXPORTER, QueryDict("")
+    )  # as the export view writes it
     for chunk in text:
         written += chunk.count("\n")
     elapsed = time.perf_counter() - started

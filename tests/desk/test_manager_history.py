@@ -20,7 +20,7 @@ from billing.actions import (
 from billing.models import Journal, LedgerEntry
 from core import exports
 from core.models import Export
-from desk.manager import history
+from desk.manager import history, history_export
 from tests import factories
 from tests.helpers import text, usd
 
@@ -122,8 +122,8 @@ def test_the_file_postgresql_writes_is_the_one_python_writes_row_by_row(
     """The export is written by COPY from one SELECT; csv_rows is the same file written from
     the rows in Python (SQLite's way). Both name, label, number and round alike."""
     form = history.HistoryFilter(query)
-    rows = history.csv_rows(history.journals(form.cleaned_data)) if form.is_valid() else []
-    by_python = "".join(exports.csv_chunks(history.HEADER, rows))
+    rows = history_export.csv_rows(history.journals(form.cleaned_data)) if form.is_valid() else []
+    by_python = "".join(exports.csv_chunks(history_export.HEADER, rows))
     copied = _csv(manager_client.get(EXPORT, query))
     assert copied == list(csv.DictReader(io.StringIO(by_python)))
     assert bool(copied) == form.is_valid()
