@@ -124,3 +124,11 @@ def card(contact, manager):
 @pytest.fixture
 def product(db):
     return factories.ProductFactory(name="Masterclass", price=Money("100.00", "USD"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """The long tests first (after pytest-django has grouped the tests by how they use the
+    database, which this stable sort keeps): pytest-xdist then starts them at once, instead of
+    one of them starting last and running alone while the other workers sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -211,6 +211,7 @@ class OrderBooks(ResetPerExample, RuleBasedStateMachine):
         assert not twice.exists()
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_random_lives_of_open_orders_keep_the_books(_roles):
     OrderBooks.TestCase.settings = proof_settings(steps=6, examples=ORDER_EXAMPLES)

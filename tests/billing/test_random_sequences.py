@@ -231,6 +231,7 @@ class Books(ResetPerExample, RuleBasedStateMachine):
             assert self.credit.breaches(contacts) == []
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_random_sequences_of_actions_keep_the_books(_roles):
     Books.TestCase.settings = proof_settings(steps=8)

@@ -43,6 +43,7 @@ def split(total_minor: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+@pytest.mark.long
 @pytest.mark.django_db
 def test_thirteen_months_of_mixed_orders_charge_exactly_the_expected_schedule(manager):
     expected: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
@@ -17,6 +18,7 @@ def counts() -> dict[str, int]:
     return {m.__name__: m.objects.count() for m in models}
 
 
+@pytest.mark.long
 def test_the_demo_is_a_year_of_real_use_seeded_once_with_balanced_books(db, capsys):
     """The story's turns happened on their days, through the actions and the sweeps; seeding
     again changes nothing. One test, because building the year is most of its cost."""

@@ -234,6 +234,7 @@ def world(manager, rep, django_capture_on_commit_callbacks):
     return build_world(manager, rep, django_capture_on_commit_callbacks)
 
 
+@pytest.mark.long
 @pytest.mark.sends_card_numbers
 def test_malformed_requests_get_field_errors_and_write_nothing(world, manager):
     client = Client(raise_request_exception=False)

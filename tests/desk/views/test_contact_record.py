@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -83,6 +84,7 @@ def _sell(contact, product, rep, n: int) -> None:
         record_sale(contact, lines=[SaleLine(product)], reference=f"R-{i}", actor=rep)
 
 
+@pytest.mark.long
 def test_the_record_costs_the_same_queries_with_10_or_1000_invoices(
     rep_client, contact, product, rep, django_assert_num_queries
 ):
