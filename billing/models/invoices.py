@@ -95,6 +95,12 @@ class InvoiceLine(models.Model):
     product = models.ForeignKey(
         "offers.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The stored offer (the version) this line was sold from, and an order's later periods
+    # and prorations from the order's; null for lines typed into the grid. Managers filter the
+    # history by it, so it is indexed.
+    offer = models.ForeignKey(
+        "offers.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField(default=1)
     unit_price = MoneyField(max_digits=19, decimal_places=3)

@@ -8,7 +8,8 @@ no money and post no journal, so they are not here (the contact record lists the
 
 Filters that name a column of the journal (kind, actor, contact, time) walk an index on
 (column, created_at, id); the rest are EXISTS probes per journal, cheap on the indexed foreign
-keys. Pages are keyset pages on (created_at, id) (core.pagination).
+keys. Product and offer are both read from the invoice's lines: a line records the stored offer
+(the version) it was sold from, and an order sold from one gives it to each period it bills. Pages are keyset pages on (created_at, id) (core.pagination).
 """
 
 import datetime as dt
@@ -34,7 +35,7 @@ from core.forms import INT_MAX, BoundedForm, DayField
 from core.pagination import keyset_page
 from core.roles import MANAGER, REP
 from core.widgets import QuickSelect
-from offers.models import Product
+from offers.models import Offer, Product
 
 # What a manager filters by, and the journal kinds (billing.ledger.post callers) each holds.
 KINDS = {
@@ -109,6 +110,16 @@ class HistoryFilter(BoundedForm, forms.Form):
         empty_label="Any product",
         widget=QuickSelect,
     )
+    # Checked against the choices already read for the <select>, not fetched again: the
+    # filter only needs the offer's id.
+    offer = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=QuickSelect,
+        help_text="Sales from this version of a stored offer, their orders' later periods, "
+        "and what happened to them.",
+    )
     source = forms.ChoiceField(
         required=False,
         label="Sold by",
@@ -141,6 +152,15 @@ class HistoryFilter(BoundedForm, forms.Form):
         self.fields["product"].choices = [
             ("", "Any product"),
             *self.fields["product"].queryset.values_list("pk", "name"),
+        ]
+        self.fields["offer"].choices = [
+            ("", "Any offer"),
+            *(
+                (pk, f"{name} (v{version}, {currency})")
+                for pk, name, version, currency in Offer.objects.order_by(
+                    "name", "-version"
+                ).values_list("pk", "name", "version", "currency")
+            ),
         ]
 
     def clean(self):
@@ -177,6 +197,9 @@ def journals(f: dict) -> QuerySet:
         qs = qs.filter(Exists(entries.filter(amount_currency=f["currency"])))
     if f.get("product"):
         lines = InvoiceLine.objects.filter(invoice=OuterRef("invoice"), product=f["product"])
+        qs = qs.filter(Exists(lines))
+    if f.get("offer"):
+        lines = InvoiceLine.objects.filter(invoice=OuterRef("invoice"), offer_id=f["offer"])
         qs = qs.filter(Exists(lines))
     if f.get("method"):
         paid = Payment.objects.filter(invoice=OuterRef("invoice"), method=f["method"])
