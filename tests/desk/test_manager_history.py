@@ -22,7 +22,7 @@ from billing.models import Journal, LedgerEntry, Order
 from billing.tasks import charge_due_orders
 from core import clock, exports
 from core.models import Export
-from desk.manager import history, history_export
+from desk.manager import declines, history, history_export
 from offers.actions import store_offer
 from offers.terms import PaymentTerms
 from tests import factories
@@ -138,11 +138,57 @@ def test_an_offer_filter_lists_that_offers_sales_and_renewals_and_no_other(
     assert {row["invoice"] for row in exported} == shown
 
 
-@pytest.mark.parametrize("by", ["currency", "offer"])
+def test_declined_charges_are_listed_only_under_their_own_kind_as_attempts(
+    manager_client, books, contact, rep
+):
+    everything = manager_client.get(HISTORY)
+    assert declines.LABEL not in {row.label for row in everything.context["rows"]}
+    assert "listed only under their own kind" in text(everything)
+
+    response = manager_client.get(HISTORY, {"kind": "declined"})
+    (row,) = response.context["rows"]
+    failed = books["owed"].payments.get()
+    assert failed.status == "failed"
+    assert (row.pk, row.label, row.memo) == (failed.pk, "Declined charge", "Declined by the bank")
+    assert row.amount == "$100.00 attempted"
+    assert row.invoice == books["owed"].number
+    assert row.actor == f"{rep.first_name} {rep.last_name}".strip()
+    assert row.invoice_url == f"{contact.get_absolute_url()}#invoice-{books['owed'].pk}"
+    assert "attempts that moved no money" in text(response)
+
+
+def test_declined_charges_are_in_no_money_total_and_their_own_is_marked_attempted(
+    manager_client, books
+):
+    totals = manager_client.get(reverse("desk:history-totals"))
+    assert declines.TOTAL_LABEL not in {t["kind"] for t in totals.context["totals"]}
+    attempted = manager_client.get(reverse("desk:history-totals"), {"kind": "declined"})
+    assert attempted.context["totals"] == [
+        {"kind": declines.TOTAL_LABEL, "currency": "USD", "total": usd("100.00")}
+    ]
+    assert "counted in no money total" in text(attempted)
+
+
+def test_the_other_filters_mean_the_same_for_declined_charges(
+    manager_client, books, rep, manager, contact
+):
+    def listed(**query) -> int:
+        return len(manager_client.get(HISTORY, {"kind": "declined", **query}).context["rows"])
+
+    assert listed(rep=rep.pk) == listed(contact=contact.pk) == listed(status="written_off") == 1
+    assert listed(rep=manager.pk) == listed(currency="EUR") == listed(status="paid") == 0
+    assert listed(method="card") == 1 and listed(method="check") == 0
+
+
+@pytest.mark.parametrize("by", ["currency", "offer", "declined"])
 def test_the_export_matches_the_pages_of_its_filter_row_for_row(
     manager_client, books, offers_sold, by
 ):
-    query = {"currency": "USD"} if by == "currency" else {"offer": offers_sold["gold"].pk}
+    query = {
+        "currency": {"currency": "USD"},
+        "offer": {"offer": offers_sold["gold"].pk},
+        "declined": {"kind": "declined"},
+    }[by]
     seen, url = [], HISTORY
     params = dict(query)
     while True:
@@ -153,12 +199,23 @@ def test_the_export_matches_the_pages_of_its_filter_row_for_row(
             break
         params = {**query, "after": response.context["next_url"].split("after=")[1]}
     exported = _csv(manager_client.get(EXPORT, query))
-    assert [int(row["journal"]) for row in exported] == seen
-    assert len(seen) == history.journals(history_filter(query)).count() > 0
+    number = "payment" if by == "declined" else "journal"
+    assert [int(row[number]) for row in exported] == seen
+    listed = declines.payments if by == "declined" else history.journals
+    assert len(seen) == listed(history_filter(query)).count() > 0
 
 
 @pytest.mark.parametrize(
-    "query", [{}, {"currency": "EUR"}, {"kind": "refund"}, {"rep": "x"}, {"offer": "gold"}]
+    "query",
+    [
+        {},
+        {"currency": "EUR"},
+        {"kind": "refund"},
+        {"rep": "x"},
+        {"offer": "gold"},
+        {"kind": "declined"},
+        {"kind": "declined", "currency": "EUR"},
+    ],
 )
 def test_the_file_postgresql_writes_is_the_one_python_writes_row_by_row(
     manager_client, books, offers_sold, query
@@ -168,11 +225,18 @@ def test_the_file_postgresql_writes_is_the_one_python_writes_row_by_row(
     if "offer" in query:
         query = {"offer": offers_sold[query["offer"]].pk}
     form = history.HistoryFilter(query)
-    rows = history_export.csv_rows(history.journals(form.cleaned_data)) if form.is_valid() else []
+    rows = []
+    if form.is_valid() and form.cleaned_data["kind"] == "declined":
+        rows = declines.csv_rows(declines.payments(form.cleaned_data))
+    elif form.is_valid():
+        rows = history_export.csv_rows(history.journals(form.cleaned_data))
     by_python = "".join(exports.csv_chunks(history_export.HEADER, rows))
     copied = _csv(manager_client.get(EXPORT, query))
     assert copied == list(csv.DictReader(io.StringIO(by_python)))
-    assert bool(copied) == form.is_valid()
+    no_euro_declines = query == {"kind": "declined", "currency": "EUR"}
+    assert bool(copied) == (form.is_valid() and not no_euro_declines)
+    if query.get("kind") == "declined" and not query.get("currency"):
+        assert [row["memo"] for row in copied] == ["Declined by the bank"]
 
 
 def test_totals_equal_the_ledger_entries_summed_independently(manager_client, books):
@@ -203,6 +267,26 @@ def test_a_bad_filter_is_shown_at_its_field_and_lists_nothing(manager_client, bo
     assert response.context["rows"] == []
     assert manager_client.get(HISTORY, {"rep": "x"}).status_code == 422
     assert manager_client.get(HISTORY, {"offer": "999999"}).status_code == 422
+
+
+def test_the_declined_charges_cost_the_same_queries_for_3_or_30(
+    manager_client, contact, product, rep, manager, django_assert_max_num_queries
+):
+    bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+
+    def decline(n: int) -> None:
+        for _ in range(n):
+            charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+
+    decline(3)
+    with django_assert_max_num_queries(12) as few:
+        manager_client.get(HISTORY, {"kind": "declined"})
+    decline(57)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = manager_client.get(HISTORY, {"kind": "declined"})
+    assert len(response.context["rows"]) == 50
+    older = manager_client.get(HISTORY + response.context["next_url"])
+    assert len(older.context["rows"]) == 10
 
 
 @pytest.mark.parametrize("from_offer", [False, True])
