@@ -61,6 +61,7 @@ class Invoice(models.Model):
             ("refund", "Refund a payment"),
             ("void", "Void an invoice"),
             ("write_off", "Write off an invoice or reverse a write-off"),
+            ("ask_write_off", "Ask a manager to write off an invoice"),
             ("replace_invoice", "Replace a voided invoice"),
             ("send_invoice", "Send an invoice"),
             ("manage_cards", "Add or change cards on file"),
