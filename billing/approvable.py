@@ -1,4 +1,5 @@
-"""The actions a rep may ask a manager to approve when the rep's limit refuses them.
+"""The actions a rep may ask a manager to approve when the rep's limit refuses them, and
+write-offs, which no rep may make: a rep's limit on writing off is nothing.
 
 Each is described once: the row it acts on and how to lock it, its plan (the figures the rep
 is shown, from the action's own plan functions, refusing whatever the action would refuse),
@@ -20,7 +21,12 @@ from django.db.models import Model
 from djmoney.money import Money
 
 from billing import errors, limits
-from billing.actions.invoices import discount_invoice, plan_invoice_discount
+from billing.actions.invoices import (
+    discount_invoice,
+    plan_invoice_discount,
+    plan_write_off,
+    write_off_invoice,
+)
 from billing.actions.orders import change_order_terms, discount_order, preview_proration
 from billing.actions.refunds import plan_refund, refund_payment
 from billing.models import ApprovalRequest, Invoice, Order, Payment, Refund
@@ -74,6 +80,12 @@ class Approvable:
     # Fills what the rep left to the action (a refund of "everything left") with what the plan
     # gives now, so approval later does exactly what the rep was shown.
     settle: Callable[[Model, dict], dict] = field(default=lambda subject, params: params)
+    # The permission that lets a rep ask, when it is not the action's own (write-offs).
+    ask_perm: str = ""
+
+    @property
+    def asking_perm(self) -> str:
+        return self.ask_perm or self.perm
 
 
 # Refunds ------------------------------------------------------------------------------------
@@ -324,8 +336,46 @@ ORDER_TERMS = Approvable(
     ),
 )
 
+# Write-offs ---------------------------------------------------------------------------------
+
+WRITE_OFF_IS_A_MANAGERS = "Only a manager may write off an invoice: ask one to."
+
+
+def _write_off_plan(invoice: Invoice, params: dict) -> Figures:
+    due = plan_write_off(invoice)
+    return [
+        ["Total", shown(invoice_total(invoice))],
+        ["Due now", shown(due)],
+        ["Written off", shown(due)],
+    ]
+
+
+def _write_off_limit(actor: User, invoice: Invoice, params: dict) -> None:
+    plan_write_off(invoice)  # what the action refuses comes first, as for the other kinds
+    if not actor.has_perm("billing.write_off"):
+        raise errors.AboveRepLimit(WRITE_OFF_IS_A_MANAGERS)
+
+
+WRITE_OFF = Approvable(
+    kind=Kind.WRITE_OFF_INVOICE,
+    perm="write_off",
+    ask_perm="ask_write_off",
+    field="invoice",
+    lock=lambda invoice: locks.lock_invoice(invoice.pk),
+    plan=_write_off_plan,
+    # The amount asked, kept for the per-rep report; approval writes off what is due then,
+    # which the preview's comparison holds to this.
+    settle=lambda invoice, params: {"amount": amount_param(plan_write_off(invoice))},
+    limit=_write_off_limit,
+    run=lambda invoice, params, **kw: write_off_invoice(invoice, **kw),
+    summary=lambda invoice, params: (
+        f"Write off {shown(Money(params['amount'], invoice.currency))} on {invoice.number}"
+    ),
+    outcome=lambda invoice: f"{invoice.number} written off.",
+)
+
 SPECS: dict[str, Approvable] = {
-    spec.kind: spec for spec in (REFUND, INVOICE_DISCOUNT, ORDER_DISCOUNT, ORDER_TERMS)
+    spec.kind: spec for spec in (REFUND, INVOICE_DISCOUNT, ORDER_DISCOUNT, ORDER_TERMS, WRITE_OFF)
 }
 
 

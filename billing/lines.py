@@ -5,6 +5,9 @@ from django.conf import settings
 from billing import errors
 from core import money
 from offers.lines import SaleLine
+from offers.models import OfferLine
+
+NOT_FROM_OFFER = "A line sold from an offer must be one of that offer's products."
 
 
 def validate_lines(lines: list[SaleLine]) -> str:
@@ -52,4 +55,20 @@ def validate_lines(lines: list[SaleLine]) -> str:
             raise errors.InvalidAmount(
                 "The amount paid now cannot exceed the line's total.", field="initial"
             )
+    _check_offers(lines)
     return currency
+
+
+def _check_offers(lines: list[SaleLine]) -> None:
+    """A line says which offer it was sold from, and managers filter sales by it: it must be
+    true of the line, or the filter would credit an offer with what it never sold."""
+    offered = [line for line in lines if line.offer is not None]
+    if not offered:
+        return
+    pairs = set(
+        OfferLine.objects.filter(offer__in={line.offer.pk for line in offered}).values_list(
+            "offer_id", "product_id"
+        )
+    )
+    if any((line.offer.pk, line.product.pk) not in pairs for line in offered):
+        raise errors.InvalidRequest(NOT_FROM_OFFER, field="lines")

@@ -25,6 +25,7 @@ _REP_PERMS = (
     "billing.retry_charge",
     "billing.refund",
     "billing.void",
+    "billing.ask_write_off",
     "billing.send_invoice",
     "billing.manage_cards",
     "billing.change_orders",

@@ -84,8 +84,10 @@ def invoice_actions(
             actions.append(Action("Mark paid", id_url("billing:invoice-mark-paid")(pk)))
         if can.get("discount"):
             actions.append(Action("Discount", id_url("billing:invoice-discount")(pk)))
-        if can.get("write_off") and owed:
-            actions.append(Action("Write off", id_url("billing:invoice-write-off")(pk)))
+        if owed and (can.get("write_off") or can.get("ask_write_off")):
+            # Someone who may only ask gets the same form, offering to ask a manager.
+            label = "Write off" if can.get("write_off") else "Ask to write off"
+            actions.append(Action(label, id_url("billing:invoice-write-off")(pk)))
     if status == Invoice.Status.WRITTEN_OFF and can.get("write_off"):
         url = id_url("billing:invoice-reverse-write-off")(pk)
         actions.append(Action("Reverse write-off", url))

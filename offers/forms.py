@@ -2,15 +2,16 @@
 replacement invoice). Storing an offer is an action: offers.actions.store_offer."""
 
 import contextlib
+import dataclasses
 
 from django import forms
 from django.conf import settings
 
 from core import money
 from core.errors import ActionError
-from core.forms import AmountField, BoundedForm, MoneyModelForm
+from core.forms import INT_MAX, AmountField, BoundedForm, MoneyModelForm
 from offers.lines import SaleLine
-from offers.models import Product
+from offers.models import OfferLine, Product
 from offers.terms import MAX_EVERY, MAX_INSTALLMENTS, MAX_TRIAL_DAYS, UNITS, PaymentTerms
 
 
@@ -62,6 +63,10 @@ class LineForm(BoundedForm, forms.Form):
     trial_price = AmountField(required=False)
     paid_now = AmountField(required=False, label="Paid now (plan)")
     installments = forms.IntegerField(min_value=1, max_value=MAX_INSTALLMENTS, required=False)
+    # The stored offer the row was loaded from (BaseLineFormSet.sale_lines checks it).
+    offer = forms.IntegerField(
+        required=False, min_value=1, max_value=INT_MAX, widget=forms.HiddenInput
+    )
 
     # Action error fields that have another name here.
     ALIASES = {"initial": "paid_now"}
@@ -137,7 +142,22 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [form for form in self.forms if not self._should_delete_form(form)]
 
     def sale_lines(self) -> list[SaleLine]:
-        return [line for form in self.kept_forms() if (line := form.sale_line()) is not None]
+        kept = [
+            (form, line) for form in self.kept_forms() if (line := form.sale_line()) is not None
+        ]
+        asked = {form.cleaned_data.get("offer") for form, _ in kept} - {None}
+        # A row stays sold from its offer only while its product is one of the offer's: a rep
+        # who picks another product in that row has typed a line of their own. One query.
+        offered = {
+            (line.offer_id, line.product_id): line.offer
+            for line in OfferLine.objects.filter(offer_id__in=asked).select_related("offer")
+        }
+        return [
+            dataclasses.replace(
+                line, offer=offered.get((form.cleaned_data.get("offer"), line.product.pk))
+            )
+            for form, line in kept
+        ]
 
     def add_action_error(self, exc: ActionError) -> bool:
         """Show an action's line error on the first line it can belong to."""
@@ -212,6 +232,7 @@ def line_initial(lines: list[SaleLine]) -> list[dict]:
                 "trial_price": _typed(terms.trial_price),
                 "paid_now": _typed(terms.initial),
                 "installments": terms.installments or "",
+                "offer": line.offer.pk if line.offer is not None else "",
             }
         )
     return rows

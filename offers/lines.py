@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from djmoney.money import Money
 
-from offers.models import Product
+from offers.models import Offer, Product
 from offers.terms import PaymentTerms
 
 
@@ -18,6 +18,8 @@ class SaleLine:
     terms: PaymentTerms | None = field(default=None)
     # The dunning policy (by name) for the order this line opens; blank means the default.
     dunning_policy: str = ""
+    # The stored offer this line comes from (Offer.lines_for_sale), recorded on what it bills.
+    offer: Offer | None = None
 
     @property
     def price(self) -> Money:
@@ -36,10 +38,12 @@ class SaleLine:
         return self.subtotal - self.discount if self.discount else self.subtotal
 
     def fingerprint(self) -> list:
-        return [
+        found = [
             self.product.pk,
             self.quantity,
             str(self.price),
             str(self.discount),
             self.payment_terms.to_json(),
         ]
+        # Only when set, so a line typed into the grid keeps the fingerprint it always had.
+        return [*found, self.offer.pk] if self.offer is not None else found

@@ -103,4 +103,5 @@ class OfferLine(models.Model):
             discount=self.discount,
             terms=PaymentTerms.from_json(self.terms),
             dunning_policy=dunning_policy,
+            offer=self.offer,
         )

@@ -45,7 +45,7 @@ def ask_manager(
     """Ask a manager to approve an action the rep's limit refuses. Refused like the action
     itself for anything but the limit, and refused when the action is within the limit."""
     spec = SPECS[kind]
-    require(actor, spec.perm, "ask for this")
+    require(actor, spec.asking_perm, "ask for this")
     reason = require_reason(reason)
     if not limits.bound(actor):
         raise errors.InvalidRequest(WITHIN_LIMIT)

@@ -276,11 +276,7 @@ def write_off_invoice(
         if slot.prior:
             return slot.prior
         locked = locks.lock_invoice(invoice.pk)
-        check(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
-        charging.refuse_if_charge_in_progress(locked)
-        due = amount_due(locked)
-        if due.amount <= 0:
-            raise errors.InvalidTransition(errors.NOTHING_DUE)
+        due = plan_write_off(locked)
         old = move(locked, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
         locked.closed_at = clock.now()
         locked.save(update_fields=["status", "closed_at"])
@@ -306,6 +302,18 @@ def write_off_invoice(
         events.announce(events.invoice_written_off, invoice=locked)
         slot.fill(locked)
     return locked
+
+
+def plan_write_off(invoice: Invoice) -> Money:
+    """What writing off an invoice locked by the caller books as bad debt: all it still asks
+    for; refuses an invoice that cannot be written off. A rep's request for a manager's
+    write-off shows this and checks it again before the manager's write-off."""
+    check(invoice, Invoice.Status.WRITTEN_OFF, what="write off this invoice")
+    charging.refuse_if_charge_in_progress(invoice)
+    due = amount_due(invoice)
+    if due.amount <= 0:
+        raise errors.InvalidTransition(errors.NOTHING_DUE)
+    return due
 
 
 def reverse_write_off(

@@ -3,7 +3,8 @@ from django.db import models
 
 
 class ApprovalRequest(models.Model):
-    """A rep's refund, discount or re-pricing above their limit, waiting for a manager.
+    """A rep's refund, discount or re-pricing above their limit, or a write-off (which only
+    managers make), waiting for a manager.
 
     It holds what the action needs to run later (`kind` names the action, `params` its checked
     parameters) and `preview`: the figures the action's own plan gave when the rep asked. A
@@ -25,6 +26,7 @@ class ApprovalRequest(models.Model):
         DISCOUNT_INVOICE = "discount_invoice", "Invoice discount"
         DISCOUNT_ORDER = "discount_order", "Order discount"
         CHANGE_ORDER_TERMS = "change_order_terms", "Order re-pricing"
+        WRITE_OFF_INVOICE = "write_off_invoice", "Write-off"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -61,6 +61,7 @@ class Invoice(models.Model):
             ("refund", "Refund a payment"),
             ("void", "Void an invoice"),
             ("write_off", "Write off an invoice or reverse a write-off"),
+            ("ask_write_off", "Ask a manager to write off an invoice"),
             ("replace_invoice", "Replace a voided invoice"),
             ("send_invoice", "Send an invoice"),
             ("manage_cards", "Add or change cards on file"),
@@ -94,6 +95,12 @@ class InvoiceLine(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ITEM)
     product = models.ForeignKey(
         "offers.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The stored offer (the version) this line was sold from, and an order's later periods
+    # and prorations from the order's; null for lines typed into the grid. Managers filter the
+    # history by it, so it is indexed.
+    offer = models.ForeignKey(
+        "offers.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     description = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField(default=1)

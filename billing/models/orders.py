@@ -31,6 +31,10 @@ class Order(models.Model):
 
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="orders")
     product = models.ForeignKey("offers.Product", on_delete=models.PROTECT, related_name="+")
+    # The stored offer its line was sold from, if any: each period's invoice line carries it.
+    offer = models.ForeignKey(
+        "offers.Offer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
     currency = models.CharField(max_length=3)

@@ -71,6 +71,12 @@ class Payment(models.Model):
             models.Index(fields=["status", "created_at"]),
             # The contact record's payments panel: one contact's newest first.
             models.Index(fields=["contact", "-created_at", "-id"]),
+            # The manager's history of declined charges, newest first (desk.manager.declines).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(status="failed"),
+                name="payment_declined_time_id",
+            ),
         ]
 
     def __str__(self) -> str:

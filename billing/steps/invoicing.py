@@ -25,6 +25,8 @@ class LineSpec:
     amount: Money
     kind: str = InvoiceLine.Kind.ITEM
     product: Product | None = None
+    # The stored offer the line was sold from (by id: an order's renewal knows only the id).
+    offer_id: int | None = None
     terms: dict | None = None
     period_start: object = None
     period_end: object = None
@@ -66,6 +68,7 @@ def issue_invoice(
             invoice=invoice,
             kind=spec.kind,
             product=spec.product,
+            offer_id=spec.offer_id,
             description=spec.description[:300],
             quantity=spec.quantity,
             unit_price=spec.unit_price,

@@ -40,7 +40,8 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
     for line in lines:
         terms = line.payment_terms
         name = line.product.name
-        common = {"product": line.product, "terms": terms.to_json()}
+        offer_id = line.offer.pk if line.offer is not None else None
+        common = {"product": line.product, "offer_id": offer_id, "terms": terms.to_json()}
         if terms.kind == "one_time":
             specs.append(LineSpec(name, line.price, line.quantity, line.subtotal, **common))
         elif terms.kind == "subscription" and terms.trial_days:
@@ -119,6 +120,7 @@ def plan_sale(lines: list[SaleLine], today: dt.date) -> tuple[list[LineSpec], li
                     -line.discount,
                     kind="discount",
                     product=line.product,
+                    offer_id=offer_id,
                 )
             )
     return specs, plans
@@ -140,6 +142,7 @@ def open_orders(
         order = Order.objects.create(
             contact=invoice.contact,
             product=line.product,
+            offer=line.offer,
             kind=terms.kind,
             status=plan.status,
             currency=invoice.currency,

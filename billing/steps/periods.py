@@ -48,6 +48,7 @@ def bill_period(order: Order) -> Payment | None:
             quantity,
             amount,
             product=order.product,
+            offer_id=order.offer_id,
             terms=order.terms,
             period_start=start,
             period_end=end,
@@ -55,7 +56,17 @@ def bill_period(order: Order) -> Payment | None:
     ]
     off = discount_for(order, amount)
     if off and off.amount:
-        specs.append(LineSpec("Discount", -off, 1, -off, kind="discount", product=order.product))
+        specs.append(
+            LineSpec(
+                "Discount",
+                -off,
+                1,
+                -off,
+                kind="discount",
+                product=order.product,
+                offer_id=order.offer_id,
+            )
+        )
         order.discount_charges -= 1
     order.period_price = amount - (off or money.zero(order.currency))
     invoice = issue_invoice(

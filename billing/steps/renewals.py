@@ -99,6 +99,7 @@ def _bill_plain(orders: list[Order]) -> list[Payment]:
         lines.append(
             InvoiceLine(
                 product=order.product,
+                offer_id=order.offer_id,
                 description=name[:300],
                 quantity=quantity,
                 unit_price=unit,

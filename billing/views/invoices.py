@@ -191,7 +191,15 @@ def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+ONLY_A_MANAGER = (
+    'Only a manager may write off an invoice. "Ask a manager" sends your reason and what '
+    "would be written off to the approvals queue; the answer shows on this record."
+)
+
+
 def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("billing.write_off"):
+        return _ask_write_off(request, pk)
     return _reason_action(
         request,
         pk,
@@ -202,6 +210,31 @@ def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         submit="Write off",
         done="written off",
         danger=True,
+    )
+
+
+def _ask_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """The write-off form of someone who may only ask: its one button asks a manager (the
+    action itself would refuse them, and says so if posted anyway)."""
+    invoice = invoice_for(request, pk, "billing.ask_write_off")
+    form = ReasonForm(form_data(request))
+
+    def call(data: dict):
+        return write_off_invoice(
+            invoice, actor=request.user, reason=data["reason"], idempotency_key=data["key"]
+        )
+
+    return run_action(
+        request,
+        form,
+        call,
+        title=f"Write off {invoice.number}",
+        submit="Write off",
+        message=f"{invoice.number} written off.",
+        danger=True,
+        extra={"ask_only": ONLY_A_MANAGER},
+        ask=Asking("write_off_invoice", invoice, lambda data: {}),
+        **_common(invoice, "invoice-write-off"),
     )
 
 

@@ -181,8 +181,13 @@ def sale_preview(request: HttpRequest) -> HttpResponse:
 
 def invoice_replace(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = invoice_for(request, pk, "billing.replace_invoice")
-    items = invoice.lines.filter(kind="item", product__isnull=False).select_related("product")
-    rows = line_initial([SaleLine(i.product, i.quantity, i.unit_price) for i in items])
+    items = invoice.lines.filter(kind="item", product__isnull=False).select_related(
+        "product", "offer"
+    )
+    # A replacement is the same sale again: its lines keep the offer they were sold from.
+    rows = line_initial(
+        [SaleLine(i.product, i.quantity, i.unit_price, offer=i.offer) for i in items]
+    )
     form = ReasonForm(form_data(request))
     lines = line_formset(form_data(request), initial=rows, currency=invoice.currency)
     if request.method == "POST" and not lines.adding and form.is_valid() and lines.is_valid():

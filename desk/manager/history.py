@@ -4,11 +4,13 @@ Every money action posts exactly one journal (billing.ledger), so the journals a
 complete, ordered list of what happened: invoices issued and voided, payments captured and
 recorded, refunds, discounts, write-offs and their reversals, credits, commissions. A row's
 amount is what its journal moved: the sum of its debits in its currency. Declined charges move
-no money and post no journal, so they are not here (the contact record lists them).
+no money and post no journal: they are listed only under their own kind, from the payments
+(desk.manager.declines), and count in none of these totals.
 
 Filters that name a column of the journal (kind, actor, contact, time) walk an index on
 (column, created_at, id); the rest are EXISTS probes per journal, cheap on the indexed foreign
-keys. Pages are keyset pages on (created_at, id) (core.pagination).
+keys. Product and offer are both read from the invoice's lines: a line records the stored offer
+(the version) it was sold from, and an order sold from one gives it to each period it bills. Pages are keyset pages on (created_at, id) (core.pagination).
 """
 
 import datetime as dt
@@ -34,7 +36,7 @@ from core.forms import INT_MAX, BoundedForm, DayField
 from core.pagination import keyset_page
 from core.roles import MANAGER, REP
 from core.widgets import QuickSelect
-from offers.models import Product
+from offers.models import Offer, Product
 
 # What a manager filters by, and the journal kinds (billing.ledger.post callers) each holds.
 KINDS = {
@@ -69,6 +71,8 @@ LABELS.update(
     commissions="Commission earned",
 )
 GROUP_OF = {kind: group for group, (_, kinds) in KINDS.items() for kind in kinds}
+# The kind of the filter that lists declined charges instead of journals.
+DECLINED = "declined"
 
 
 def _people() -> QuerySet:
@@ -86,8 +90,14 @@ class HistoryFilter(BoundedForm, forms.Form):
     end = DayField(required=False, label="To")
     kind = forms.ChoiceField(
         required=False,
-        choices=[("", "All kinds")] + [(k, v[0]) for k, v in KINDS.items()],
+        choices=[
+            ("", "All kinds"),
+            *((k, v[0]) for k, v in KINDS.items()),
+            (DECLINED, "Declined charges"),
+        ],
         widget=QuickSelect,
+        help_text="Declined charges moved no money: they are listed only under their own "
+        "kind, and their amounts, only attempted, count in no money total.",
     )
     status = forms.ChoiceField(
         required=False,
@@ -108,6 +118,16 @@ class HistoryFilter(BoundedForm, forms.Form):
         required=False,
         empty_label="Any product",
         widget=QuickSelect,
+    )
+    # Checked against the choices already read for the <select>, not fetched again: the
+    # filter only needs the offer's id.
+    offer = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=QuickSelect,
+        help_text="Sales from this version of a stored offer, their orders' later periods, "
+        "and what happened to them.",
     )
     source = forms.ChoiceField(
         required=False,
@@ -142,6 +162,15 @@ class HistoryFilter(BoundedForm, forms.Form):
             ("", "Any product"),
             *self.fields["product"].queryset.values_list("pk", "name"),
         ]
+        self.fields["offer"].choices = [
+            ("", "Any offer"),
+            *(
+                (pk, f"{name} (v{version}, {currency})")
+                for pk, name, version, currency in Offer.objects.order_by(
+                    "name", "-version"
+                ).values_list("pk", "name", "version", "currency")
+            ),
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -157,6 +186,8 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def journals(f: dict) -> QuerySet:
     """The journals a valid HistoryFilter's cleaned data selects, in no particular order."""
+    if f.get("kind") == DECLINED:
+        return Journal.objects.none()  # a decline posts no journal (desk.manager.declines)
     qs = Journal.objects.all()
     if f.get("start"):
         qs = qs.filter(created_at__gte=day_start(f["start"]))
@@ -177,6 +208,9 @@ def journals(f: dict) -> QuerySet:
         qs = qs.filter(Exists(entries.filter(amount_currency=f["currency"])))
     if f.get("product"):
         lines = InvoiceLine.objects.filter(invoice=OuterRef("invoice"), product=f["product"])
+        qs = qs.filter(Exists(lines))
+    if f.get("offer"):
+        lines = InvoiceLine.objects.filter(invoice=OuterRef("invoice"), offer_id=f["offer"])
         qs = qs.filter(Exists(lines))
     if f.get("method"):
         paid = Payment.objects.filter(invoice=OuterRef("invoice"), method=f["method"])
@@ -290,7 +324,7 @@ def url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: pattern.replace(str(INT_MAX), str(pk))
 
 
-def _name(first: str, last: str) -> str:
+def person_name(first: str, last: str) -> str:
     return f"{first} {last}".strip()
 
 
@@ -310,7 +344,8 @@ def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
         actor = "Paydesk (automatic)"
         if row["actor_id"]:
             actor = (
-                _name(row["actor__first_name"], row["actor__last_name"]) or row["actor__username"]
+                person_name(row["actor__first_name"], row["actor__last_name"])
+                or row["actor__username"]
             )
         rows.append(
             Row(
@@ -319,7 +354,7 @@ def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
                 label=LABELS.get(row["kind"], row["kind"]),
                 memo=row["memo"],
                 contact_url=contact_url,
-                contact=_name(row["contact__first_name"], row["contact__last_name"]),
+                contact=person_name(row["contact__first_name"], row["contact__last_name"]),
                 invoice_url=f"{contact_url}#invoice-{invoice_id}"
                 if contact_url and invoice_id
                 else "",

@@ -16,7 +16,8 @@ from django.http import QueryDict
 from billing.models import Journal, LedgerEntry
 from core import money
 from core.exports import CHUNK, Exporter, planner_rows
-from desk.manager.history import LABELS, HistoryFilter, amounts_of, journals
+from desk.manager import declines
+from desk.manager.history import DECLINED, LABELS, HistoryFilter, amounts_of, journals
 
 HEADER = (
     "time",
@@ -31,6 +32,7 @@ HEADER = (
     "amount",
     "currency",
     "memo",
+    "payment",  # a declined charge's (it has no journal); empty on the journals' rows
 )
 
 
@@ -91,6 +93,7 @@ def _csv_chunk(chunk: list[tuple]) -> Iterator[tuple]:
             _plain(total, currency),
             currency or "",
             memo,
+            "",
         )
 
 
@@ -122,7 +125,8 @@ def copy_select(qs: QuerySet) -> tuple[str, list]:
                CASE WHEN h.h_contact IS NOT NULL THEN btrim(h.h_first || ' ' || h.h_last) END,
                'INV-' || lpad(h.h_invoice::text, greatest(6, length(h.h_invoice::text)), '0'),
                NULLIF(h.h_status, ''), NULLIF(h.h_source, ''), h.h_actor,
-               CASE a.currency {places} ELSE a.total::text END, a.currency, NULLIF(h.h_memo, '')
+               CASE a.currency {places} ELSE a.total::text END, a.currency, NULLIF(h.h_memo, ''),
+               NULL
         FROM ({inner}) h
         LEFT JOIN LATERAL (
             SELECT e.amount_currency AS currency, SUM(e.amount) AS total
@@ -137,10 +141,25 @@ def copy_select(qs: QuerySet) -> tuple[str, list]:
     return sql, [*labelled, *exponents, *params]
 
 
-def _filtered(query: QueryDict) -> QuerySet:
+def _filtered(query: QueryDict) -> tuple[QuerySet, bool]:
+    """The rows the page lists for `query`, and whether they are declined charges."""
     form = HistoryFilter(query)
     # An export's filter is the page's, already checked there: a bad one exports nothing.
-    return journals(form.cleaned_data) if form.is_valid() else Journal.objects.none()
+    if not form.is_valid():
+        return Journal.objects.none(), False
+    if form.cleaned_data["kind"] == DECLINED:
+        return declines.payments(form.cleaned_data), True
+    return journals(form.cleaned_data), False
+
+
+def _rows(query: QueryDict) -> Iterator[tuple]:
+    qs, declined = _filtered(query)
+    return declines.csv_rows(qs) if declined else csv_rows(qs)
+
+
+def _copy(query: QueryDict) -> tuple[str, list]:
+    qs, declined = _filtered(query)
+    return declines.copy_select(qs) if declined else copy_select(qs)
 
 
 EXPORTER = Exporter(
@@ -148,7 +167,7 @@ EXPORTER = Exporter(
     perm="core.see_manager_pages",
     title="Transaction history",
     header=HEADER,
-    rows=lambda query: csv_rows(_filtered(query)),
-    estimate=lambda query: planner_rows(_filtered(query)),
-    copy=lambda query: copy_select(_filtered(query)),
+    rows=_rows,
+    estimate=lambda query: planner_rows(_filtered(query)[0]),
+    copy=_copy,
 )

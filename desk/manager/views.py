@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from core.htmx import render_screen
 from core.pagination import keyset_page
 from core.roles import required
-from desk.manager import audit, history
+from desk.manager import audit, declines, history
 
 
 def _query(request: HttpRequest, **changes) -> str:
@@ -27,12 +27,17 @@ def _query(request: HttpRequest, **changes) -> str:
 def history_page(request: HttpRequest) -> HttpResponse:
     form = history.HistoryFilter(request.GET)
     rows, cursor = [], None
-    if form.is_valid():
+    declined = form.is_valid() and form.cleaned_data["kind"] == history.DECLINED
+    if declined:
+        qs = declines.payments(form.cleaned_data)
+        rows, cursor = declines.page_rows(qs, request.GET.get("after"))
+    elif form.is_valid():
         rows, cursor = history.page_rows(
             history.journals(form.cleaned_data), request.GET.get("after")
         )
     context = {
         "form": form,
+        "declined": declined,
         "rows": rows,
         "query": _query(request),
         "next_url": f"?{_query(request, after=cursor)}" if cursor else None,
@@ -48,8 +53,14 @@ def history_totals(request: HttpRequest) -> HttpResponse:
     """The filter's totals, asked for by the page after it shows: over a year of a large
     ledger they take longer than a page of rows, which should not wait for them."""
     form = history.HistoryFilter(request.GET)
-    found = history.totals(history.journals(form.cleaned_data)) if form.is_valid() else []
-    return render(request, "desk/manager/_totals.html", {"totals": found, "valid": form.is_valid()})
+    found, declined = [], form.is_valid() and form.cleaned_data["kind"] == history.DECLINED
+    if declined:
+        # What declines attempted, apart: no money moved, so it joins no money total.
+        found = declines.attempted(declines.payments(form.cleaned_data))
+    elif form.is_valid():
+        found = history.totals(history.journals(form.cleaned_data))
+    context = {"totals": found, "valid": form.is_valid(), "declined": declined}
+    return render(request, "desk/manager/_totals.html", context)
 
 
 @require_GET

@@ -14,12 +14,13 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import F, Min, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DecimalField, F, Min, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from djmoney.money import Money
 
-from billing.models import Account, Journal, LedgerEntry
+from billing.models import Account, ApprovalRequest, Journal, LedgerEntry
 from desk.models import LedgerMonth, RolledMonth
 from desk.reports.charts import bar_chart
 from desk.reports.period import Period, midnight
@@ -156,29 +157,54 @@ def money_table(period: Period) -> Table:
     return table
 
 
+def write_offs_asked(period: Period) -> dict[tuple[int, str], tuple[int, Decimal]]:
+    """(person, currency) -> how many write-offs they asked a manager for in the period, and
+    the amount asked (what was due when they asked), whatever the manager decided."""
+    rows = (
+        ApprovalRequest.objects.filter(
+            kind=ApprovalRequest.Kind.WRITE_OFF_INVOICE,
+            created_at__gte=period.start,
+            created_at__lt=period.end,
+        )
+        .values("requested_by", "invoice__currency")
+        .annotate(
+            count=Count("pk"),
+            amount=Sum(Cast(KT("params__amount"), DecimalField(max_digits=19, decimal_places=3))),
+        )
+        .order_by()
+    )
+    return {
+        (row["requested_by"], row["invoice__currency"]): (row["count"], row["amount"])
+        for row in rows
+    }
+
+
 def per_rep(period: Period) -> list[dict]:
     """What each person's own actions moved: sales are the revenue of the invoices they issued,
     discounts those they gave, refunds those they sent, write-offs those they made. Automatic
-    journals (order periods, sweeps) name no actor and are left out."""
+    journals (order periods, sweeps) name no actor and are left out. Write-offs asked are the
+    requests a rep (who may not write off) made to a manager: they moved nothing themselves."""
     totals = _totals(period, "actor")
-    rows = [
-        {"journal__actor": actor, "amount_currency": currency, **sums}
-        for (actor, currency), sums in totals.items()
-    ]
-    people = User.objects.in_bulk({row["journal__actor"] for row in rows})
+    asked = write_offs_asked(period)
+    for key in asked.keys() - totals.keys():
+        totals[key] = dict.fromkeys(FIGURES, Decimal(0))
+    people = User.objects.in_bulk({actor for actor, _ in totals})
     found = []
-    for row in rows:
-        person = people[row["journal__actor"]]
-        figures = _figures(row, row["amount_currency"])
+    for (actor, currency), sums in totals.items():
+        person = people[actor]
+        figures = _figures(sums, currency)
+        count, amount = asked.get((actor, currency), (0, Decimal(0)))
         found.append(
             {
                 "rep": person.get_full_name() or person.username,
                 "username": person.username,
-                "currency": row["amount_currency"],
+                "currency": currency,
                 "sales": figures["revenue"],
                 "discounts": figures["discounts"],
                 "refunds": figures["refunds"],
                 "write_offs": figures["write_offs"],
+                "write_offs_asked": count,
+                "write_offs_asked_amount": Money(amount, currency),
             }
         )
     return sorted(found, key=lambda r: (r["rep"].lower(), r["username"], r["currency"]))
@@ -194,6 +220,8 @@ def rep_table(period: Period) -> Table:
         Column("discounts", "Discounts given", numeric=True),
         Column("refunds", "Refunds", numeric=True),
         Column("write_offs", "Write-offs", numeric=True),
+        Column("write_offs_asked", "Write-offs asked", numeric=True),
+        Column("write_offs_asked_amount", "Amount asked to write off", numeric=True),
     ]
     table = Table("reps", "Per rep", columns, rows)
     for currency in sorted({row["currency"] for row in rows}):

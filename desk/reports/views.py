@@ -54,7 +54,8 @@ REPORTS = {
     ),
     "reps": Report(
         "Per rep",
-        "Sales, discounts, refunds and write-offs each person made, per currency.",
+        "Sales, discounts, refunds and write-offs each person made, and the write-offs each "
+        "asked a manager for, per currency.",
         lambda period: [rep_table(period)],
     ),
 }

@@ -2,9 +2,10 @@
 at scale. PAYDESK_BENCH_INVOICES sets the scale (100,000 by default; the issue's target is
 measured at 1,000,000).
 
-The bulk rows are written by SQL from a template of real rows: each invoice gets one line, a
-payment (by card, cash or check), an issuing journal and a payment journal, every tenth a refund
-journal, all balanced as the ledger requires (its commit-time trigger checks them). Real actions
+The bulk rows are written by SQL from a template of real rows: each invoice gets one line (every
+seventh sold from one of three stored offers), a payment (by card, cash or check), an issuing
+journal and a payment journal, every tenth a refund journal, every twentieth a declined charge
+before its payment, all balanced as the ledger requires (its commit-time trigger checks them). Real actions
 at this scale would take hours. The tables are then vacuumed, as autovacuum would have done:
 right after a bulk load no page is marked all-visible, and every index scan reads the heap.
 """
@@ -24,9 +25,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.actions import SaleLine
 from core import db_roles, exports
 from core.pagination import PAGE
-from desk.manager import history, history_export
+from desk.manager import declines, history, history_export
+from offers.actions import store_offer
+from offers.models import Product
 from tests import factories
 from tests.bench.bench_money_paths import report
 
@@ -36,7 +40,9 @@ TARGET_MS = 50
 DEEP_PAGE = 1000
 
 
-def _bulk(n: int, contacts: list[int], reps: list[int], products: list[int]) -> None:
+def _bulk(
+    n: int, contacts: list[int], reps: list[int], products: list[int], offers: list[int]
+) -> None:
     """n invoices with their lines, journals and balanced entries, in a few statements."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -61,13 +67,26 @@ def _bulk(n: int, contacts: list[int], reps: list[int], products: list[int]) -> 
         cursor.execute(
             """
             INSERT INTO billing_invoiceline
-                (invoice_id, kind, product_id, description, quantity, unit_price,
+                (invoice_id, kind, product_id, offer_id, description, quantity, unit_price,
                  unit_price_currency, amount, amount_currency, terms, created_at)
             SELECT id, 'item', (%(products)s::bigint[])[1 + id %% cardinality(%(products)s::bigint[])],
+                   CASE WHEN id %% 7 = 0 THEN (%(offers)s::bigint[])[1 + id / 7 %% 3] END,
                    'Bulk', 1, 100, currency, 100, currency, '{}'::jsonb, issued_at
             FROM bulk_invoice
             """,
-            {"products": products},
+            {"products": products, "offers": offers},
+        )
+        cursor.execute(
+            """
+            INSERT INTO billing_payment
+                (contact_id, invoice_id, amount, amount_currency, amount_refunded,
+                 amount_refunded_currency, status, method, gateway, gateway_ref, decline_code,
+                 message, reference, created_at, actor_id)
+            SELECT contact_id, id, 100, currency, 0, currency, 'failed', 'card', '', '',
+                   'insufficient_funds', '', '', issued_at + interval '500 milliseconds',
+                   created_by_id
+            FROM bulk_invoice WHERE id % 20 = 0
+            """
         )
         cursor.execute(
             """
@@ -117,9 +136,15 @@ def books():
     boss = factories.manager()
     contacts = [c.pk for c in factories.ContactFactory.create_batch(1000)]
     products = [factories.ProductFactory(sku=f"BENCH-{uuid.uuid4().hex}").pk for _ in range(10)]
+    offers = [
+        store_offer(
+            f"Bench offer {i}", "USD", [SaleLine(Product.objects.get(pk=pk))], actor=boss
+        ).pk
+        for i, pk in enumerate(products[:3])
+    ]
     started = time.perf_counter()
     with transaction.atomic():
-        _bulk(INVOICES, contacts, [r.pk for r in reps], products)
+        _bulk(INVOICES, contacts, [r.pk for r in reps], products, offers)
     report(f"bulk load of {INVOICES:,} invoices", f"{time.perf_counter() - started:.1f} s")
     # As the owner: the app role owns no table, and PostgreSQL skips (with a mere warning) an
     # ANALYZE by anyone else, which left the planner guessing at the bulk rows. VACUUM sets the
@@ -132,7 +157,13 @@ def books():
             " billing_invoiceline, billing_payment, contacts_contact, auth_user"
         )
     report("VACUUM ANALYZE after the load", f"{time.perf_counter() - started:.1f} s")
-    return {"reps": reps, "boss": boss, "contacts": contacts, "products": products}
+    return {
+        "reps": reps,
+        "boss": boss,
+        "contacts": contacts,
+        "products": products,
+        "offers": offers,
+    }
 
 
 def _median_ms(client: Client, url: str, params: dict, runs: int = 7) -> tuple[float, float]:
@@ -157,9 +188,19 @@ def _rows_ms(params: dict, runs: int = 7) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        history.page_rows(history.journals(form.cleaned_data), params.get("after"))
+        _page_rows(form.cleaned_data, params.get("after"))
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
+
+
+def _listed(f: dict):
+    """What the page lists for a filter: declined charges under their kind, else journals."""
+    return declines.payments(f) if f["kind"] == history.DECLINED else history.journals(f)
+
+
+def _page_rows(f: dict, after: str | None):
+    page = declines.page_rows if f["kind"] == history.DECLINED else history.page_rows
+    return page(_listed(f), after)
 
 
 def _deep_cursor(params: dict) -> tuple[str, int] | None:
@@ -167,7 +208,7 @@ def _deep_cursor(params: dict) -> tuple[str, int] | None:
     page a manager reaches by paging on and on (keyset paging makes it cost what page 1 does)."""
     form = history.HistoryFilter(params)
     assert form.is_valid(), form.errors
-    found = history.journals(form.cleaned_data)
+    found = _listed(form.cleaned_data)
     count = found.count()
     depth = min(DEEP_PAGE - 1, count // PAGE // 2) * PAGE
     if depth == 0:
@@ -188,6 +229,9 @@ def _filters(books) -> dict[str, dict]:
         "currency = EUR": {"currency": "EUR"},
         "one rep": {"rep": books["reps"][0].pk},
         "one product": {"product": books["products"][3]},
+        "one offer": {"offer": books["offers"][0]},
+        "declined charges": {"kind": "declined"},
+        "declined charges, one rep": {"kind": "declined", "rep": books["reps"][0].pk},
         "sold at an event": {"source": "event"},
         "paid by check": {"method": "check"},
         "one contact": {"contact": books["contacts"][0]},

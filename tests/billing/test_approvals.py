@@ -13,12 +13,14 @@ from django.db import connection
 from billing import errors
 from billing.actions import (
     SaleLine,
+    add_card,
     approve_request,
     ask_manager,
     charge_sale,
     decline_request,
     mark_invoice_paid,
     refund_payment,
+    write_off_invoice,
 )
 from billing.actions.approvals import BEING_APPROVED, OWN_REQUEST, WITHIN_LIMIT
 from billing.gateways import sandbox
@@ -34,6 +36,7 @@ from billing.models import (
 )
 from core import clock, roles
 from core.models import AuditEvent
+from tests import factories
 from tests.factories import ProductFactory, manager
 from tests.helpers import usd
 
@@ -345,3 +348,106 @@ def test_an_approved_refund_whose_answer_is_lost_is_approved_and_left_to_reconci
     with pytest.raises(errors.InvalidTransition):
         approve_request(request, actor=manager)
     assert SandboxTransaction.objects.filter(kind="refund").count() == 1
+
+
+# Write-offs: no rep may make one, so every rep's write-off is a request ----------------------
+
+
+def ask_write_off(invoice, rep, **kw) -> ApprovalRequest:
+    return ask_manager(
+        invoice, kind="write_off_invoice", params={}, actor=rep, reason="moved abroad", **kw
+    )
+
+
+def test_a_rep_asks_and_a_manager_writes_off_as_themselves(
+    declined_invoice, rep, manager, emails, django_capture_on_commit_callbacks
+):
+    with pytest.raises(errors.NotAllowed):
+        write_off_invoice(declined_invoice, actor=rep, reason="moved abroad")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = ask_write_off(declined_invoice, rep)
+
+    assert (request.status, request.invoice, request.params) == (
+        Status.PENDING,
+        declined_invoice,
+        {"amount": "100.00"},
+    )
+    assert request.preview == [
+        ["Total", "$100.00"],
+        ["Due now", "$100.00"],
+        ["Written off", "$100.00"],
+    ]
+    assert request.summary == f"Write off $100.00 on {declined_invoice.number}"
+    assert [m.to for m in mail.outbox] == [["max@example.com"]]
+
+    decided = approve_request(request, actor=manager, note="agreed")
+
+    assert (decided.status, decided.outcome) == (
+        Status.APPROVED,
+        f"{declined_invoice.number} written off.",
+    )
+    declined_invoice.refresh_from_db()
+    assert declined_invoice.status == "written_off"
+    journal = Journal.objects.get(kind="invoice_written_off")
+    assert (journal.actor, journal.memo) == (manager, "moved abroad")
+    event = AuditEvent.objects.get(action="invoice.written_off")
+    assert (event.actor, event.after["requested_by"]) == (manager, "rita")
+    assert breaches() == []
+
+
+def test_a_manager_needs_no_request_and_the_action_refuses_first(
+    declined_invoice, paid_invoice, rep, manager
+):
+    with pytest.raises(errors.InvalidRequest, match=WITHIN_LIMIT):
+        ask_write_off(declined_invoice, manager)
+    with pytest.raises(errors.InvalidTransition):
+        ask_write_off(paid_invoice, rep)
+    with pytest.raises(errors.ReasonRequired):
+        ask_manager(declined_invoice, kind="write_off_invoice", params={}, actor=rep, reason="")
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_a_write_off_request_is_refused_when_money_came_in_meanwhile(
+    declined_invoice, rep, manager
+):
+    whole = ask_write_off(declined_invoice, rep)
+    mark_invoice_paid(
+        declined_invoice, amount=usd("40.00"), method="cash", actor=rep, reason="part"
+    )
+    moved = approve_request(whole, actor=manager)
+    assert moved.status == Status.REFUSED
+    assert moved.decision_note == (
+        "What the rep was shown no longer holds: Due now was $100.00, now $60.00; "
+        "Written off was $100.00, now $60.00."
+    )
+    again = ask_write_off(declined_invoice, rep)
+    mark_invoice_paid(declined_invoice, method="cash", actor=rep, reason="the rest")
+    paid = approve_request(again, actor=manager)
+    assert paid.status == Status.REFUSED
+    assert paid.decision_note == "Cannot write off this invoice: the invoice is paid."
+    assert not Journal.objects.filter(kind="invoice_written_off").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_managers_approving_a_write_off_at_once_write_it_off_once(
+    contact, card, rep, manager
+):
+    bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+    invoice = charge_sale(
+        contact, lines=[SaleLine(ProductFactory())], payment_method=bad, actor=rep
+    )
+    request = ask_write_off(invoice, rep)
+    managers = [factories.manager(username=f"m{i}") for i in range(8)]
+
+    results = _race(
+        8,
+        lambda i: approve_request(ApprovalRequest.objects.get(pk=request.pk), actor=managers[i]),
+    )
+
+    approved = [r for r in results if isinstance(r, ApprovalRequest)]
+    refused = [r for r in results if isinstance(r, errors.BillingError)]
+    assert len(approved) == 1 and len(refused) == 7, results
+    assert approved[0].status == Status.APPROVED
+    assert Journal.objects.filter(kind="invoice_written_off").count() == 1
+    assert AuditEvent.objects.filter(action="invoice.written_off").count() == 1
+    assert breaches() == []

@@ -1,6 +1,7 @@
 """The manager's history across every contact: its rows, filters, totals, export and cost."""
 
 import csv
+import datetime as dt
 import io
 from collections import defaultdict
 from decimal import Decimal
@@ -17,10 +18,13 @@ from billing.actions import (
     refund_payment,
     write_off_invoice,
 )
-from billing.models import Journal, LedgerEntry
-from core import exports
+from billing.models import Journal, LedgerEntry, Order
+from billing.tasks import charge_due_orders
+from core import clock, exports
 from core.models import Export
-from desk.manager import history, history_export
+from desk.manager import declines, history, history_export
+from offers.actions import store_offer
+from offers.terms import PaymentTerms
 from tests import factories
 from tests.helpers import text, usd
 
@@ -44,6 +48,26 @@ def books(contact, card, product, rep, manager, django_capture_on_commit_callbac
             euro, lines=[SaleLine(atelier)], method="check", reference="CHK-7", actor=manager
         )
     return {"paid": paid, "owed": owed, "euro": euro, "atelier": atelier}
+
+
+@pytest.fixture
+def offers_sold(contact, card, product, rep, manager):
+    """A subscription sold from offer "Gold", renewed once; a sale from offer "Silver"; a sale
+    typed into the grid."""
+    gold = store_offer(
+        "Gold", "USD", [SaleLine(product, terms=PaymentTerms.subscription())], actor=manager
+    )
+    silver = store_offer("Silver", "USD", [SaleLine(product, quantity=2)], actor=manager)
+    start = dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC)
+    with clock.frozen_at(start):
+        sold = charge_sale(contact, lines=gold.lines_for_sale(), payment_method=card, actor=rep)
+        other = charge_sale(contact, lines=silver.lines_for_sale(), payment_method=card, actor=rep)
+        typed = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+    with clock.frozen_at(start + dt.timedelta(days=31)):
+        charge_due_orders()
+    renewal = Order.objects.get(source_invoice=sold).invoices.get()
+    return {"gold": gold, "silver": silver, "sold": sold, "renewal": renewal, "other": other,
+            "typed": typed}  # fmt: skip
 
 
 def _csv(response) -> list[dict]:
@@ -99,8 +123,72 @@ def test_the_rep_and_contact_filters_name_who_acted_and_for_whom(
     assert len(for_euro) == Journal.objects.filter(contact=euro).count()
 
 
-def test_the_export_matches_the_pages_of_its_filter_row_for_row(manager_client, books):
-    query = {"currency": "USD"}
+def test_an_offer_filter_lists_that_offers_sales_and_renewals_and_no_other(
+    manager_client, offers_sold
+):
+    gold = offers_sold["gold"]
+    response = manager_client.get(HISTORY, {"offer": gold.pk})
+    shown = {row.invoice for row in response.context["rows"]}
+    assert shown == {offers_sold["sold"].number, offers_sold["renewal"].number}
+    assert response.context["query"] == f"offer={gold.pk}"  # kept in the page's links
+    assert "Gold (v1, USD)" in text(response)
+    silver = manager_client.get(HISTORY, {"offer": offers_sold["silver"].pk})
+    assert {row.invoice for row in silver.context["rows"]} == {offers_sold["other"].number}
+    exported = _csv(manager_client.get(EXPORT, {"offer": gold.pk}))
+    assert {row["invoice"] for row in exported} == shown
+
+
+def test_declined_charges_are_listed_only_under_their_own_kind_as_attempts(
+    manager_client, books, contact, rep
+):
+    everything = manager_client.get(HISTORY)
+    assert declines.LABEL not in {row.label for row in everything.context["rows"]}
+    assert "listed only under their own kind" in text(everything)
+
+    response = manager_client.get(HISTORY, {"kind": "declined"})
+    (row,) = response.context["rows"]
+    failed = books["owed"].payments.get()
+    assert failed.status == "failed"
+    assert (row.pk, row.label, row.memo) == (failed.pk, "Declined charge", "Declined by the bank")
+    assert row.amount == "$100.00 attempted"
+    assert row.invoice == books["owed"].number
+    assert row.actor == f"{rep.first_name} {rep.last_name}".strip()
+    assert row.invoice_url == f"{contact.get_absolute_url()}#invoice-{books['owed'].pk}"
+    assert "attempts that moved no money" in text(response)
+
+
+def test_declined_charges_are_in_no_money_total_and_their_own_is_marked_attempted(
+    manager_client, books
+):
+    totals = manager_client.get(reverse("desk:history-totals"))
+    assert declines.TOTAL_LABEL not in {t["kind"] for t in totals.context["totals"]}
+    attempted = manager_client.get(reverse("desk:history-totals"), {"kind": "declined"})
+    assert attempted.context["totals"] == [
+        {"kind": declines.TOTAL_LABEL, "currency": "USD", "total": usd("100.00")}
+    ]
+    assert "counted in no money total" in text(attempted)
+
+
+def test_the_other_filters_mean_the_same_for_declined_charges(
+    manager_client, books, rep, manager, contact
+):
+    def listed(**query) -> int:
+        return len(manager_client.get(HISTORY, {"kind": "declined", **query}).context["rows"])
+
+    assert listed(rep=rep.pk) == listed(contact=contact.pk) == listed(status="written_off") == 1
+    assert listed(rep=manager.pk) == listed(currency="EUR") == listed(status="paid") == 0
+    assert listed(method="card") == 1 and listed(method="check") == 0
+
+
+@pytest.mark.parametrize("by", ["currency", "offer", "declined"])
+def test_the_export_matches_the_pages_of_its_filter_row_for_row(
+    manager_client, books, offers_sold, by
+):
+    query = {
+        "currency": {"currency": "USD"},
+        "offer": {"offer": offers_sold["gold"].pk},
+        "declined": {"kind": "declined"},
+    }[by]
     seen, url = [], HISTORY
     params = dict(query)
     while True:
@@ -111,22 +199,44 @@ def test_the_export_matches_the_pages_of_its_filter_row_for_row(manager_client, 
             break
         params = {**query, "after": response.context["next_url"].split("after=")[1]}
     exported = _csv(manager_client.get(EXPORT, query))
-    assert [int(row["journal"]) for row in exported] == seen
-    assert len(seen) == history.journals(history_filter(query)).count() > 0
+    number = "payment" if by == "declined" else "journal"
+    assert [int(row[number]) for row in exported] == seen
+    listed = declines.payments if by == "declined" else history.journals
+    assert len(seen) == listed(history_filter(query)).count() > 0
 
 
-@pytest.mark.parametrize("query", [{}, {"currency": "EUR"}, {"kind": "refund"}, {"rep": "x"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"currency": "EUR"},
+        {"kind": "refund"},
+        {"rep": "x"},
+        {"offer": "gold"},
+        {"kind": "declined"},
+        {"kind": "declined", "currency": "EUR"},
+    ],
+)
 def test_the_file_postgresql_writes_is_the_one_python_writes_row_by_row(
-    manager_client, books, query
+    manager_client, books, offers_sold, query
 ):
     """The export is written by COPY from one SELECT; csv_rows is the same file written from
     the rows in Python (SQLite's way). Both name, label, number and round alike."""
+    if "offer" in query:
+        query = {"offer": offers_sold[query["offer"]].pk}
     form = history.HistoryFilter(query)
-    rows = history_export.csv_rows(history.journals(form.cleaned_data)) if form.is_valid() else []
+    rows = []
+    if form.is_valid() and form.cleaned_data["kind"] == "declined":
+        rows = declines.csv_rows(declines.payments(form.cleaned_data))
+    elif form.is_valid():
+        rows = history_export.csv_rows(history.journals(form.cleaned_data))
     by_python = "".join(exports.csv_chunks(history_export.HEADER, rows))
     copied = _csv(manager_client.get(EXPORT, query))
     assert copied == list(csv.DictReader(io.StringIO(by_python)))
-    assert bool(copied) == form.is_valid()
+    no_euro_declines = query == {"kind": "declined", "currency": "EUR"}
+    assert bool(copied) == (form.is_valid() and not no_euro_declines)
+    if query.get("kind") == "declined" and not query.get("currency"):
+        assert [row["memo"] for row in copied] == ["Declined by the bank"]
 
 
 def test_totals_equal_the_ledger_entries_summed_independently(manager_client, books):
@@ -156,21 +266,47 @@ def test_a_bad_filter_is_shown_at_its_field_and_lists_nothing(manager_client, bo
     assert "on or after the first day" in text(response)
     assert response.context["rows"] == []
     assert manager_client.get(HISTORY, {"rep": "x"}).status_code == 422
+    assert manager_client.get(HISTORY, {"offer": "999999"}).status_code == 422
 
 
-def test_the_history_costs_the_same_queries_for_3_or_30_sales(
-    manager_client, contact, card, product, rep, django_assert_max_num_queries
+def test_the_declined_charges_cost_the_same_queries_for_3_or_30(
+    manager_client, contact, product, rep, manager, django_assert_max_num_queries
 ):
+    bad = add_card(contact, token="pm_card_chargeDeclined", actor=manager, make_default=False)
+
+    def decline(n: int) -> None:
+        for _ in range(n):
+            charge_sale(contact, lines=[SaleLine(product)], payment_method=bad, actor=rep)
+
+    decline(3)
+    with django_assert_max_num_queries(12) as few:
+        manager_client.get(HISTORY, {"kind": "declined"})
+    decline(57)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = manager_client.get(HISTORY, {"kind": "declined"})
+    assert len(response.context["rows"]) == 50
+    older = manager_client.get(HISTORY + response.context["next_url"])
+    assert len(older.context["rows"]) == 10
+
+
+@pytest.mark.parametrize("from_offer", [False, True])
+def test_the_history_costs_the_same_queries_for_3_or_30_sales(
+    manager_client, contact, card, product, rep, manager, django_assert_max_num_queries, from_offer
+):
+    offer = store_offer("Bundle", "USD", [SaleLine(product)], actor=manager)
+    query = {"offer": offer.pk} if from_offer else {}
+
     def sell(n: int) -> None:
         for _ in range(n):
-            charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+            lines = offer.lines_for_sale() if from_offer else [SaleLine(product)]
+            charge_sale(contact, lines=lines, payment_method=card, actor=rep)
 
     sell(3)
     with django_assert_max_num_queries(12) as few:
-        manager_client.get(HISTORY)
+        manager_client.get(HISTORY, query)
     sell(27)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = manager_client.get(HISTORY)
+        response = manager_client.get(HISTORY, query)
     assert len(response.context["rows"]) == 50
 
 

@@ -28,8 +28,9 @@ from desk.reports.rollup import roll_up
 from dunning.models import DunningCase
 from dunning.tasks import run_dunning
 from offers.terms import PaymentTerms
+from tests import factories
 from tests.factories import ContactFactory, ProductFactory
-from tests.helpers import usd
+from tests.helpers import text, usd
 
 JAN = dt.datetime(2026, 1, 15, 10, tzinfo=dt.UTC)
 FEB = dt.datetime(2026, 2, 10, 10, tzinfo=dt.UTC)
@@ -174,6 +175,55 @@ def test_per_rep_figures_follow_whoever_acted(books, rep, manager):
     assert rows[(rep.username, "EUR")]["refunds"] == eur("0")
     assert rows[(manager.username, "USD")]["write_offs"] == usd("90.00")
     assert rows[(manager.username, "EUR")]["refunds"] == eur("5.50")
+
+
+def test_per_rep_counts_the_write_offs_each_rep_asked_a_manager_for(
+    books, product, rep, manager, manager_client
+):
+    """A request moves no money: its figures come from the requests, whatever was decided,
+    and a rep who only asked still has a row."""
+    ron = factories.rep(username="ron")
+    buyer = ContactFactory(email="grace@example.com")  # no credit on the books to spend
+    bad = actions.add_card(buyer, token="pm_card_chargeDeclined", actor=manager)
+    euro_product = ProductFactory(name="Atelier", price=eur("50.00"))
+
+    def unpaid(lines) -> object:
+        return actions.charge_sale(buyer, lines=lines, payment_method=bad, actor=rep)
+
+    def ask(invoice, who) -> object:
+        return actions.ask_manager(
+            invoice, kind="write_off_invoice", params={}, actor=who, reason="gone"
+        )
+
+    with clock.frozen_at(JAN):
+        ask(unpaid([SaleLine(product)]), rep)
+        approved = ask(unpaid([SaleLine(product, quantity=2)]), rep)
+        ask(unpaid([SaleLine(euro_product)]), ron)
+        actions.approve_request(approved, actor=manager)
+    with clock.frozen_at(FEB + dt.timedelta(days=30)):  # March: outside the period
+        ask(unpaid([SaleLine(product)]), ron)
+
+    rows = {(r["username"], r["currency"]): r for r in ledger.per_rep(TWO_MONTHS)}
+    rita = rows[(rep.username, "USD")]
+    assert (rita["write_offs_asked"], rita["write_offs_asked_amount"]) == (2, usd("300.00"))
+    assert rita["write_offs"] == usd("0")  # the manager made the write-off
+    assert rows[(manager.username, "USD")]["write_offs"] == usd("90.00") + usd("200.00")
+    only_asked = rows[(ron.username, "EUR")]
+    assert (only_asked["write_offs_asked"], only_asked["write_offs_asked_amount"]) == (
+        1,
+        eur("50.00"),
+    )
+    assert only_asked["sales"] == eur("0")
+    assert (ron.username, "USD") not in rows
+    assert rows[(rep.username, "EUR")]["write_offs_asked"] == 0
+
+    query = {"start": "2026-01", "end": "2026-02"}
+    assert "Write-offs asked" in text(manager_client.get(reverse("desk:report-reps"), query))
+    got = manager_client.get(reverse("desk:report-reps-csv"), {**query, "table": "reps"})
+    lines = list(csv.reader(io.StringIO(b"".join(got.streaming_content).decode())))
+    assert lines[0][-2:] == ["Write-offs asked", "Amount asked to write off"]
+    (mine,) = [line for line in lines if line[1:3] == [rep.username, "USD"]]
+    assert mine[-2:] == ["2", "300.00"]
 
 
 def test_mrr_counts_paying_subscriptions_at_a_month(contact, card, product, rep, books):

@@ -188,3 +188,51 @@ def test_the_queue_runs_the_same_queries_however_many_requests_wait(
 
     assert ask_and_count(2) == ask_and_count(8)
     assert ApprovalRequest.objects.count() == 10
+
+
+def test_a_rep_asks_a_manager_to_write_off_and_the_manager_approves(
+    client, rep, manager, declined_invoice
+):
+    client.force_login(rep)
+    record = text(client.get(declined_invoice.contact.get_absolute_url()))
+    assert "Ask to write off" in record
+    url = reverse("billing:invoice-write-off", args=[declined_invoice.pk])
+    form = client.get(url, **HTMX)
+    assert form.status_code == 200
+    assert "Only a manager may write off an invoice" in text(form)
+    assert ASK in text(form)
+    assert ">Write off</button>" not in form.content.decode()  # the rep's one button asks
+
+    # Posted without asking (no JavaScript, or forged), the action itself refuses the rep.
+    refused = client.post(url, {"reason": "moved abroad"}, **HTMX)
+    assert refused.status_code == 422 and ASK in text(refused)
+    asked = client.post(url, {"reason": "moved abroad", "intent": "ask"}, **HTMX)
+    assert asked.status_code == 200
+    assert asked["HX-Retarget"] == "#approvals"
+    request = ApprovalRequest.objects.get()
+    assert (request.kind, request.params) == ("write_off_invoice", {"amount": "100.00"})
+    declined_invoice.refresh_from_db()
+    assert declined_invoice.status == "open"
+
+    client.force_login(manager)
+    manager_record = text(client.get(declined_invoice.contact.get_absolute_url()))
+    assert "Ask to write off" not in manager_record
+    form = client.get(reverse("billing:approval-approve", args=[request.pk]), **HTMX)
+    assert "Written off" in text(form) and "$100.00" in text(form)
+    client.post(reverse("billing:approval-approve", args=[request.pk]), {"note": "ok"})
+
+    declined_invoice.refresh_from_db()
+    assert declined_invoice.status == "written_off"
+    client.force_login(rep)
+    record = text(client.get(declined_invoice.contact.get_absolute_url()))
+    assert "Approved" in record and f"{declined_invoice.number} written off." in record
+
+
+def test_a_manager_writes_off_without_asking(manager_client, declined_invoice):
+    url = reverse("billing:invoice-write-off", args=[declined_invoice.pk])
+    form = manager_client.get(url, **HTMX)
+    assert ">Write off</button>" in form.content.decode() and ASK not in text(form)
+    assert manager_client.post(url, {"reason": "gone"}).status_code == 302
+    declined_invoice.refresh_from_db()
+    assert declined_invoice.status == "written_off"
+    assert not ApprovalRequest.objects.exists()

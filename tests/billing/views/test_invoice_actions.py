@@ -19,7 +19,7 @@ ACTIONS = [
     "invoice-send",
     "invoice-replace",
 ]
-MANAGER_ONLY = ["invoice-write-off", "invoice-reverse-write-off", "invoice-replace"]
+MANAGER_ONLY = ["invoice-reverse-write-off", "invoice-replace"]
 
 
 @pytest.mark.parametrize("name", ACTIONS)
@@ -46,6 +46,16 @@ def test_a_rep_is_refused_manager_only_actions(rep_client, declined_invoice, nam
         reverse(f"billing:{name}", args=[declined_invoice.pk]), {"reason": "please"}
     )
     assert response.status_code == 403
+    assert counts() == before
+
+
+def test_a_rep_may_only_ask_a_manager_to_write_off(rep_client, declined_invoice):
+    before = counts()
+    response = rep_client.post(
+        reverse("billing:invoice-write-off", args=[declined_invoice.pk]), {"reason": "please"}
+    )
+    assert response.status_code == 422
+    assert "Only a manager may write off an invoice" in text(response)
     assert counts() == before
 
 

@@ -146,6 +146,36 @@ def test_a_stored_offer_prefills_the_grid(rep_client, manager, contact, product)
     assert form.initial["unit_price"] == "90.00"
 
 
+def test_a_sale_from_a_stored_offer_records_the_offer_on_the_lines_left_as_offered(
+    rep_client, manager, contact, card, product
+):
+    from billing.actions import SaleLine
+
+    lines = [SaleLine(product, quantity=2, unit_price=usd("90.00"), discount=usd("10.00"))]
+    offer = store_offer("Bundle", "USD", lines, actor=manager)
+    shown = rep_client.get(URL, {"contact": contact.pk, "offer": offer.pk})
+    assert f'name="lines-0-offer" value="{offer.pk}"' in shown.content.decode()
+    other = factories.ProductFactory(name="Other")
+    # The rep keeps the offer's row and turns a second one (loaded from it too) into another
+    # product: that row is the rep's own, not the offer's.
+    second = {"product": other.pk, "quantity": "1", "terms": "one_time", "unit": "month"}
+    data = grid(
+        contact,
+        product,
+        intent="charge",
+        key="offer-1",
+        **{"lines-TOTAL_FORMS": "2", "lines-0-offer": offer.pk, "lines-1-offer": offer.pk},
+        **{f"lines-1-{name}": value for name, value in second.items()},
+    )
+    assert rep_client.post(URL, data).status_code == 302
+    invoice = Invoice.objects.get(contact=contact)
+    assert set(invoice.lines.values_list("product_id", "kind", "offer_id")) == {
+        (product.pk, "item", offer.pk),
+        (product.pk, "discount", offer.pk),
+        (other.pk, "item", None),
+    }
+
+
 def test_a_manager_saves_the_grid_as_an_offer(manager_client, contact, product):
     data = grid(contact, product, intent="save_offer", offer_name="Phone special")
     response = manager_client.post(URL, data)
