@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from billing import errors
-from billing.actions import SaleLine, add_card, charge_sale
+from billing.actions import SaleLine, add_card, charge_sale, write_off_invoice
 from offers.actions import store_offer
 from tests.e2e.helpers import log_in, settle, snap
 from tests.helpers import usd
@@ -98,18 +98,20 @@ def test_a_manager_writes_off_an_invoice_and_reverses_it(page, manager, declined
     expect(page.locator("#history")).to_contain_text("Invoice write off reversed")
 
 
-def test_a_rep_neither_sees_nor_may_do_a_manager_only_action(page, rep, declined_invoice):
+def test_a_rep_neither_sees_nor_may_do_a_manager_only_action(page, rep, manager, declined_invoice):
+    # Reps may ask for a write-off (billing.ask_write_off); reversing one is a manager's alone.
+    write_off_invoice(declined_invoice, actor=manager, reason="Customer cannot pay")
     log_in(page, rep)
     page.goto(declined_invoice.contact.get_absolute_url())
-    expect(page.locator(f"#invoice-{declined_invoice.pk}")).to_contain_text("Declined")
-    expect(page.get_by_role("link", name="Write off")).to_have_count(0)
+    expect(page.locator(f"#invoice-{declined_invoice.pk}")).to_contain_text("Written off")
+    expect(page.get_by_role("link", name="Reverse write-off")).to_have_count(0)
 
     token = page.locator("body").get_attribute("data-csrf")
     response = page.request.post(
-        f"/billing/invoices/{declined_invoice.pk}/write-off/",
+        f"/billing/invoices/{declined_invoice.pk}/reverse-write-off/",
         form={"reason": "sneaky"},
         headers={"X-CSRFToken": token},
     )
     assert response.status == 403
     declined_invoice.refresh_from_db()
-    assert declined_invoice.status == "open"
+    assert declined_invoice.status == "written_off"
