@@ -13,7 +13,7 @@ from django_htmx.http import reswap, retarget
 from djmoney.money import Money
 
 from billing import declines
-from billing.actions import retry_invoice, write_off_invoice
+from billing.actions import ask_manager, retry_invoice, write_off_invoice
 from billing.forms import RetryForm
 from billing.models import Invoice
 from billing.selectors import with_amounts
@@ -86,7 +86,17 @@ def _done(request: HttpRequest):
 
 
 def _case_action(
-    request, case: DunningCase, form, call, *, name, title, submit, message, danger=False
+    request,
+    case: DunningCase,
+    form,
+    call,
+    *,
+    name,
+    title,
+    submit,
+    message,
+    danger=False,
+    extra: dict | None = None,
 ):
     return run_action(
         request,
@@ -99,7 +109,11 @@ def _case_action(
         message=message,
         facts=[("Due", case.invoice.due), ("Attempts made", case.attempts_made)],
         danger=danger,
-        extra={"back_url": reverse("dunning:collections"), "back_label": "Collections"},
+        extra={
+            "back_url": reverse("dunning:collections"),
+            "back_label": "Collections",
+            **(extra or {}),
+        },
         done=_done(request),
     )
 
@@ -176,7 +190,15 @@ def case_stop(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+ONLY_A_MANAGER = (
+    'Only a manager may write off an invoice. "Ask a manager" sends your reason and what '
+    "would be written off to the approvals queue; the answer shows on the contact record."
+)
+
+
 def case_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("billing.write_off"):
+        return _case_ask_write_off(request, pk)
     case = _case_for(request, pk, "billing.write_off")
     form = ReasonForm(form_data(request))
 
@@ -195,6 +217,35 @@ def case_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         submit="Write off",
         message=f"{case.invoice.number} written off.",
         danger=True,
+    )
+
+
+def _case_ask_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    """A rep's write-off, as on the contact record: the form's one button asks a manager, and
+    the case goes on being collected until one decides."""
+    case = _case_for(request, pk, "billing.ask_write_off")
+    form = ReasonForm(form_data(request))
+
+    def call(data: dict):
+        return ask_manager(
+            case.invoice,
+            kind="write_off_invoice",
+            params={},
+            actor=request.user,
+            reason=data["reason"],
+            idempotency_key=data["key"],
+        )
+
+    return _case_action(
+        request,
+        case,
+        form,
+        call,
+        name="case-write-off",
+        title="Ask to write off",
+        submit="Ask a manager",
+        message=lambda approval: f"Asked a manager: {approval.summary}.",
+        extra={"ask_only": ONLY_A_MANAGER},
     )
 
 

@@ -55,7 +55,7 @@ EXPECTED = {
     "dunning:case-retry": (302, 403, 200, 200, 403),
     "dunning:case-pause": (302, 403, 200, 200, 403),
     "dunning:case-stop": (302, 403, 200, 200, 403),
-    "dunning:case-write-off": (302, 403, 403, 200, 403),
+    "dunning:case-write-off": (302, 403, 200, 200, 403),
     "dunning:policy-list": (302, 403, 403, 200, 403),
     "dunning:policy-create": (302, 403, 403, 200, 403),
     "dunning:policy-edit": (302, 403, 403, 200, 403),

@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing import errors
-from billing.actions import SaleLine, add_card, charge_sale
+from billing.actions import SaleLine, add_card, approve_request, charge_sale
 from billing.gateways.sandbox import SandboxGateway
-from billing.models import Invoice
+from billing.models import ApprovalRequest, Invoice
 from billing.tasks import charge_due_orders
 from core import clock
 from core.models import AuditEvent
@@ -119,11 +119,34 @@ def test_an_outsider_may_not_act_on_a_case(outsider_client, case, name):
     assert counts() == before
 
 
-def test_a_rep_may_not_write_off_from_collections(rep_client, case):
-    before = counts()
+def test_a_rep_asks_a_manager_to_write_off_from_collections(
+    rep_client, case, manager, django_capture_on_commit_callbacks
+):
+    """A rep may only ask: the case goes on being collected until a manager approves."""
+    assert "Ask to write off" in text(page(rep_client))
     url = reverse("dunning:case-write-off", args=[case.pk])
-    assert rep_client.post(url, {"reason": "x"}).status_code == 403
-    assert counts() == before
+    form = text(rep_client.get(url, headers=HTMX))
+    assert "Only a manager may write off an invoice" in form and "Ask a manager" in form
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = rep_client.post(url, {"reason": "Customer has closed the business"})
+    assert response.status_code == 302
+    asked = ApprovalRequest.objects.get()
+    assert (asked.kind, asked.status, asked.invoice_id) == (
+        "write_off_invoice",
+        ApprovalRequest.Status.PENDING,
+        case.invoice_id,
+    )
+    assert asked.reason == "Customer has closed the business"
+    case.refresh_from_db()
+    assert case.invoice.status == Invoice.Status.OPEN
+    assert case.status == DunningCase.Status.ACTIVE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_request(asked, actor=manager)
+    case.refresh_from_db()
+    assert case.invoice.status == Invoice.Status.WRITTEN_OFF
+    assert case.status == DunningCase.Status.STOPPED
 
 
 def test_retry_now_collects_on_a_working_card(rep_client, case, django_capture_on_commit_callbacks):
