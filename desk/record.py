@@ -22,6 +22,7 @@ from django.db.models import (
     Subquery,
 )
 from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from djmoney.money import Money
 
@@ -48,6 +49,7 @@ from core.row_urls import id_url
 from desk.presenters import (
     Action,
     Refundable,
+    action_links,
     actor_name,
     change_label,
     changed_fields,
@@ -96,6 +98,10 @@ class InvoiceRow:
     refunded: str  # empty when nothing was refunded
     due: str
     actions: list[Action]
+
+    @property
+    def links(self) -> SafeString:
+        return action_links(self.actions, f"slot-{self.pk}")
 
 
 def _when(moment: datetime) -> str:

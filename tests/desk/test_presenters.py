@@ -8,7 +8,7 @@ from django.utils.formats import date_format
 
 from billing.actions import send_invoice
 from core import roles
-from desk.presenters import AUTOMATIC, actor_name, changed_fields
+from desk.presenters import AUTOMATIC, Action, action_links, actor_name, changed_fields
 from desk.record import ContactRecord, _when
 
 
@@ -56,3 +56,18 @@ def test_the_record_writes_moments_as_the_date_filter_does():
             for hours in (3, 15):
                 moment = start + dt.timedelta(days=day, hours=hours)
                 assert _when(moment) == date_format(timezone.localtime(moment), "j M Y H:i")
+
+
+def test_a_rows_links_fetch_inline_forms_into_its_slot_and_escape_their_text():
+    links = action_links(
+        [
+            Action("Refund", "/payments/7/refund/", note="(up to <b>$5</b>)"),
+            Action("Replace", "/invoices/3/replace/", inline=False),
+        ],
+        "slot-3",
+    )
+    assert links == (
+        '<a href="/payments/7/refund/" hx-get="/payments/7/refund/" hx-target="#slot-3">Refund'
+        ' <span class="muted">(up to &lt;b&gt;$5&lt;/b&gt;)</span></a>\n'
+        '<a href="/invoices/3/replace/">Replace</a>'
+    )
