@@ -152,7 +152,7 @@ class ContactRecord:
     def cards(self) -> list:
         """Cards on file; each with `expires_before`, the first charge due after it expires."""
         cards = list(self.contact.payment_methods.filter(active=True))
-        expiring = expiring_before_next_charge(self.contact)
+        expiring = expiring_before_next_charge(self.contact, cards)
         for card in cards:
             card.expires_before = expiring.get(card.pk)
         return cards
