@@ -5,7 +5,8 @@ request, reads included: a transaction of three statements and a new cookie per 
 largest fixed cost of the contact record after its own panels. Here an unchanged session is
 written again only once its last write is a 30th of the idle age old, so a session ends between
 29 and 30 minutes after its last request at the default 30 (and never later than the setting
-says). A session a request changed is written as before, and carries the time of that write.
+says). A session a request changed is written as before, and carries the time of that write;
+so does the one a login writes, so the requests right after it write nothing.
 """
 
 import time
@@ -20,6 +21,11 @@ REFRESHED = "_refreshed"  # when the session was last written, in epoch seconds
 def refresh_step() -> int:
     """The least time between two writes of an unchanged session, in seconds."""
     return settings.SESSION_COOKIE_AGE // 30
+
+
+def stamp_login(sender, request: HttpRequest, user, **kwargs) -> None:
+    """user_logged_in: the login writes the session anyway; it carries the time it was written."""
+    request.session[REFRESHED] = int(time.time())
 
 
 class IdleSessionMiddleware(SessionMiddleware):
