@@ -2,16 +2,23 @@
 page warn the rep, who asks the customer for a new card before the charge fails."""
 
 import datetime as dt
+from collections.abc import Iterable
 
 from billing.models import Order, PaymentMethod
 from billing.steps.ending import LIVE
 
 
-def expiring_before_next_charge(contact) -> dict[int, dt.date]:
+def expiring_before_next_charge(contact, cards: Iterable[PaymentMethod]) -> dict[int, dt.date]:
     """Card id -> the first charge on it that falls after its expiry: each live order that
-    charges automatically, on its own card or the default one. Two queries."""
-    cards = {c.pk: c for c in contact.payment_methods.usable()}
-    default = next((pk for pk, c in cards.items() if c.is_default), None)
+    charges automatically, on its own card or the default one.
+
+    `cards` are the contact's cards as the caller already loaded them (the contact record's
+    active ones); the unusable ones are left out here. One query, none when no card is usable:
+    then no charge can fall on one."""
+    usable = {c.pk: c for c in cards if c.usable}
+    if not usable:
+        return {}
+    default = next((pk for pk, c in usable.items() if c.is_default), None)
     due = Order.objects.filter(
         contact=contact,
         status__in=LIVE,
@@ -20,7 +27,7 @@ def expiring_before_next_charge(contact) -> dict[int, dt.date]:
     ).values_list("payment_method_id", "next_charge_on")
     found: dict[int, dt.date] = {}
     for card_id, charge_on in due:
-        card = cards.get(card_id or default)
+        card = usable.get(card_id or default)
         if card is not None and card.expires_on < charge_on:
             found[card.pk] = min(found.get(card.pk, charge_on), charge_on)
     return found

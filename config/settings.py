@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.idle_sessions.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,9 +120,9 @@ if _proxies := env_int("PROXY_COUNT", 0):
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# Sessions end after SESSION_IDLE_MINUTES without a request: every request pushes expiry on.
+# Sessions end after SESSION_IDLE_MINUTES without a request: requests push the expiry on, at
+# most every 30th of that time (core.idle_sessions), not by a write on every request.
 SESSION_COOKIE_AGE = 60 * env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
-SESSION_SAVE_EVERY_REQUEST = True
 
 # HTTPS, on unless DEBUG. Behind a proxy that terminates TLS, name the header it sets
 # (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto; only if the proxy always sets or overwrites it), and

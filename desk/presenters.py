@@ -6,6 +6,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
 
 from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
 from core.models import AuditEvent
@@ -47,6 +50,22 @@ class Action:
     url: str
     inline: bool = True
     note: str = ""
+
+
+def action_links(actions: list[Action], slot: str) -> SafeString:
+    """A row's actions cell: a link each, an inline one fetching its form into `slot` (a DOM id).
+
+    Written here rather than looped over in the template: at seven lookups and two {% if %}
+    per link, the invoices panel's 25 rows of up to nine links were half the page's template
+    nodes. Every value is escaped (html.escape, as Django's own `escape` filter does)."""
+    target = escape(slot)
+    links = []
+    for action in actions:
+        url = escape(action.url)
+        fetch = f' hx-get="{url}" hx-target="#{target}"' if action.inline else ""
+        note = f' <span class="muted">{escape(action.note)}</span>' if action.note else ""
+        links.append(f'<a href="{url}"{fetch}>{escape(action.label)}{note}</a>')
+    return mark_safe("\n".join(links))  # every value above went through escape()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.utils.formats import date_format
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 from djmoney.money import Money
 
@@ -48,6 +49,7 @@ from core.row_urls import id_url
 from desk.presenters import (
     Action,
     Refundable,
+    action_links,
     actor_name,
     change_label,
     changed_fields,
@@ -97,10 +99,19 @@ class InvoiceRow:
     due: str
     actions: list[Action]
 
+    @property
+    def links(self) -> SafeString:
+        return action_links(self.actions, f"slot-{self.pk}")
+
 
 def _when(moment: datetime) -> str:
-    """A moment as the record's tables write it (the template's `date:"j M Y H:i"`)."""
-    return date_format(localtime(moment), "j M Y H:i")
+    """A moment as the record's tables write it: the template's `date:"j M Y H:i"`, spelled out
+    as Django's DateFormat spells each letter (`M` is the translated month's abbreviation).
+    date_format goes through its generic format machinery: 71 us a stamp against 20, on a
+    page of ~80 stamps about 4 ms of the record's ~75 ms of CPU."""
+    local = localtime(moment)
+    month = MONTHS_3[local.month].title()
+    return f"{local.day} {month} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
 
 
 @dataclass
@@ -141,7 +152,7 @@ class ContactRecord:
     def cards(self) -> list:
         """Cards on file; each with `expires_before`, the first charge due after it expires."""
         cards = list(self.contact.payment_methods.filter(active=True))
-        expiring = expiring_before_next_charge(self.contact)
+        expiring = expiring_before_next_charge(self.contact, cards)
         for card in cards:
             card.expires_before = expiring.get(card.pk)
         return cards

@@ -1,14 +1,19 @@
 import logging
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+
+from core import idle_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html")]
@@ -49,7 +54,7 @@ def test_an_account_and_an_address_are_locked_after_too_many_wrong_passwords(rep
     assert _log_in(elsewhere, "max", "right-password").status_code == 302
 
 
-def test_a_session_ends_after_the_idle_timeout_and_each_request_extends_it(client, rep):
+def test_a_session_ends_after_the_idle_timeout_and_requests_extend_it(client, rep):
     client.force_login(rep)
     page = reverse("contacts:contact-list")
     assert client.get(page).status_code == 200
@@ -61,6 +66,34 @@ def test_a_session_ends_after_the_idle_timeout_and_each_request_extends_it(clien
     response = client.get(page)
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+def test_an_unchanged_session_is_written_again_only_after_a_30th_of_the_idle_time(
+    client, rep, monkeypatch
+):
+    client.force_login(rep)
+    page = reverse("contacts:contact-list")
+    client.get(page)
+    written = Session.objects.get().expire_date
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(page)
+    assert not [q for q in queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.get().expire_date == written
+
+    later = time.time() + idle_sessions.refresh_step()
+    monkeypatch.setattr(idle_sessions.time, "time", lambda: later)
+    response = client.get(page)
+    assert Session.objects.get().expire_date > written
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == settings.SESSION_COOKIE_AGE
+
+
+def test_logging_out_ends_the_session_and_its_cookie(client, rep):
+    client.force_login(rep)
+    client.get(reverse("contacts:contact-list"))
+    response = client.post(reverse("logout"))
+    assert response.cookies[settings.SESSION_COOKIE_NAME].value == ""
+    assert not Session.objects.exists()
 
 
 def test_a_refusal_is_logged_with_the_user(client, outsider, caplog):

@@ -74,7 +74,14 @@ class LedgerEntry(models.Model):
         ordering = ["pk"]
         indexes = [
             models.Index(fields=["invoice", "account"]),
-            models.Index(fields=["contact", "account"]),
+            # A contact's books (balance and credit per currency) summed from the index alone:
+            # the contact record reads them on every page, over 19,000 entries at 10,000
+            # invoices, and the heap pages behind them are four times the index's.
+            models.Index(
+                fields=["contact", "account", "amount_currency"],
+                include=["amount"],
+                name="entry_contact_books",
+            ),
             # What each journal moved (its debits), read from the index alone by the manager's
             # history: a page's amounts, its totals, and an export's one row per journal.
             models.Index(

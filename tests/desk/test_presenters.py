@@ -1,9 +1,15 @@
 """History entries a rep can audit: which invoice or order, to whom, by whom, in one date format."""
 
+import datetime as dt
+import zoneinfo
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
 from billing.actions import send_invoice
 from core import roles
-from desk.presenters import AUTOMATIC, actor_name, changed_fields
-from desk.record import ContactRecord
+from desk.presenters import AUTOMATIC, Action, action_links, actor_name, changed_fields
+from desk.record import ContactRecord, _when
 
 
 def _entry(contact, action):
@@ -39,3 +45,29 @@ def test_changed_dates_read_like_every_other_date_and_empty_reads_none():
         {"next_charge_on": "2099-01-01", "percent": "20"},
     )
     assert moved == "next charge on: 14 Dec 2026 → 1 Jan 2099; percent: none → 20"
+
+
+def test_the_record_writes_moments_as_the_date_filter_does():
+    # The record spells "j M Y H:i" out itself (desk.record._when); every day of a year, at a
+    # single-digit and a double-digit hour, in a zone whose offset moves the date.
+    start = dt.datetime(2026, 1, 1, 0, 5, tzinfo=dt.UTC)
+    with timezone.override(zoneinfo.ZoneInfo("America/Los_Angeles")):
+        for day in range(366):
+            for hours in (3, 15):
+                moment = start + dt.timedelta(days=day, hours=hours)
+                assert _when(moment) == date_format(timezone.localtime(moment), "j M Y H:i")
+
+
+def test_a_rows_links_fetch_inline_forms_into_its_slot_and_escape_their_text():
+    links = action_links(
+        [
+            Action("Refund", "/payments/7/refund/", note="(up to <b>$5</b>)"),
+            Action("Replace", "/invoices/3/replace/", inline=False),
+        ],
+        "slot-3",
+    )
+    assert links == (
+        '<a href="/payments/7/refund/" hx-get="/payments/7/refund/" hx-target="#slot-3">Refund'
+        ' <span class="muted">(up to &lt;b&gt;$5&lt;/b&gt;)</span></a>\n'
+        '<a href="/invoices/3/replace/">Replace</a>'
+    )
