@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0017_ledgerentry_debits_by_journal'),
+        ('billing', '0020_write_off_requests'),
         ('contacts', '0001_initial'),
     ]
 
