@@ -31,6 +31,10 @@ WITHIN_LIMIT = "This is within your limit: you can do it yourself."
 OWN_REQUEST = "You cannot decide your own request: another manager must."
 BEING_APPROVED = "Another manager is approving this request right now."
 STALE = "What the rep was shown no longer holds: {changes}."
+ALREADY_ASKED = (
+    "A manager has already been asked for exactly this: the request is waiting in the "
+    "approvals queue."
+)
 
 
 def ask_manager(
@@ -63,6 +67,13 @@ def ask_manager(
             pass
         else:
             raise errors.InvalidRequest(WITHIN_LIMIT)
+        # The same ask from a second form (another tab, the form opened again) would queue the
+        # same decision twice; the subject's lock, held here, orders two asks made at once.
+        waiting = ApprovalRequest.objects.filter(
+            kind=kind, status=ApprovalRequest.Status.PENDING, **{spec.field: locked}
+        ).values_list("params", flat=True)
+        if params in waiting:
+            raise errors.InvalidRequest(ALREADY_ASKED)
         request = ApprovalRequest.objects.create(
             kind=kind,
             contact_id=locked.contact_id,

@@ -22,7 +22,7 @@ from billing.actions import (
     refund_payment,
     write_off_invoice,
 )
-from billing.actions.approvals import BEING_APPROVED, OWN_REQUEST, WITHIN_LIMIT
+from billing.actions.approvals import ALREADY_ASKED, BEING_APPROVED, OWN_REQUEST, WITHIN_LIMIT
 from billing.gateways import sandbox
 from billing.invariants import breaches
 from billing.models import (
@@ -393,6 +393,40 @@ def test_a_rep_asks_and_a_manager_writes_off_as_themselves(
     event = AuditEvent.objects.get(action="invoice.written_off")
     assert (event.actor, event.after["requested_by"]) == (manager, "rita")
     assert breaches() == []
+
+
+def test_the_same_ask_twice_waits_once_and_a_different_one_is_queued(
+    declined_invoice, big_payment, rep, manager
+):
+    ask_write_off(declined_invoice, rep, idempotency_key="first-form")
+    with pytest.raises(errors.InvalidRequest, match=ALREADY_ASKED):
+        ask_write_off(declined_invoice, rep, idempotency_key="second-form")
+    # The same form posted again is the first request, not a refusal.
+    assert ask_write_off(declined_invoice, rep, idempotency_key="first-form").pk
+    assert ApprovalRequest.objects.filter(kind="write_off_invoice").count() == 1
+
+    ask_refund(big_payment, rep, amount="600.00")
+    ask_refund(big_payment, rep, amount="700.00")  # another amount: another decision
+    with pytest.raises(errors.InvalidRequest, match=ALREADY_ASKED):
+        ask_refund(big_payment, rep, amount="700.00")
+    assert ApprovalRequest.objects.filter(kind="refund_payment").count() == 2
+
+    # Once decided, the same ask may be made again.
+    decline_request(
+        ApprovalRequest.objects.get(kind="write_off_invoice"), actor=manager, reason="no"
+    )
+    assert ask_write_off(declined_invoice, rep).status == Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_identical_asks_at_once_queue_one_request(declined_invoice, rep):
+    results = _race(8, lambda i: ask_write_off(declined_invoice, rep, idempotency_key=f"tab-{i}"))
+
+    asked = [r for r in results if isinstance(r, ApprovalRequest)]
+    refused = [r for r in results if isinstance(r, errors.InvalidRequest)]
+    assert len(asked) == 1 and len(refused) == 7, results
+    assert ApprovalRequest.objects.count() == 1
+    assert AuditEvent.objects.filter(action="approval.requested").count() == 1
 
 
 def test_a_manager_needs_no_request_and_the_action_refuses_first(
