@@ -15,6 +15,7 @@ keys. Product and offer are both read from the invoice's lines: a line records t
 
 import datetime as dt
 import functools
+import html
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from djmoney.money import Money
 
 from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment
@@ -305,34 +306,33 @@ class Row:
     amount: str
 
     def html(self) -> str:
-        """The row's <tr>, written here in one call rather than by the template cell by cell:
-        that was a third of the page's time (fifteen lookups and escapes per row)."""
-        memo = format_html('<br><small class="muted">{}</small>', self.memo) if self.memo else ""
+        """The row's <tr>, written here in one call rather than by the template cell by cell
+        (fifteen lookups and escapes per row were a third of the page's time), and escaped
+        with the standard library's html.escape, which Django's escape wraps: through
+        format_html, each of a page's 500 values went through three lazy-aware wrappers."""
+        memo = f'<br><small class="muted">{_esc(self.memo)}</small>' if self.memo else ""
         contact = (
-            format_html('<a href="{}">{}</a>', self.contact_url, self.contact)
+            f'<a href="{_esc(self.contact_url)}">{_esc(self.contact)}</a>'
             if self.contact_url
             else ""
         )
         invoice = ""
         if self.invoice:
             number = (
-                format_html('<a href="{}">{}</a>', self.invoice_url, self.invoice)
+                f'<a href="{_esc(self.invoice_url)}">{_esc(self.invoice)}</a>'
                 if self.invoice_url
-                else self.invoice
+                else _esc(self.invoice)
             )
-            invoice = format_html('{} <small class="muted">{}</small>', number, self.invoice_status)
-        return format_html(
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            '<td class="num">{}</td></tr>',
-            self.when,
-            self.label,
-            memo,
-            contact,
-            invoice,
-            self.sold_by,
-            self.actor,
-            self.amount,
+            invoice = f'{number} <small class="muted">{_esc(self.invoice_status)}</small>'
+        return mark_safe(  # noqa: S308 - every value above is escaped
+            f"<tr><td>{_esc(self.when)}</td><td>{_esc(self.label)}{memo}</td><td>{contact}</td>"
+            f"<td>{invoice}</td><td>{_esc(self.sold_by)}</td><td>{_esc(self.actor)}</td>"
+            f'<td class="num">{_esc(self.amount)}</td></tr>'
         )
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
 
 
 def url_maker(name: str) -> Callable[[int], str]:
