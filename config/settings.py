@@ -123,6 +123,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Sessions end after SESSION_IDLE_MINUTES without a request: every request pushes expiry on.
 SESSION_COOKIE_AGE = 60 * env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_SAVE_EVERY_REQUEST = True
+# The database store, saving an existing session in one statement, not three.
+SESSION_ENGINE = "core.sessions"
 
 # HTTPS, on unless DEBUG. Behind a proxy that terminates TLS, name the header it sets
 # (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto; only if the proxy always sets or overwrites it), and
