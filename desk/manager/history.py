@@ -25,8 +25,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -80,46 +79,31 @@ DECLINED = "declined"
 def _choices() -> dict[str, list[tuple[int, str]]]:
     """The filter's people (reps, managers, superusers), products and offers, for its
     <select>s, read in one statement: read apart, they were three round trips on every page
-    for a few dozen rows."""
-    in_role = User.groups.through.objects.filter(
-        user=OuterRef("pk"), group__name__in=(REP, MANAGER)
-    )
-    # Every column an annotation, named and ordered alike: a union matches its parts'
-    # columns by position, and values_list() puts model fields before annotations.
-    people = User.objects.filter(Q(Exists(in_role)) | Q(is_superuser=True)).annotate(
-        list=_int(0), id_=F("pk"), label=F("username"), v=_int(None), cur=Value("")
-    )
-    products = Product.objects.annotate(
-        list=_int(1), id_=F("pk"), label=F("name"), v=_int(None), cur=Value("")
-    )
-    offers = Offer.objects.annotate(
-        list=_int(2), id_=F("pk"), label=F("name"), v=F("version"), cur=F("currency")
-    )
-    columns = ("list", "id_", "label", "v", "cur")
-    rows = (
-        people.order_by()
-        .values_list(*columns)
-        .union(
-            products.order_by().values_list(*columns),
-            offers.order_by().values_list(*columns),
-            all=True,
-        )
-        # Each list's own order: people by username, products by name, offers by name and
-        # newest version first; the id only settles ties.
-        .order_by("list", "label", "-v", "id_")
-    )
+    for a few dozen rows. Written as SQL: the ORM took longer to compile a union of three
+    annotated querysets (3 ms) than the database took to answer it."""
+    user, membership = User._meta.db_table, User.groups.through._meta.db_table
+    group = User.groups.field.related_model._meta.db_table
+    # Each list in its own order: people by username, products by name, offers by name and
+    # newest version first; the id only settles ties. The NULL is typed for PostgreSQL, which
+    # types a union's columns branch by branch.
+    sql = f"""
+        SELECT 0, u.id, u.username, CAST(NULL AS integer), '' FROM {user} u
+        WHERE u.is_superuser OR EXISTS (
+            SELECT 1 FROM {membership} m JOIN {group} g ON g.id = m.group_id
+            WHERE m.user_id = u.id AND g.name IN (%s, %s))
+        UNION ALL SELECT 1, id, name, CAST(NULL AS integer), '' FROM {Product._meta.db_table}
+        UNION ALL SELECT 2, id, name, version, currency FROM {Offer._meta.db_table}
+        ORDER BY 1, 3, 4 DESC, 2
+    """
     found: dict[str, list[tuple[int, str]]] = {"rep": [], "product": [], "offer": []}
-    for which, pk, label, version, currency in rows:
-        if which == 2:
-            found["offer"].append((pk, f"{label} (v{version}, {currency})"))
-        else:
-            found["rep" if which == 0 else "product"].append((pk, label))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [REP, MANAGER])
+        for which, pk, label, version, currency in cursor.fetchall():
+            if which == 2:
+                found["offer"].append((pk, f"{label} (v{version}, {currency})"))
+            else:
+                found["rep" if which == 0 else "product"].append((pk, label))
     return found
-
-
-def _int(value: int | None) -> Cast:
-    # Cast, so PostgreSQL types a NULL as the offers' versions are typed.
-    return Cast(Value(value), IntegerField())
 
 
 class HistoryFilter(BoundedForm, forms.Form):
