@@ -7,7 +7,7 @@ in one. Login, superusers, inactive users and the per-request cache are ModelBac
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 
 class PermissionBackend(ModelBackend):
@@ -22,10 +22,10 @@ class PermissionBackend(ModelBackend):
 def _held(user) -> set[str]:
     perms = Permission.objects.all()
     if not user.is_superuser:
-        own = user.user_permissions.through.objects.filter(user=user, permission=OuterRef("pk"))
-        grouped = Permission.group_set.through.objects.filter(
-            group__user=user, permission=OuterRef("pk")
-        )
-        perms = perms.filter(Q(Exists(own)) | Q(Exists(grouped)))
+        # IN, not EXISTS: PostgreSQL reads each list once into a hash, where it probed the
+        # user's own permissions once per permission row.
+        own = user.user_permissions.through.objects.filter(user=user).values("permission")
+        grouped = Permission.group_set.through.objects.filter(group__user=user)
+        perms = perms.filter(Q(pk__in=own) | Q(pk__in=grouped.values("permission")))
     found = perms.values_list("content_type__app_label", "codename").order_by()
     return {f"{app}.{codename}" for app, codename in found}
