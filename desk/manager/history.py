@@ -308,7 +308,7 @@ class Row:
                 else _esc(self.invoice)
             )
             invoice = f'{number} <small class="muted">{_esc(self.invoice_status)}</small>'
-        return mark_safe(  # noqa: S308 - every value above is escaped
+        return mark_safe(  # every value above is escaped
             f"<tr><td>{_esc(self.when)}</td><td>{_esc(self.label)}{memo}</td><td>{contact}</td>"
             f"<td>{invoice}</td><td>{_esc(self.sold_by)}</td><td>{_esc(self.actor)}</td>"
             f'<td class="num">{_esc(self.amount)}</td></tr>'
