@@ -109,7 +109,7 @@ LOGOUT_REDIRECT_URL = "login"
 # share the proxy's address and lock each other out.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.permissions.PermissionBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
@@ -123,6 +123,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Sessions end after SESSION_IDLE_MINUTES without a request: requests push the expiry on, at
 # most every 30th of that time (core.idle_sessions), not by a write on every request.
 SESSION_COOKIE_AGE = 60 * env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+# The database store, saving an existing session in one statement, not three.
+SESSION_ENGINE = "core.sessions"
 
 # HTTPS, on unless DEBUG. Behind a proxy that terminates TLS, name the header it sets
 # (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto; only if the proxy always sets or overwrites it), and

@@ -94,9 +94,10 @@ def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
     shown = functools.lru_cache(maxsize=None)(money.format_money)
     statuses, sources = dict(Invoice.Status.choices), dict(Invoice.Source.choices)
     contact_url_of = url_maker("desk:contact-detail")
+    here = timezone.get_current_timezone()  # once a page: each lookup reads a context-local
     rows = []
     for row in found:
-        moment = timezone.localtime(row["created_at"])
+        moment = row["created_at"].astimezone(here)
         contact_url = contact_url_of(row["contact_id"])
         actor = "Paydesk (automatic)"
         if row["actor_id"]:

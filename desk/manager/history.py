@@ -15,6 +15,7 @@ keys. Product and offer are both read from the invoice's lines: a line records t
 
 import datetime as dt
 import functools
+import html
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from djmoney.money import Money
 
 from billing.models import Invoice, InvoiceLine, Journal, LedgerEntry, Payment
@@ -75,12 +76,34 @@ GROUP_OF = {kind: group for group, (_, kinds) in KINDS.items() for kind in kinds
 DECLINED = "declined"
 
 
-def _people() -> QuerySet:
-    return (
-        User.objects.filter(Q(groups__name__in=(REP, MANAGER)) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
+def _choices() -> dict[str, list[tuple[int, str]]]:
+    """The filter's people (reps, managers, superusers), products and offers, for its
+    <select>s, read in one statement: read apart, they were three round trips on every page
+    for a few dozen rows. Written as SQL: the ORM took longer to compile a union of three
+    annotated querysets (3 ms) than the database took to answer it."""
+    user, membership = User._meta.db_table, User.groups.through._meta.db_table
+    group = User.groups.field.related_model._meta.db_table
+    # Each list in its own order: people by username, products by name, offers by name and
+    # newest version first; the id only settles ties. The NULL is typed for PostgreSQL, which
+    # types a union's columns branch by branch.
+    sql = f"""
+        SELECT 0, u.id, u.username, CAST(NULL AS integer), '' FROM {user} u
+        WHERE u.is_superuser OR EXISTS (
+            SELECT 1 FROM {membership} m JOIN {group} g ON g.id = m.group_id
+            WHERE m.user_id = u.id AND g.name IN (%s, %s))
+        UNION ALL SELECT 1, id, name, CAST(NULL AS integer), '' FROM {Product._meta.db_table}
+        UNION ALL SELECT 2, id, name, version, currency FROM {Offer._meta.db_table}
+        ORDER BY 1, 3, 4 DESC, 2
+    """
+    found: dict[str, list[tuple[int, str]]] = {"rep": [], "product": [], "offer": []}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [REP, MANAGER])
+        for which, pk, label, version, currency in cursor.fetchall():
+            if which == 2:
+                found["offer"].append((pk, f"{label} (v{version}, {currency})"))
+            else:
+                found["rep" if which == 0 else "product"].append((pk, label))
+    return found
 
 
 class HistoryFilter(BoundedForm, forms.Form):
@@ -106,21 +129,14 @@ class HistoryFilter(BoundedForm, forms.Form):
         widget=QuickSelect,
     )
     currency = forms.ChoiceField(required=False, widget=QuickSelect)
-    rep = forms.ModelChoiceField(
-        queryset=User.objects.none(),
-        required=False,
-        label="Rep",
-        empty_label="Anyone",
-        widget=QuickSelect,
+    # Rep, product and offer are checked against the choices already read for their
+    # <select>s, not fetched again: the filters only need the ids.
+    rep = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Rep", widget=QuickSelect
     )
-    product = forms.ModelChoiceField(
-        queryset=Product.objects.order_by("name"),
-        required=False,
-        empty_label="Any product",
-        widget=QuickSelect,
+    product = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, widget=QuickSelect
     )
-    # Checked against the choices already read for the <select>, not fetched again: the
-    # filter only needs the offer's id.
     offer = forms.TypedChoiceField(
         required=False,
         coerce=int,
@@ -154,23 +170,10 @@ class HistoryFilter(BoundedForm, forms.Form):
         self.fields["currency"].choices = [("", "Any currency")] + [
             (c, c) for c in settings.CURRENCIES
         ]
-        self.fields["rep"].queryset = _people()
-        # Plain lists for the <select>s: the fields' own iterators read through a server-side
-        # cursor and build a model per option, on every page.
-        self.fields["rep"].choices = [("", "Anyone"), *_people().values_list("pk", "username")]
-        self.fields["product"].choices = [
-            ("", "Any product"),
-            *self.fields["product"].queryset.values_list("pk", "name"),
-        ]
-        self.fields["offer"].choices = [
-            ("", "Any offer"),
-            *(
-                (pk, f"{name} (v{version}, {currency})")
-                for pk, name, version, currency in Offer.objects.order_by(
-                    "name", "-version"
-                ).values_list("pk", "name", "version", "currency")
-            ),
-        ]
+        choices = _choices()
+        self.fields["rep"].choices = [("", "Anyone"), *choices["rep"]]
+        self.fields["product"].choices = [("", "Any product"), *choices["product"]]
+        self.fields["offer"].choices = [("", "Any offer"), *choices["offer"]]
 
     def clean(self):
         cleaned = super().clean()
@@ -287,34 +290,33 @@ class Row:
     amount: str
 
     def html(self) -> str:
-        """The row's <tr>, written here in one call rather than by the template cell by cell:
-        that was a third of the page's time (fifteen lookups and escapes per row)."""
-        memo = format_html('<br><small class="muted">{}</small>', self.memo) if self.memo else ""
+        """The row's <tr>, written here in one call rather than by the template cell by cell
+        (fifteen lookups and escapes per row were a third of the page's time), and escaped
+        with the standard library's html.escape, which Django's escape wraps: through
+        format_html, each of a page's 500 values went through three lazy-aware wrappers."""
+        memo = f'<br><small class="muted">{_esc(self.memo)}</small>' if self.memo else ""
         contact = (
-            format_html('<a href="{}">{}</a>', self.contact_url, self.contact)
+            f'<a href="{_esc(self.contact_url)}">{_esc(self.contact)}</a>'
             if self.contact_url
             else ""
         )
         invoice = ""
         if self.invoice:
             number = (
-                format_html('<a href="{}">{}</a>', self.invoice_url, self.invoice)
+                f'<a href="{_esc(self.invoice_url)}">{_esc(self.invoice)}</a>'
                 if self.invoice_url
-                else self.invoice
+                else _esc(self.invoice)
             )
-            invoice = format_html('{} <small class="muted">{}</small>', number, self.invoice_status)
-        return format_html(
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            '<td class="num">{}</td></tr>',
-            self.when,
-            self.label,
-            memo,
-            contact,
-            invoice,
-            self.sold_by,
-            self.actor,
-            self.amount,
+            invoice = f'{number} <small class="muted">{_esc(self.invoice_status)}</small>'
+        return mark_safe(  # every value above is escaped
+            f"<tr><td>{_esc(self.when)}</td><td>{_esc(self.label)}{memo}</td><td>{contact}</td>"
+            f"<td>{invoice}</td><td>{_esc(self.sold_by)}</td><td>{_esc(self.actor)}</td>"
+            f'<td class="num">{_esc(self.amount)}</td></tr>'
         )
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
 
 
 def url_maker(name: str) -> Callable[[int], str]:
@@ -335,9 +337,10 @@ def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
     shown = functools.lru_cache(maxsize=None)(money.format_money)
     statuses, sources = dict(Invoice.Status.choices), dict(Invoice.Source.choices)
     contact_url_of = url_maker("desk:contact-detail")
+    here = timezone.get_current_timezone()  # once a page: each lookup reads a context-local
     rows = []
     for row in found:
-        moment = timezone.localtime(row["created_at"])
+        moment = row["created_at"].astimezone(here)
         contact_url = contact_url_of(row["contact_id"]) if row["contact_id"] else ""
         invoice_id = row["invoice_id"]
         total, currency = moved.get(row["pk"], (None, None))
