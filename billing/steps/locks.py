@@ -5,6 +5,7 @@ account.
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
 
+import datetime as dt
 from typing import NamedTuple
 
 from django.db import connection
@@ -37,7 +38,7 @@ class OrderRow(NamedTuple):
     pk: int
     status: str
     kind: str
-    next_charge_on: object
+    next_charge_on: dt.date | None
     source_invoice_id: int | None
 
 
