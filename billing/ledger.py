@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from djmoney.money import Money
 
 from billing.models import Account, Invoice, Journal, LedgerEntry
-from core import clock, money
+from core import bulk, clock, money
 from core.txn import require_transaction
 
 
@@ -76,34 +76,47 @@ class Posting:
 
     entries: list[Entry]
     contact_id: int
-    invoice: Invoice
+    invoice_id: int
 
 
-def post_many(kind: str, postings: list[Posting]) -> list[Journal]:
+def post_many(kind: str, postings: list[Posting]) -> None:
     """Post one journal per posting, by the automation (no actor): one INSERT for the journals
-    and one for all their entries, whatever the batch's size (the renewal sweep's batches).
-    Each journal is checked as `post` checks it, and the database trigger checks it again."""
+    and one for all their entries, whatever the batch's size (the sweeps' batches). Each
+    journal is checked as `post` checks it, and the database trigger checks it again."""
     require_transaction("post inside the action's transaction")
+    if not postings:
+        return
     for posting in postings:
         _check_balance(kind, posting.entries)
-    now = clock.now()
-    journals = Journal.objects.bulk_create(
-        Journal(kind=kind, created_at=now, contact_id=p.contact_id, invoice=p.invoice)
-        for p in postings
+    journal_ids = bulk.insert_rows(
+        Journal,
+        {
+            "kind": kind,
+            "created_at": clock.now(),
+            "contact": [p.contact_id for p in postings],
+            "invoice": [p.invoice_id for p in postings],
+        },
     )
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(
-            journal=journal,
-            account=entry.account,
-            contact_id=posting.contact_id,
-            invoice=entry.invoice or posting.invoice,
-            amount=entry.amount,
-        )
-        for journal, posting in zip(journals, postings, strict=True)
+    entries = [
+        (journal_id, posting, entry)
+        for journal_id, posting in zip(journal_ids, postings, strict=True)
         for entry in posting.entries
         if entry.amount.amount != 0
+    ]
+    bulk.insert_rows(
+        LedgerEntry,
+        {
+            "journal": [journal_id for journal_id, _, _ in entries],
+            "account": [entry.account for _, _, entry in entries],
+            "contact": [posting.contact_id for _, posting, _ in entries],
+            "invoice": [
+                entry.invoice.pk if entry.invoice else posting.invoice_id
+                for _, posting, entry in entries
+            ],
+            "amount": [entry.amount.amount for _, _, entry in entries],
+            "amount_currency": [str(entry.amount.currency) for _, _, entry in entries],
+        },
     )
-    return journals
 
 
 def _check_balance(kind: str, entries: list[Entry]) -> None:

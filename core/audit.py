@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from djmoney.money import Money
 
-from core import clock
+from core import bulk, clock
 from core.models import AuditEvent
 from core.txn import require_transaction
 
@@ -66,33 +66,30 @@ def record_many(
     action: str,
     subjects: list[models.Model],
     *,
-    amounts: list[Money | None],
+    amounts: list[Money],
     afters: list[dict] | None = None,
     actor: Any = None,
     reasons: list[str] | None = None,
-) -> list[AuditEvent]:
+) -> None:
     """One event per subject in one INSERT: what a batch of the same change (the renewal and
     dunning sweeps') writes instead of one `record` a row. By the automation unless an `actor`
     is given (the dunning sweep's system user, as its one-by-one path records). Subjects carry
     `contact_id`; `afters` and `reasons`, if given, pair with them like `amounts`."""
     require_transaction("audit events belong in the change's transaction")
     if not subjects:
-        return []
-    now, kind = clock.now(), ContentType.objects.get_for_model(subjects[0])
-    actor = actor if getattr(actor, "pk", None) else None
-    afters = afters or [{}] * len(subjects)
-    reasons = reasons or [""] * len(subjects)
-    return AuditEvent.objects.bulk_create(
-        AuditEvent(
-            created_at=now,
-            actor=actor,
-            action=action,
-            reason=reason,
-            contact_id=subject.contact_id,
-            subject_type=kind,
-            subject_id=subject.pk,
-            amount=amount,
-            after=after,
-        )
-        for subject, amount, after, reason in zip(subjects, amounts, afters, reasons, strict=True)
+        return
+    bulk.insert_rows(
+        AuditEvent,
+        {
+            "created_at": clock.now(),
+            "actor": actor.pk if getattr(actor, "pk", None) else None,
+            "action": action,
+            "reason": reasons if reasons is not None else "",
+            "contact_id": [subject.contact_id for subject in subjects],
+            "subject_type": ContentType.objects.get_for_model(subjects[0]).pk,
+            "subject_id": [subject.pk for subject in subjects],
+            "amount": [amount.amount for amount in amounts],
+            "amount_currency": [str(amount.currency) for amount in amounts],
+            "after": afters if afters is not None else {},
+        },
     )

@@ -62,7 +62,19 @@ def start(cases: list[DunningCase], *, system: User) -> tuple[list[Started], lis
         for case, payment in zip(plain, payments, strict=True)
         if payment is not None
     ]
-    DunningAttempt.objects.bulk_create([attempt for _, attempt in started])
+    attempts = [attempt for _, attempt in started]
+    ids = bulk.insert_rows(
+        DunningAttempt,
+        {
+            "case": [attempt.case_id for attempt in attempts],
+            "number": [attempt.number for attempt in attempts],
+            "at": now,
+            "card": [attempt.card_id for attempt in attempts],
+            "payment": [attempt.payment_id for attempt in attempts],
+        },
+    )
+    for attempt, pk in zip(attempts, ids, strict=True):
+        attempt.pk = pk
     taken = {case.pk for case, _ in started}
     return started, [case for case in cases if case.pk not in taken]
 

@@ -5,6 +5,9 @@ account.
 Taking them in a fixed order is what keeps two actions on the same records from deadlocking.
 """
 
+import datetime as dt
+from typing import NamedTuple
+
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
@@ -29,6 +32,50 @@ def lock_orders_of(invoice_id: int) -> list[Order]:
     own = Invoice.objects.filter(pk=invoice_id).values("order_id")
     related = Q(source_invoice_id=invoice_id) | Q(pk__in=own)
     return list(Order.objects.filter(related).order_by("pk").select_for_update(of=("self",)))
+
+
+class OrderRow(NamedTuple):
+    pk: int
+    status: str
+    kind: str
+    next_charge_on: dt.date | None
+    source_invoice_id: int | None
+
+
+class InvoiceRow(NamedTuple):
+    pk: int
+    status: str
+    order_id: int | None
+    replaces_id: int | None
+
+
+class Batch(NamedTuple):
+    """What a sweep's batch reads under its locks: the orders its invoices bill, its invoices
+    by pk and its payments' statuses by pk."""
+
+    orders: list[OrderRow]
+    invoices: dict[int, InvoiceRow]
+    payment_statuses: dict[int, str]
+
+
+def lock_batch(invoice_ids: list[int], payment_ids: list[int]) -> Batch:
+    """Lock a batch's rows as `lock_orders_of`, `lock_invoice` and `lock_payment` lock one
+    charge's: the orders the invoices bill, then the invoices, then the payments, each table
+    in pk order. Only the columns a batch decides on are read: the callers hold the rest."""
+    invoice_ids = sorted(set(invoice_ids))
+    own = Invoice.objects.filter(pk__in=invoice_ids).values("order_id")
+    orders = Order.objects.filter(Q(pk__in=own) | Q(source_invoice_id__in=invoice_ids))
+    invoices = Invoice.objects.filter(pk__in=invoice_ids)
+    payments = Payment.objects.filter(pk__in=sorted(set(payment_ids)))
+    return Batch(
+        [OrderRow(*row) for row in _locked(orders, OrderRow._fields)],
+        {row[0]: InvoiceRow(*row) for row in _locked(invoices, InvoiceRow._fields)},
+        dict(_locked(payments, ("pk", "status"))),
+    )
+
+
+def _locked(qs: QuerySet, fields: tuple[str, ...]) -> list[tuple]:
+    return list(qs.order_by("pk").select_for_update(of=("self",)).values_list(*fields))
 
 
 def lock_invoice(pk: int) -> Invoice:

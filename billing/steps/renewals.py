@@ -19,16 +19,20 @@ settle), so its rules live in one place:
   general way too: they are what dunning and reconcile follow up one by one.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
+from django.utils import timezone
+from djmoney.money import Money
 
 from billing import events, followups, ledger
 from billing.gateways.base import ChargeResult
 from billing.models import Account, Invoice, InvoiceLine, LedgerEntry, Order, Payment
 from billing.schedule import period_start
 from billing.selectors import amounts_due
+from billing.steps import locks
 from billing.steps.charging import IN_FLIGHT
 from billing.steps.periods import bill_period, period_amount
 from billing.transitions import move
@@ -81,68 +85,79 @@ def _plain(order: Order, credit: set[tuple[int, str]]) -> bool:
 def _bill_plain(orders: list[Order]) -> list[Payment]:
     """What bill_period does for a plain order, for the whole batch at once: the invoice, its
     line, the journal that makes it owed and its audit event; the order advanced; the charge
-    started under its period key."""
+    started under its period key. Rows are written from plain values (core.bulk): only the
+    invoices and payments the gateway calls need are built as models."""
     if not orders:
         return []
     now = clock.now()
-    lines, periods = [], []
-    for order in orders:
-        n = order.periods_billed
-        amount = period_amount(order, n)
-        if order.kind == Order.Kind.PAYMENT_PLAN:
-            name = f"{order.product.name} (installment {n} of {len(order.installments)})"
-            end, unit, quantity = None, amount, 1
-        else:
-            name, end = order.product.name, period_start(order, n + 1)
-            unit, quantity = order.unit_price, order.quantity
-        periods.append((order, n, amount))
-        lines.append(
-            InvoiceLine(
-                product=order.product,
-                offer_id=order.offer_id,
-                description=name[:300],
-                quantity=quantity,
-                unit_price=unit,
-                amount=amount,
-                terms=order.terms or {},
-                period_start=order.next_charge_on,
-                period_end=end,
-            )
-        )
-    invoices = Invoice.objects.bulk_create(
+    periods = [(order, order.periods_billed) for order in orders]
+    amounts = [period_amount(order, n) for order, n in periods]
+    lines = [_line(order, n, amount) for (order, n), amount in zip(periods, amounts, strict=True)]
+    invoices = [
         Invoice(
-            contact=order.contact,
+            pk=pk,
+            contact_id=order.contact_id,
             currency=order.currency,
             source=Invoice.Source.ORDER,
             issued_at=now,
-            order=order,
+            order_id=order.pk,
             period=n,
         )
-        for order, n, _ in periods
+        for (order, n), pk in zip(
+            periods,
+            bulk.insert_rows(
+                Invoice,
+                {
+                    "contact": [order.contact_id for order in orders],
+                    "currency": [order.currency for order in orders],
+                    "source": Invoice.Source.ORDER,
+                    "issued_at": now,
+                    "order": [order.pk for order in orders],
+                    "period": [n for _, n in periods],
+                },
+            ),
+            strict=True,
+        )
+    ]
+    bulk.insert_rows(
+        InvoiceLine,
+        {
+            "invoice": [invoice.pk for invoice in invoices],
+            "product": [order.product_id for order in orders],
+            "offer": [order.offer_id for order in orders],
+            "description": [name for name, _, _, _ in lines],
+            "quantity": [quantity for _, quantity, _, _ in lines],
+            "unit_price": [unit.amount for _, _, unit, _ in lines],
+            "unit_price_currency": [str(unit.currency) for _, _, unit, _ in lines],
+            "amount": [amount.amount for amount in amounts],
+            "amount_currency": [str(amount.currency) for amount in amounts],
+            "terms": [order.terms or {} for order in orders],
+            "period_start": [order.next_charge_on for order in orders],
+            "period_end": [end for _, _, _, end in lines],
+            "created_at": timezone.now(),  # auto_now_add, as Django stamps it
+        },
     )
-    for line, invoice in zip(lines, invoices, strict=True):
-        line.invoice = invoice
-    InvoiceLine.objects.bulk_create(lines)
     ledger.post_many(
         "invoice_issued",
         [
             ledger.Posting(
                 [ledger.credit(Account.REVENUE, amount), ledger.debit(Account.RECEIVABLE, amount)],
                 order.contact_id,
-                invoice,
+                invoice.pk,
             )
-            for (order, _, amount), invoice in zip(periods, invoices, strict=True)
+            for order, amount, invoice in zip(orders, amounts, invoices, strict=True)
         ],
     )
     audit.record_many(
         "order.period_billed",
         invoices,
-        amounts=[amount for _, _, amount in periods],
+        amounts=amounts,
         afters=[
-            {"lines": [f"{line.quantity} x {line.description} = {line.amount}"]} for line in lines
+            {"lines": [f"{quantity} x {name} = {amount}"]}
+            for (name, quantity, _, _), amount in zip(lines, amounts, strict=True)
         ],
     )
-    for order, n, amount in periods:
+    for (order, n), amount in zip(periods, amounts, strict=True):
         last = order.kind == Order.Kind.PAYMENT_PLAN and n >= len(order.installments)
         order.period_price = amount
         order.periods_billed = n + 1
@@ -162,75 +177,99 @@ def _bill_plain(orders: list[Order]) -> list[Payment]:
             "next_charge_on",
         ],
     )
-    return Payment.objects.bulk_create(
+    keys = [f"order:{order.pk}:period:{n}" for order, n in periods]
+    zeros = [money.zero(order.currency) for order in orders]
+    payment_ids = bulk.insert_rows(
+        Payment,
+        {
+            "contact": [order.contact_id for order in orders],
+            "invoice": [invoice.pk for invoice in invoices],
+            "amount": [amount.amount for amount in amounts],
+            "amount_currency": [str(amount.currency) for amount in amounts],
+            "amount_refunded": [zero.amount for zero in zeros],
+            "amount_refunded_currency": [str(zero.currency) for zero in zeros],
+            "method": Payment.Method.CARD,
+            "payment_method": [order.payment_method_id for order in orders],
+            "gateway": [order.payment_method.gateway for order in orders],
+            "idempotency_key": keys,
+            "created_at": now,
+        },
+    )
+    return [
         Payment(
+            pk=pk,
             contact=order.contact,
             invoice=invoice,
             amount=amount,
-            amount_refunded=money.zero(order.currency),
+            amount_refunded=zero,
             method=Payment.Method.CARD,
             payment_method=order.payment_method,
             gateway=order.payment_method.gateway,
-            idempotency_key=f"order:{order.pk}:period:{n}",
+            idempotency_key=key,
             created_at=now,
         )
-        for (order, n, amount), invoice in zip(periods, invoices, strict=True)
-    )
+        for pk, order, invoice, amount, zero, key in zip(
+            payment_ids, orders, invoices, amounts, zeros, keys, strict=True
+        )
+    ]
+
+
+def _line(order: Order, n: int, amount: Money) -> tuple[str, int, Money, dt.date | None]:
+    """Period n's invoice line, as bill_period writes it: description, quantity, unit price
+    and the period's end."""
+    if order.kind == Order.Kind.PAYMENT_PLAN:
+        name = f"{order.product.name} (installment {n} of {len(order.installments)})"
+        return name[:300], 1, amount, None
+    return order.product.name[:300], order.quantity, order.unit_price, period_start(order, n + 1)
 
 
 def settle_batch(sent: list[Sent]) -> list[Sent]:
     """Record the batch's plain captures in one transaction; returns the rest, for the caller
     to settle one by one (billing.steps.charging.settle_charge) once this has committed.
 
-    Locks are taken as every action takes them (billing.steps.locks): orders, then invoices,
-    then payments, each table in pk order, so the sweep cannot deadlock with a rep's action."""
+    Locks are taken as every action takes them (billing.steps.locks.lock_batch), so the sweep
+    cannot deadlock with a rep's action."""
     captured = {p.pk: (p, r) for p, r in sent if r is not None and r.status == "succeeded"}
     rest = [(p, r) for p, r in sent if p.pk not in captured]
     if not captured:
         return rest
     with transaction.atomic():
-        invoice_ids = sorted({p.invoice_id for p, _ in captured.values()})
-        own = Invoice.objects.filter(pk__in=invoice_ids).values("order_id")
-        orders = Order.objects.filter(Q(pk__in=own) | Q(source_invoice_id__in=invoice_ids))
-        orders = list(orders.order_by("pk").select_for_update(of=("self",)))
-        invoices = Invoice.objects.filter(pk__in=invoice_ids).order_by("pk")
-        invoices = {i.pk: i for i in invoices.select_for_update(of=("self",))}
-        payments = Payment.objects.filter(pk__in=sorted(captured)).order_by("pk")
-        payments = list(payments.select_for_update(of=("self",)))
-        due = amounts_due(invoice_ids)
-        steady = _steady_invoices(orders, invoices)
+        batch = locks.lock_batch([p.invoice_id for p, _ in captured.values()], list(captured))
+        due = amounts_due(list(batch.invoices))
+        steady = _steady_invoices(batch)
         taken = []
-        for payment in payments:
-            invoice = invoices[payment.invoice_id]
+        for pk in sorted(captured):
+            payment = captured[pk][0]
+            status, invoice = batch.payment_statuses[pk], batch.invoices[payment.invoice_id]
             if (
-                payment.status in IN_FLIGHT
+                status in IN_FLIGHT
                 and invoice.status == Invoice.Status.OPEN
                 and invoice.pk in steady
             ):
+                # The sweep's own rows, brought up to what the locks read.
+                payment.status, payment.invoice.status = status, invoice.status
+                payment.invoice.replaces_id = invoice.replaces_id
                 taken.append(payment)
             else:
-                rest.append(captured[payment.pk])
-        _record_captures(taken, invoices, due, {pk: r for pk, (_, r) in captured.items()})
+                rest.append(captured[pk])
+        _record_captures(taken, due, {pk: r for pk, (_, r) in captured.items()})
     return rest
 
 
-def _steady_invoices(orders: list[Order], invoices: dict[int, Invoice]) -> set[int]:
+def _steady_invoices(batch: locks.Batch) -> set[int]:
     """Invoices whose capture leaves every order they bill as it is: active, and not a plan's
     last installment (which completes it). The others go through follow_orders."""
     unsteady = set()
-    for order in orders:
+    for order in batch.orders:
         ends = order.kind == Order.Kind.PAYMENT_PLAN and order.next_charge_on is None
         if order.status != Order.Status.ACTIVE or ends:
             unsteady.add(order.source_invoice_id)
-            unsteady.update(pk for pk, i in invoices.items() if i.order_id == order.pk)
-    return set(invoices) - unsteady
+            unsteady.update(pk for pk, i in batch.invoices.items() if i.order_id == order.pk)
+    return set(batch.invoices) - unsteady
 
 
 def _record_captures(
-    payments: list[Payment],
-    invoices: dict[int, Invoice],
-    due: dict[int, Decimal],
-    results: dict[int, ChargeResult],
+    payments: list[Payment], due: dict[int, Decimal], results: dict[int, ChargeResult]
 ) -> None:
     """What charging._record_success and close_if_settled do, for the whole batch."""
     if not payments:
@@ -240,8 +279,8 @@ def _record_captures(
     for payment in payments:
         move(payment, Payment.Status.SUCCEEDED, what="record the charge")
         payment.gateway_ref, payment.paid_at = results[payment.pk].ref, now
-        invoice = invoices[payment.invoice_id]
-        if due[invoice.pk] - payment.amount.amount <= 0:
+        if due[payment.invoice_id] - payment.amount.amount <= 0:
+            invoice = payment.invoice
             move(invoice, Invoice.Status.PAID, what="mark the invoice paid")
             invoice.closed_at = now
             paid.append(invoice)
@@ -255,7 +294,7 @@ def _record_captures(
                     ledger.credit(Account.RECEIVABLE, payment.amount),
                 ],
                 payment.contact_id,
-                invoices[payment.invoice_id],
+                payment.invoice_id,
             )
             for payment in payments
         ],

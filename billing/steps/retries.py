@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing import errors, events
@@ -31,6 +31,7 @@ from billing.gateways.base import ChargeResult
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.permissions import require
 from billing.selectors import amounts_due
+from billing.steps import locks
 from billing.steps.charging import IN_FLIGHT
 from billing.transitions import move
 from core import audit, bulk, clock, idempotency, money
@@ -99,36 +100,60 @@ def _start(taken: list[tuple[int, Retry, Invoice]], due: dict, actor: User) -> l
     if not taken:
         return []
     now = clock.now()
-    payments = Payment.objects.bulk_create(
+    amounts = [Money(due[invoice.pk], invoice.currency) for _, _, invoice in taken]
+    zeros = [money.zero(invoice.currency) for _, _, invoice in taken]
+    payment_ids = bulk.insert_rows(
+        Payment,
+        {
+            "contact": [invoice.contact_id for _, _, invoice in taken],
+            "invoice": [invoice.pk for _, _, invoice in taken],
+            "amount": [amount.amount for amount in amounts],
+            "amount_currency": [str(amount.currency) for amount in amounts],
+            "amount_refunded": [zero.amount for zero in zeros],
+            "amount_refunded_currency": [str(zero.currency) for zero in zeros],
+            "method": Payment.Method.CARD,
+            "payment_method": [retry.card.pk for _, retry, _ in taken],
+            "gateway": [retry.card.gateway for _, retry, _ in taken],
+            "created_at": now,
+            "actor": actor.pk,
+        },
+    )
+    # The gateway key is the row's own, as `start_charge` makes it: known once the rows exist.
+    keys = [f"payment:{pk}" for pk in payment_ids]
+    bulk.update_columns(Payment, payment_ids, {"idempotency_key": keys})
+    payments = [
         Payment(
+            pk=pk,
             contact=invoice.contact,
             invoice=invoice,
-            amount=Money(due[invoice.pk], invoice.currency),
-            amount_refunded=money.zero(invoice.currency),
+            amount=amount,
+            amount_refunded=zero,
             method=Payment.Method.CARD,
             payment_method=retry.card,
             gateway=retry.card.gateway,
+            idempotency_key=key,
             created_at=now,
             actor=actor,
         )
-        for _, retry, invoice in taken
-    )
-    # The gateway key is the row's own, as `start_charge` makes it: known once the rows exist.
-    for payment in payments:
-        payment.idempotency_key = f"payment:{payment.pk}"
-    bulk.update_rows(payments, ["idempotency_key"])
-    kind = ContentType.objects.get_for_model(Payment)
-    IdempotencyKey.objects.bulk_create(
-        IdempotencyKey(
-            key=retry.key,
-            action="retry_invoice",
-            fingerprint=idempotency.fingerprint(
-                "retry_invoice", {"invoice": invoice.pk, "card": retry.card.pk}
-            ),
-            result_type=kind,
-            result_id=payment.pk,
+        for pk, key, amount, zero, (_, retry, invoice) in zip(
+            payment_ids, keys, amounts, zeros, taken, strict=True
         )
-        for (_, retry, invoice), payment in zip(taken, payments, strict=True)
+    ]
+    bulk.insert_rows(
+        IdempotencyKey,
+        {
+            "key": [retry.key for _, retry, _ in taken],
+            "action": "retry_invoice",
+            "fingerprint": [
+                idempotency.fingerprint(
+                    "retry_invoice", {"invoice": invoice.pk, "card": retry.card.pk}
+                )
+                for _, retry, invoice in taken
+            ],
+            "result_type": ContentType.objects.get_for_model(Payment).pk,
+            "result_id": payment_ids,
+            "created_at": timezone.now(),  # auto_now_add, as Django stamps it
+        },
     )
     audit.record_many(
         "invoice.charge_retried",
@@ -146,8 +171,7 @@ def settle_declines(sent: list[Sent], *, actor: User) -> tuple[list[Payment], li
     recorded declined, and the rest for the caller to settle one by one
     (`charging.settle_charge`) once this transaction has committed.
 
-    Locks are taken as every action takes them (billing.steps.locks): orders, then invoices,
-    then payments, each table in pk order."""
+    Locks are taken as every action takes them (billing.steps.locks.lock_batch)."""
     require_transaction("record declines inside the caller's transaction")
     soft = {
         p.pk: (p, r)
@@ -157,21 +181,16 @@ def settle_declines(sent: list[Sent], *, actor: User) -> tuple[list[Payment], li
     rest = [(p, r) for p, r in sent if p.pk not in soft]
     if not soft:
         return [], rest
-    invoice_ids = sorted({p.invoice_id for p, _ in soft.values()})
-    own = Invoice.objects.filter(pk__in=invoice_ids).values("order_id")
-    orders = Order.objects.filter(Q(pk__in=own) | Q(source_invoice_id__in=invoice_ids))
-    orders = list(orders.order_by("pk").select_for_update(of=("self",)))
-    invoices = Invoice.objects.filter(pk__in=invoice_ids).order_by("pk")
-    invoices = {i.pk: i for i in invoices.select_for_update(of=("self",))}
-    payments = Payment.objects.filter(pk__in=sorted(soft)).order_by("pk")
-    payments = list(payments.select_for_update(of=("self",)))
-    moving = _invoices_whose_orders_a_decline_moves(orders, invoices)
+    batch = locks.lock_batch([p.invoice_id for p, _ in soft.values()], list(soft))
+    moving = _invoices_whose_orders_a_decline_moves(batch)
     declined = []
-    for payment in payments:
-        if payment.status in IN_FLIGHT and payment.invoice_id not in moving:
+    for pk in sorted(soft):
+        payment, status = soft[pk][0], batch.payment_statuses[pk]
+        if status in IN_FLIGHT and payment.invoice_id not in moving:
+            payment.status = status  # the caller's row, brought up to what the lock read
             declined.append(payment)
         else:
-            rest.append(soft[payment.pk])
+            rest.append(soft[pk])
     for payment in declined:
         result = soft[payment.pk][1]
         move(payment, Payment.Status.FAILED, what="record the decline")
@@ -191,14 +210,12 @@ def settle_declines(sent: list[Sent], *, actor: User) -> tuple[list[Payment], li
     return declined, rest
 
 
-def _invoices_whose_orders_a_decline_moves(
-    orders: list[Order], invoices: dict[int, Invoice]
-) -> set[int]:
+def _invoices_whose_orders_a_decline_moves(batch: locks.Batch) -> set[int]:
     """Invoices billing an active or trialing order, which a decline makes past due
     (charging.follow_orders, one by one, with its audit event)."""
     moving = set()
-    for order in orders:
+    for order in batch.orders:
         if order.status in (Order.Status.ACTIVE, Order.Status.TRIALING):
             moving.add(order.source_invoice_id)
-            moving.update(pk for pk, i in invoices.items() if i.order_id == order.pk)
+            moving.update(pk for pk, i in batch.invoices.items() if i.order_id == order.pk)
     return moving
