@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 from djmoney.money import Money
 
@@ -326,6 +327,49 @@ def test_a_large_export_runs_as_a_task_and_is_downloaded_when_done(
     settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 10**9
     assert filed == _csv(manager_client.get(EXPORT, {"currency": "USD"}))
     assert export.rows_done == len(filed) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copied_export_shows_its_progress_while_postgresql_writes_it(
+    manager_client, books, settings, monkeypatch
+):
+    """The page polls rows_done: a COPY keeps the export's own connection busy until it ends,
+    so the progress goes through a second one, committed as the lines pass. Read here through
+    a third connection after every block the task writes."""
+    settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 0
+    monkeypatch.setattr(exports, "COPY_BLOCK", 1)  # a block a row
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
+    seen: list[int] = []
+    watcher = connections.create_connection(DEFAULT_DB_ALIAS)
+    write_copied = exports._write_copied
+
+    class Watched(io.StringIO):
+        def __init__(self, out, pk):
+            super().__init__()
+            self.out, self.pk = out, pk
+
+        def write(self, chunk: str) -> int:
+            with watcher.cursor() as cursor:
+                cursor.execute("SELECT rows_done FROM core_export WHERE id = %s", [self.pk])
+                seen.append(cursor.fetchone()[0])
+            return self.out.write(chunk)
+
+    monkeypatch.setattr(
+        exports,
+        "_write_copied",
+        lambda text, out, pk, side: write_copied(text, Watched(out, pk), pk, side),
+    )
+    try:
+        manager_client.get(EXPORT)
+    finally:
+        watcher.close()
+    export = Export.objects.get()
+    assert export.status == Export.Status.DONE
+    assert seen == sorted(seen) and seen[0] == 0
+    # Counted by lines while running (a memo's line break counts too), by COPY at the end.
+    assert len({done for done in seen if done > 0}) >= 2
+    settings.PAYDESK_EXPORT_STREAM_MAX_ROWS = 10**9
+    assert export.rows_done == len(_csv(manager_client.get(EXPORT))) == 7
 
 
 def test_only_its_author_fetches_an_export(
