@@ -4,8 +4,11 @@ call are per attempt (issue 13). The rows it writes are the rows the one-by-one 
 and it never sends more charges a minute than its ceiling allows."""
 
 import datetime as dt
+import smtplib
 
+import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
@@ -176,3 +179,33 @@ def test_the_sweep_sends_no_more_charges_a_minute_than_its_ceiling(
     with clock.frozen_at(retry + dt.timedelta(minutes=2)), capture(execute=True):
         assert run_dunning()["attempts"] == 2
     assert DunningAttempt.objects.count() == 4
+
+
+def test_a_notice_the_mail_server_refuses_fails_the_task_and_is_sent_alone_on_its_retry(
+    contact, card, product, rep, monkeypatch, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    open_cases(3, contact, card, product, rep, sold=SOLD, capture=capture)
+    sweep_statements(SOLD + dt.timedelta(days=34), capture, monkeypatch)
+    [notices_due] = queued_notices()
+    assert len(notices_due) == 3
+    mail.outbox.clear()
+    recorded = NoticeSent.objects.count()
+    real_send, calls = locmem.EmailBackend.send_messages, []
+
+    def refuse_the_second(backend, messages):
+        calls.append(messages)
+        if len(calls) == 2:
+            raise smtplib.SMTPRecipientsRefused({contact.email: (550, b"mailbox busy")})
+        return real_send(backend, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", refuse_the_second)
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        tasks.send_notices(notices_due)
+    # The others went out; the refused one left no row, so the cluster's retry sends it.
+    assert len(mail.outbox) == 2
+    assert NoticeSent.objects.count() == recorded + 2
+
+    assert tasks.send_notices(notices_due) == 1
+    assert len(mail.outbox) == 3
+    assert NoticeSent.objects.count() == recorded + 3
