@@ -27,7 +27,11 @@ def now() -> dt.datetime:
 
 
 def today() -> dt.date:
-    return timezone.localdate(now())
+    """The business day (settings.TIME_ZONE), whoever asks. Requests activate the user's own
+    time zone to show times; a rep ahead of it would otherwise prorate, schedule and check
+    "not in the past" against tomorrow, and a preview made by one rep would not hold for a
+    manager approving it from another zone."""
+    return timezone.localdate(now(), timezone.get_default_timezone())
 
 
 @contextlib.contextmanager

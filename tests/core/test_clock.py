@@ -13,6 +13,12 @@ def test_frozen_at_moves_now_and_today():
     assert abs(clock.now() - timezone.now()) < dt.timedelta(seconds=5)
 
 
+def test_today_is_the_business_day_whatever_time_zone_a_request_activated():
+    late = dt.datetime(2026, 11, 30, 23, 10, tzinfo=dt.UTC)  # 00:10 on 1 December in Paris
+    with clock.frozen_at(late), timezone.override("Europe/Paris"):
+        assert clock.today() == dt.date(2026, 11, 30)
+
+
 def test_staff_can_move_the_demo_clock_only_when_it_is_allowed(db, settings):
     settings.PAYDESK_ALLOW_TEST_CLOCK = False
     with pytest.raises(RuntimeError):

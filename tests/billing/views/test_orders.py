@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from billing import errors, limits
-from billing.actions import add_card
+from billing.actions import SaleLine, add_card, charge_sale
 from billing.models import Invoice, Order, OrderChange, Refund
 from core import clock
+from offers.terms import PaymentTerms
 from tests.helpers import HTMX, counts, text, usd
 
 ACTIONS = [
@@ -89,6 +90,22 @@ def test_the_proration_preview_shows_credit_charge_and_net_and_writes_nothing(
     assert counts() == before
     subscription.refresh_from_db()
     assert subscription.unit_price == usd("100.00")
+
+
+def test_a_rep_whose_day_is_ahead_prorates_from_the_business_day(
+    rep_client, contact, card, product, rep
+):
+    """Times show in the rep's own zone; the money's calendar is the business's (UTC here)."""
+    rep_client.post(reverse("core:timezone-set"), {"tz": "Pacific/Kiritimati"})  # UTC+14
+    late = dt.datetime(2027, 3, 10, 23, 30, tzinfo=dt.UTC)  # 11 March already for the rep
+    with clock.frozen_at(late):
+        line = SaleLine(product, terms=PaymentTerms.subscription())
+        invoice = charge_sale(contact, lines=[line], payment_method=card, actor=rep)
+        order = Order.objects.get(source_invoice=invoice)
+        data = {"unit_price": "130.00", "effective": "now", "prorate": "on", "intent": "preview"}
+        page = text(rep_client.post(url("order-change-terms", order), data, **HTMX))
+    assert "31 of 31 days" in page
+    assert "Net due now" in page and "$30.00" in page
 
 
 def test_the_preview_button_works_without_javascript(rep_client, subscription):
