@@ -7,6 +7,7 @@ cases opened that month ended so far, so a recent month's rate still grows as ca
 
 from django.db.models import Count, Prefetch, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing.models import Invoice
@@ -28,7 +29,7 @@ def _cases(period: Period):
 def cases_by_month(period: Period) -> list[dict]:
     rows = (
         _cases(period)
-        .annotate(month=TruncMonth("failed_at"))
+        .annotate(month=TruncMonth("failed_at", tzinfo=timezone.get_default_timezone()))
         .values("month", "policy__name", "amount_currency")
         .annotate(
             opened=Count("pk"),

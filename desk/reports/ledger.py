@@ -80,7 +80,11 @@ def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
         # Months before the ledger's first journal have nothing to read: left in, the first of
         # them would start the entries read at the period's start, every rolled month between.
         oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
-        first_month = timezone.localtime(oldest).date().replace(day=1) if oldest else None
+        first_month = (
+            timezone.localtime(oldest, timezone.get_default_timezone()).date().replace(day=1)
+            if oldest
+            else None
+        )
         live = [m for m in live if first_month and m >= first_month]
     # The month in progress is summed up to `through`: its totals are used when it is the
     # first month left to read (as it is, once the closed months are summed), whose entries
@@ -119,11 +123,15 @@ def _totals(period: Period, by: str) -> dict[tuple, dict[str, Decimal]]:
     if by == "actor":
         entries = entries.filter(journal__actor__isnull=False).annotate(key=F("journal__actor"))
     else:
-        entries = entries.annotate(key=TruncMonth("journal__created_at"))
+        entries = entries.annotate(
+            key=TruncMonth("journal__created_at", tzinfo=timezone.get_default_timezone())
+        )
     later = [midnight(m) for m in done if m > live[0]]
     if later:
         # A rolled month after a live one (rare: a gap in the task's runs) is not read twice.
-        entries = entries.annotate(month=TruncMonth("journal__created_at")).exclude(month__in=later)
+        entries = entries.annotate(
+            month=TruncMonth("journal__created_at", tzinfo=timezone.get_default_timezone())
+        ).exclude(month__in=later)
     for row in entries.values("key", "amount_currency").annotate(**_sums()).order_by():
         key = _as_date(row["key"]) if by == "month" else row["key"]
         mine = found.setdefault((key, row["amount_currency"]), dict.fromkeys(FIGURES, Decimal(0)))

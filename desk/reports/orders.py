@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing.models import Account, LedgerEntry, Order, OrderChange
@@ -82,7 +83,7 @@ def flow_by_month(period: Period) -> list[dict]:
         Order.objects.filter(
             kind=Order.Kind.SUBSCRIPTION, created_at__gte=period.start, created_at__lt=period.end
         )
-        .annotate(month=TruncMonth("created_at"))
+        .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()))
         .values("month")
         .annotate(n=Count("pk"))
         .order_by()
@@ -94,7 +95,7 @@ def flow_by_month(period: Period) -> list[dict]:
             created_at__gte=period.start,
             created_at__lt=period.end,
         )
-        .annotate(month=TruncMonth("created_at"))
+        .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_default_timezone()))
         .values("month", "kind")
         .annotate(n=Count("order", distinct=True))
         .order_by()

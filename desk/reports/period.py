@@ -49,7 +49,11 @@ def months_back(month: dt.date, count: int) -> dt.date:
 
 
 def midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    """The start of `day` on the business's calendar (settings.TIME_ZONE): reports count months
+    as the hourly roll-up does, not in the zone a manager's request shows times in."""
+    return timezone.make_aware(
+        dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone()
+    )
 
 
 class MonthField(forms.CharField):

@@ -17,14 +17,14 @@ from django.utils import timezone
 from billing.models import Journal, LedgerEntry
 from core import clock
 from desk.models import LedgerMonth, RolledMonth
-from desk.reports.period import next_month
+from desk.reports.period import midnight, next_month
 
 SETTLE = dt.timedelta(days=1)
 
 
 def closed_before(now: dt.datetime) -> dt.date:
     """The first month not closed at `now`."""
-    local = timezone.localtime(now - SETTLE)
+    local = timezone.localtime(now - SETTLE, timezone.get_default_timezone())
     return local.date().replace(day=1)
 
 
@@ -37,7 +37,7 @@ def roll_up(now: dt.datetime | None = None) -> int:
     oldest = Journal.objects.aggregate(first=Min("created_at"))["first"]
     if oldest is None:
         return 0
-    month = timezone.localtime(oldest).date().replace(day=1)
+    month = timezone.localtime(oldest, timezone.get_default_timezone()).date().replace(day=1)
     todo = []
     while month < until:
         if month not in done:
@@ -52,8 +52,7 @@ def roll_up(now: dt.datetime | None = None) -> int:
 
 
 def _roll_month(month: dt.date, now: dt.datetime, through: dt.datetime | None = None) -> None:
-    start = timezone.make_aware(dt.datetime.combine(month, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(next_month(month), dt.time.min))
+    start, end = midnight(month), midnight(next_month(month))
     rows = (
         LedgerEntry.objects.filter(
             journal__created_at__gte=start, journal__created_at__lt=through or end

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from djmoney.money import Money
 
 from billing import actions
@@ -163,6 +164,23 @@ def test_the_month_in_progress_is_summed_to_a_day_ago_and_read_on_from_there(boo
 def test_a_month_outside_the_period_is_left_out(books):
     rows = ledger.money_by_month(Period(dt.date(2026, 2, 1), dt.date(2026, 2, 1)))
     assert {r["month"] for r in rows} == {"2026-02"}
+
+
+def test_a_sale_late_on_the_months_last_day_counts_in_that_month_wherever_the_manager_is(
+    contact, card, product, rep
+):
+    """Months are the business's (UTC here), as the hourly roll-up sums them: a manager in
+    Paris, where the sale fell on 1 February, still reads it in January."""
+    late = dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC)
+    with clock.frozen_at(late):
+        actions.charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+    with clock.frozen_at(late + dt.timedelta(minutes=5)), timezone.override("Europe/Paris"):
+        rows = ledger.money_by_month(TWO_MONTHS)
+        roll_up(late + dt.timedelta(days=3))
+        rolled = ledger.money_by_month(TWO_MONTHS)
+    sales = {(r["month"], r["currency"]): r["revenue"] for r in rows}
+    assert sales[("2026-01", "USD")] == usd("100.00")
+    assert rows == rolled
 
 
 def test_per_rep_figures_follow_whoever_acted(books, rep, manager):
