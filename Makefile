@@ -62,6 +62,12 @@ bench: $(VENV)/.installed-dev
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/paydesk} \
 	$(VENV)/bin/pytest -m bench -q -s tests/bench
 
+# Models and migrations agree (the suite checks it too: tests/test_migrations.py). The test
+# settings, since unset settings mean production, which refuses to start without SECRET_KEY.
+migrate-check: $(VENV)/.installed-dev
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/paydesk} \
+	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py makemigrations --check --dry-run
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

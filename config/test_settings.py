@@ -52,4 +52,5 @@ PAYDESK_EXPORT_DIR = str(Path(tempfile.gettempdir()) / f"{_TEST_DB}-exports")
 # A commit returns before its WAL reaches the disk: every other session still sees it at once,
 # and only a crash of PostgreSQL itself (which no test causes) could lose it. The suite commits
 # some 30,000 times, each otherwise waiting for an fsync.
-DATABASES["default"]["OPTIONS"] = {"options": "-c synchronous_commit=off"}  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"] = {"options": "-c synchronous_commit=off"}  # noqa: F405
