@@ -1,7 +1,9 @@
 """Plain helpers the tests share (no fixtures here: those live in conftest.py and fixtures.py)."""
 
 import html
+import threading
 
+from django.db import connection
 from django.test import Client
 from djmoney.money import Money
 
@@ -56,3 +58,25 @@ def sandbox_setup(
     )
     assert response.status_code == 200, response.json()
     return setup.id
+
+
+def race(n: int, work) -> list:
+    """Run `work(i)` in n threads released at the same moment; return results or errors."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -1,7 +1,4 @@
-import threading
-
 import pytest
-from django.db import connection
 from djmoney.money import Money
 
 from billing import errors
@@ -9,7 +6,7 @@ from billing.actions import SaleLine, charge_sale, record_sale, refund_payment
 from billing.invariants import breaches
 from billing.models import Payment, Refund, SandboxTransaction
 from billing.selectors import amount_due
-from tests.helpers import usd
+from tests.helpers import race, usd
 
 
 @pytest.fixture
@@ -83,34 +80,12 @@ def test_the_same_key_refunds_once_and_another_amount_is_refused(payment, rep):
     assert SandboxTransaction.objects.filter(kind="refund").count() == 1
 
 
-def _race(n: int, work) -> list:
-    """Run `work` in n threads released at the same moment; return results or errors."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_full_refunds_at_once_refund_exactly_once(contact, card, product, rep):
     payment = charge_sale(
         contact, lines=[SaleLine(product)], payment_method=card, actor=rep
     ).payments.get()
-    results = _race(
+    results = race(
         16, lambda i: refund_payment(Payment.objects.get(pk=payment.pk), actor=rep, reason=f"t{i}")
     )
 
@@ -129,7 +104,7 @@ def test_sixteen_thirty_percent_refunds_at_once_let_exactly_three_through(
     payment = charge_sale(
         contact, lines=[SaleLine(product)], payment_method=card, actor=rep
     ).payments.get()
-    results = _race(
+    results = race(
         16,
         lambda i: refund_payment(
             Payment.objects.get(pk=payment.pk), amount=usd("30"), actor=rep, reason=f"t{i}"
@@ -144,7 +119,7 @@ def test_sixteen_thirty_percent_refunds_at_once_let_exactly_three_through(
 
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_double_clicks_with_one_key_sell_and_charge_once(contact, card, product, rep):
-    results = _race(
+    results = race(
         16,
         lambda i: charge_sale(
             contact, lines=[SaleLine(product)], payment_method=card, actor=rep,
@@ -162,7 +137,7 @@ def test_sixteen_submits_of_one_refund_form_all_get_its_refund(contact, card, pr
     payment = charge_sale(
         contact, lines=[SaleLine(product)], payment_method=card, actor=rep
     ).payments.get()
-    results = _race(
+    results = race(
         16,
         lambda i: refund_payment(
             Payment.objects.get(pk=payment.pk), actor=rep, reason="dup", idempotency_key="rf-1"

@@ -17,17 +17,12 @@ from djmoney.money import Money
 
 from billing import actions
 from billing.actions import SaleLine
-from billing.gateways.sandbox import SandboxGateway
 from billing.models import Account, Journal, Order, Payment
-from billing.tasks import charge_due_orders
 from core import clock
 from desk.models import LedgerMonth, RolledMonth
 from desk.reports import ledger, orders
-from desk.reports.collections import cases_by_month, recovery_by_attempt
 from desk.reports.period import Period
 from desk.reports.rollup import roll_up
-from dunning.models import DunningCase
-from dunning.tasks import run_dunning
 from offers.terms import PaymentTerms
 from tests import factories
 from tests.factories import ContactFactory, ProductFactory
@@ -287,44 +282,6 @@ def test_upcoming_charges_count_every_period_in_the_window(contact, card, produc
     assert row["amount_90"] == usd("600.00")
 
 
-def decline(card, how="pm_card_chargeDeclined"):
-    SandboxGateway().set_card_behaviour(card.token, how)
-
-
-def test_collections_count_cases_by_month_and_which_attempt_recovered(
-    contact, card, product, rep, django_capture_on_commit_callbacks
-):
-    with clock.frozen_at(JAN):
-        actions.charge_sale(
-            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
-            payment_method=card, actor=rep,
-        )  # fmt: skip
-    decline(card)
-    failed = JAN + dt.timedelta(days=31)
-    with clock.frozen_at(failed), django_capture_on_commit_callbacks(execute=True):
-        charge_due_orders()
-    for n, behaviour in ((3, None), (6, "pm_card_visa")):
-        if behaviour:
-            decline(card, behaviour)
-        moment = failed + dt.timedelta(days=n)
-        with clock.frozen_at(moment), django_capture_on_commit_callbacks(execute=True):
-            run_dunning()
-    assert DunningCase.objects.get().status == DunningCase.Status.RECOVERED
-
-    (row,) = cases_by_month(TWO_MONTHS)
-    assert (row["month"], row["currency"], row["opened"], row["recovered"]) == (
-        "2026-02", "USD", 1, 1,
-    )  # fmt: skip
-    assert row["recovered_amount"] == usd("100.00")
-    assert row["recovery_rate"] == 1
-    assert [
-        (r["attempt"], r["tried"], r["recovered"]) for r in recovery_by_attempt(TWO_MONTHS)
-    ] == [
-        (1, 1, 0),
-        (2, 1, 1),
-    ]
-
-
 def test_the_csv_is_the_table(books, manager_client):
     query = {"start": "2026-01", "end": "2026-02"}
     page = manager_client.get(reverse("desk:report-money"), query)
@@ -385,31 +342,3 @@ def test_query_count_is_flat_in_the_number_of_rows(
     for i, seller in enumerate((rep, manager, rep)):
         sell(seller, clock.now() - dt.timedelta(days=40 * i), other if i % 2 else product)
     assert queries_for(manager_client, url) == few
-
-
-def test_closed_cases_stay_listed_with_their_attempts(
-    contact, card, product, rep, manager_client, django_capture_on_commit_callbacks
-):
-    with clock.frozen_at(JAN):
-        actions.charge_sale(
-            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
-            payment_method=card, actor=rep,
-        )  # fmt: skip
-    decline(card)
-    failed = JAN + dt.timedelta(days=31)
-    with clock.frozen_at(failed), django_capture_on_commit_callbacks(execute=True):
-        charge_due_orders()
-    decline(card, "pm_card_visa")
-    retried = failed + dt.timedelta(days=3)
-    with clock.frozen_at(retried), django_capture_on_commit_callbacks(execute=True):
-        run_dunning()
-    case = DunningCase.objects.get(status=DunningCase.Status.RECOVERED)
-
-    page = manager_client.get(reverse("desk:report-closed-cases")).content.decode()
-    assert f'id="case-{case.pk}"' in page
-    assert "#1 " in page and "succeeded" in page
-    response = manager_client.get(reverse("core:export-start", args=["closed-cases"]))
-    got = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert got[1][0] == str(case.pk)
-    assert got[1][4] == "recovered"
-    assert got[1][7:] == ["100.00", "USD", "1", got[1][10], "succeeded", ""]
