@@ -28,7 +28,14 @@ from billing.models import Invoice, InvoiceLine, Payment
 from core import money
 from core.exports import CHUNK
 from core.pagination import keyset_page
-from desk.manager.history import Row, day_start, person_name, url_maker
+from desk.manager.history import (
+    ROW_CONTEXT,
+    Row,
+    day_start,
+    export_context,
+    person_name,
+    url_maker,
+)
 
 LABEL = "Declined charge"
 TOTAL_LABEL = "Declined charges (attempted, not taken)"
@@ -69,23 +76,7 @@ def reason(code: str) -> str:
     return declines.label(code) or "Declined"
 
 
-PAGE_COLUMNS = (
-    "pk",
-    "created_at",
-    "amount",
-    "amount_currency",
-    "decline_code",
-    "contact_id",
-    "contact__first_name",
-    "contact__last_name",
-    "invoice_id",
-    "invoice__status",
-    "invoice__source",
-    "actor_id",
-    "actor__username",
-    "actor__first_name",
-    "actor__last_name",
-)
+PAGE_COLUMNS = ("pk", "created_at", "amount", "amount_currency", "decline_code", *ROW_CONTEXT)
 
 
 def page_rows(qs: QuerySet, cursor: str | None) -> tuple[list[Row], str | None]:
@@ -210,13 +201,7 @@ def copy_select(qs: QuerySet) -> tuple[str, list]:
         h_time=Cast("created_at", CharField()),
         h_created=F("created_at"),
         h_id=F("pk"),
-        h_contact=F("contact_id"),
-        h_first=F("contact__first_name"),
-        h_last=F("contact__last_name"),
-        h_invoice=F("invoice_id"),
-        h_status=F("invoice__status"),
-        h_source=F("invoice__source"),
-        h_actor=F("actor__username"),
+        **export_context(),
         h_amount=F("amount"),
         h_currency=F("amount_currency"),
         h_code=F("decline_code"),

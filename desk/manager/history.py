@@ -25,7 +25,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -253,11 +253,8 @@ def amounts_of(journal_ids: list[int]) -> dict[int, tuple[Decimal, str]]:
         return {journal: (total, currency) for journal, currency, total in cursor.fetchall()}
 
 
-PAGE_COLUMNS = (
-    "pk",
-    "created_at",
-    "kind",
-    "memo",
+# Who and what a row names, the same for a journal and a declined payment (declines.py).
+ROW_CONTEXT = (
     "contact_id",
     "contact__first_name",
     "contact__last_name",
@@ -269,6 +266,20 @@ PAGE_COLUMNS = (
     "actor__first_name",
     "actor__last_name",
 )
+PAGE_COLUMNS = ("pk", "created_at", "kind", "memo", *ROW_CONTEXT)
+
+
+def export_context() -> dict[str, F]:
+    """ROW_CONTEXT as the CSV exports' COPY selects name it (history_export, declines)."""
+    return {
+        "h_contact": F("contact_id"),
+        "h_first": F("contact__first_name"),
+        "h_last": F("contact__last_name"),
+        "h_invoice": F("invoice_id"),
+        "h_status": F("invoice__status"),
+        "h_source": F("invoice__source"),
+        "h_actor": F("actor__username"),
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,14 @@ from billing.models import Journal, LedgerEntry
 from core import money
 from core.exports import CHUNK, Exporter, planner_rows
 from desk.manager import declines
-from desk.manager.history import DECLINED, LABELS, HistoryFilter, amounts_of, journals
+from desk.manager.history import (
+    DECLINED,
+    LABELS,
+    HistoryFilter,
+    amounts_of,
+    export_context,
+    journals,
+)
 
 HEADER = (
     "time",
@@ -105,13 +112,7 @@ def copy_select(qs: QuerySet) -> tuple[str, list]:
         h_created=F("created_at"),
         h_id=F("pk"),
         h_kind=F("kind"),
-        h_contact=F("contact_id"),
-        h_first=F("contact__first_name"),
-        h_last=F("contact__last_name"),
-        h_invoice=F("invoice_id"),
-        h_status=F("invoice__status"),
-        h_source=F("invoice__source"),
-        h_actor=F("actor__username"),
+        **export_context(),
         h_memo=F("memo"),
     )
     try:
