@@ -225,12 +225,12 @@ def test_the_lifecycle_refuses_skipped_or_repeated_steps(sell, partner, product,
 
 @pytest.mark.django_db(transaction=True)
 def test_reruns_racing_on_one_invoice_post_once(contact, card, product, rep):
-    from tests.billing.test_refunds import _race
+    from tests.helpers import race
 
     invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     contact.referred_by = PartnerFactory(default_rate=Decimal("10"))
     contact.save()
-    results = _race(8, lambda i: tasks.recompute_commissions(invoice.pk))
+    results = race(8, lambda i: tasks.recompute_commissions(invoice.pk))
     assert sorted(len(r) for r in results) == [0] * 7 + [1], results
     assert live() == [(contact.referred_by.name, 1, usd("10.00"), P.PENDING, "earned")]
     assert Journal.objects.filter(kind="commissions").count() == 1

@@ -206,7 +206,7 @@ def test_an_ended_order_leaves_a_separate_lifetime_purchase_alone(
 
 @pytest.mark.django_db(transaction=True)
 def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep):
-    from tests.billing.test_refunds import _race
+    from tests.helpers import race
 
     book = ProductFactory(price=usd("10.00"))
     payment = charge_sale(contact, lines=[SaleLine(book)], payment_method=card, actor=rep)
@@ -215,7 +215,7 @@ def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep)
     Product.objects.filter(pk=book.pk).update(
         delivery_email=True, download_url=URL, access=Product.Access.LIFETIME
     )
-    results = _race(
+    results = race(
         8,
         lambda i: (tasks.deliver if i % 2 else tasks.grant_access)(payment.pk, book.pk),
     )

@@ -21,9 +21,8 @@ from billing.invariants import breaches
 from billing.models import Invoice, Payment, Refund
 from billing.selectors import amount_due
 from offers.terms import PaymentTerms
-from tests.billing.test_refunds import _race
 from tests.factories import ProductFactory
-from tests.helpers import counts, usd
+from tests.helpers import counts, race, usd
 
 
 def _paid(contact, card, rep, price: str) -> Payment:
@@ -74,7 +73,7 @@ def test_a_managers_refunds_do_not_use_up_the_reps_allowance(contact, card, rep,
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_rep_refunds_together_stay_within_the_limit(contact, card, rep):
     payment = _paid(contact, card, rep, "1000.00")
-    results = _race(
+    results = race(
         8,
         lambda i: refund_payment(
             Payment.objects.get(pk=payment.pk), amount=usd("100"), actor=rep, reason=f"t{i}"

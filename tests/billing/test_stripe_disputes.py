@@ -30,8 +30,7 @@ from tests.billing.stripe_webhooks import (  # noqa: F401 (fixtures)
     sale,
     stripe_event,
 )
-from tests.billing.test_refunds import _race
-from tests.helpers import usd
+from tests.helpers import race, usd
 
 
 def test_a_dispute_opened_and_lost_posts_the_withdrawal_fee_and_loss(
@@ -188,7 +187,7 @@ def test_the_same_news_delivered_eight_times_at_once_takes_effect_once(
     events += [stripe_event("charge.dispute.created", disputed) for _ in range(3)]
     events += events[:1] + events[3:4]
 
-    results = _race(len(events), lambda i: deliver(Client(), endpoint, events[i]).status_code)
+    results = race(len(events), lambda i: deliver(Client(), endpoint, events[i]).status_code)
 
     assert results == [200] * len(events)
     assert payment.refunds.count() == 1 and Dispute.objects.count() == 1
