@@ -104,6 +104,7 @@ def _payments_received(payments: list[Payment]) -> None:
     staked |= set(
         Commission.objects.filter(invoice_id__in=invoice_ids).values_list("invoice_id", flat=True)
     )
+    async_task("billing.tasks.send_receipts", [payment.pk for payment in payments])
     for payment in payments:
         for product in products.get(payment.invoice_id, []):
             if product.access != Product.Access.NONE:

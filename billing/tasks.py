@@ -337,6 +337,17 @@ def send_receipt(payment_pk: int) -> bool:
     return customer_emails.send_receipt(payment.get(pk=payment_pk))
 
 
+def send_receipts(payment_pks: list[int]) -> int:
+    """The receipts of a renewal batch's captures, one task for the batch (a task a payment
+    would cost the sweep a queue write each). A retry after a failed send resends only the
+    receipts not sent yet. Returns how many were sent."""
+    payments = Payment.objects.select_related("contact", "invoice", "payment_method")
+    return sum(
+        customer_emails.send_receipt(payment)
+        for payment in payments.filter(pk__in=payment_pks).order_by("pk")
+    )
+
+
 def send_refund_confirmation(refund_pk: int) -> bool:
     refund = Refund.objects.select_related(
         "payment__contact", "payment__invoice", "payment__payment_method"

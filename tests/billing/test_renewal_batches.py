@@ -4,8 +4,10 @@ size: only the claim before each gateway call and the gateway's own call are per
 
 import datetime as dt
 
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_q.conf import Conf
 
 from billing import actions
 from billing.actions import SaleLine
@@ -24,8 +26,9 @@ RENEW = SOLD + dt.timedelta(days=31)
 # INSERTs (invoices, lines, journals, entries, audit, payments) and the orders' UPDATE; once
 # the gateway answered, three locks, the amounts due, two UPDATEs (payments, invoices), three
 # INSERTs (journals, entries, audit); on commit, the follow-ups' four lookups (products,
-# referrals, commissions, dunning cases). Savepoints (BEGIN/COMMIT outside a test) not counted.
-BATCH_STATEMENTS = 27
+# referrals, commissions, dunning cases) and the receipts' one task, queued as in production.
+# Savepoints (BEGIN/COMMIT outside a test) not counted.
+BATCH_STATEMENTS = 28
 
 
 def sell(n: int, contact, card, product, rep) -> None:
@@ -38,8 +41,9 @@ def statements(queries: CaptureQueriesContext) -> int:
     return sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in queries.captured_queries)
 
 
-def sweep_statements(django_capture_on_commit_callbacks) -> tuple[int, int]:
+def sweep_statements(django_capture_on_commit_callbacks, monkeypatch) -> tuple[int, int]:
     """(statements of the batch, statements of its per-renewal claims and gateway calls)."""
+    monkeypatch.setattr(Conf, "SYNC", False)
     per_renewal = []
     real_claim, real_call = charging.claim, charging.call_gateway
 
@@ -69,13 +73,13 @@ def sweep_statements(django_capture_on_commit_callbacks) -> tuple[int, int]:
 
 
 def test_a_batch_costs_the_same_statements_for_3_or_30_renewals(
-    contact, card, product, rep, django_capture_on_commit_callbacks
+    contact, card, product, rep, django_capture_on_commit_callbacks, monkeypatch
 ):
     sell(3, contact, card, product, rep)
-    small, small_rows = sweep_statements(django_capture_on_commit_callbacks)
+    small, small_rows = sweep_statements(django_capture_on_commit_callbacks, monkeypatch)
     sell(30, contact, card, product, rep)
     # The three first orders are not due again yet: only the 30 new ones renew.
-    large, large_rows = sweep_statements(django_capture_on_commit_callbacks)
+    large, large_rows = sweep_statements(django_capture_on_commit_callbacks, monkeypatch)
 
     assert small == large == BATCH_STATEMENTS
     per_renewal = small_rows / 3
@@ -89,6 +93,7 @@ def test_a_batched_renewal_writes_what_the_one_by_one_path_writes(
     contact, card, product, rep, django_capture_on_commit_callbacks
 ):
     sell(1, contact, card, product, rep)
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(RENEW):
         assert charge_due_orders() == {"billed": 1, "charged": 1}
     order = Order.objects.get()
@@ -108,4 +113,5 @@ def test_a_batched_renewal_writes_what_the_one_by_one_path_writes(
         action__in=["order.period_billed", "payment.succeeded"],
     )
     assert actions_done.count() == 2
+    assert [m.subject for m in mail.outbox] == [f"Receipt for {invoice.number}"]
     assert breaches(include_card_scan=False) == []
