@@ -158,9 +158,7 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
         due = list(due)
         payments = renewals.bill_batch(due)
     counts["billed"] += len(due)
-    sent = [
-        (payment, charging.call_gateway(payment)) for payment in payments if charging.claim(payment)
-    ]
+    sent = charging.send_claimed(payments)
     for payment, result in renewals.settle_batch(sent):
         charging.settle_charge(payment, result)
     counts["charged"] += len(sent)

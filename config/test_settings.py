@@ -51,6 +51,9 @@ LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "W
 PAYDESK_EXPORT_DIR = str(Path(tempfile.gettempdir()) / f"{_TEST_DB}-exports")
 # A commit returns before its WAL reaches the disk: every other session still sees it at once,
 # and only a crash of PostgreSQL itself (which no test causes) could lose it. The suite commits
-# some 30,000 times, each otherwise waiting for an fsync.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
-    DATABASES["default"]["OPTIONS"] = {"options": "-c synchronous_commit=off"}  # noqa: F405
+# some 30,000 times, each otherwise waiting for an fsync. The benchmarks (and the sweeps they
+# start in child processes) set PAYDESK_TEST_DURABLE_COMMITS: they measure what production does.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not os.environ.get(  # noqa: F405
+    "PAYDESK_TEST_DURABLE_COMMITS"
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

@@ -90,13 +90,11 @@ def _plain(case: DunningCase) -> bool:
 
 
 def send(started: list[Started]) -> list[Sent]:
-    """Each charge sent by whoever wins its compare-and-set (charging.claim), outside any
-    transaction: a charge another runner or reconcile took, or settled, is not sent again."""
-    return [
-        (case, attempt, charging.call_gateway(attempt.payment))
-        for case, attempt in started
-        if charging.claim(attempt.payment)
-    ]
+    """Each charge sent by whoever wins its compare-and-set (charging.send_claimed), outside
+    any transaction: a charge another runner or reconcile took, or settled, is not sent again."""
+    by_payment = {attempt.payment_id: (case, attempt) for case, attempt in started}
+    sent = charging.send_claimed([attempt.payment for _, attempt in started])
+    return [(*by_payment[payment.pk], result) for payment, result in sent]
 
 
 def record(sent: list[Sent], *, system: User) -> None:

@@ -53,6 +53,23 @@ class BenchTable:
 
 
 _TABLE = BenchTable()
+_COMMITS = {"synchronous_commit": "not read"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def durable_commits(django_db_blocker):
+    """The suite commits without waiting for the disk (config/test_settings); a benchmark
+    measures what production does, in this process and in the sweeps it starts as children.
+    The setting its connections run with prints above the table."""
+    from django.conf import settings
+    from django.db import connection, connections
+
+    os.environ["PAYDESK_TEST_DURABLE_COMMITS"] = "1"
+    settings.DATABASES["default"].get("OPTIONS", {}).pop("options", None)
+    connections.close_all()
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('synchronous_commit')")
+        _COMMITS["synchronous_commit"] = cursor.fetchone()[0]
 
 
 def _pgbench_tool(name: str) -> str | None:
@@ -136,6 +153,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     tps = ", ".join(f"{t:.0f}" for t in _TABLE.tps) or "not measured (no pgbench)"
     anchor = f"{_TABLE.anchor:.0f}" if _TABLE.anchor else "-"
     write(f"pgbench TPC-B scale 10, 2 clients, {PGBENCH_SECONDS} s: {tps} TPS (anchor {anchor})")
+    write(f"the benchmarks' connections: synchronous_commit={_COMMITS['synchronous_commit']}")
     width = max(len(row.name) for row in _TABLE.rows)
     write(f"{'figure':<{width}}  {'value':>10} {'unit':<12} {'ratio':>10}  goal")
     for row in _TABLE.rows:

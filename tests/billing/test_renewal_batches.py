@@ -13,7 +13,7 @@ from billing import actions
 from billing.actions import SaleLine
 from billing.invariants import breaches
 from billing.models import Invoice, Journal, LedgerEntry, Order, Payment
-from billing.steps import charging
+from billing.steps import charging, renewals
 from billing.tasks import charge_due_orders
 from core import clock
 from core.models import AuditEvent
@@ -23,12 +23,13 @@ SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 RENEW = SOLD + dt.timedelta(days=31)
 # The sweep of one batch, then the chunk that finds nothing left (3 SELECTs). The batch: the
 # stranded-charge check, the status-change claim, the due claim and its credit check, six
-# INSERTs (invoices, lines, journals, entries, audit, payments) and the orders' UPDATE; once
+# INSERTs (invoices, lines, journals, entries, audit, payments) and the orders' UPDATE; around
+# the charges, the unflushed commits turned on and back (core.txn.unflushed_commits); once
 # the gateway answered, three locks, the amounts due, two UPDATEs (payments, invoices), three
 # INSERTs (journals, entries, audit); on commit, the follow-ups' four lookups (products,
 # referrals, commissions, dunning cases) and the receipts' one task, queued as in production.
 # Savepoints (BEGIN/COMMIT outside a test) not counted.
-BATCH_STATEMENTS = 28
+BATCH_STATEMENTS = 30
 
 
 def sell(n: int, contact, card, product, rep) -> None:
@@ -115,3 +116,40 @@ def test_a_batched_renewal_writes_what_the_one_by_one_path_writes(
     assert actions_done.count() == 2
     assert [m.subject for m in mail.outbox] == [f"Receipt for {invoice.number}"]
     assert breaches(include_card_scan=False) == []
+
+
+def test_only_the_claims_and_gateway_calls_commit_unflushed(
+    contact, card, product, rep, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The claims and the sandbox's charges may commit without waiting for the disk
+    (charging.send_claimed); the batch's capture, and all after it, wait as usual."""
+    sell(3, contact, card, product, rep)
+    seen = []
+
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return cursor.fetchone()[0]
+
+    def spy(name, real):
+        def watched(*args, **kwargs):
+            seen.append((name, setting()))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(charging, name, watched)
+
+    spy("claim", charging.claim)
+    spy("call_gateway", charging.call_gateway)
+    real_settle = renewals.settle_batch
+    monkeypatch.setattr(
+        renewals,
+        "settle_batch",
+        lambda sent: seen.append(("settle", setting())) or real_settle(sent),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")  # the test database's own is off
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(RENEW):
+        assert charge_due_orders() == {"billed": 3, "charged": 3}
+    # The batch, then the chunk that finds nothing left.
+    assert seen == [("claim", "off"), ("call_gateway", "off")] * 3 + [("settle", "on")] * 2
+    assert setting() == "on"

@@ -34,12 +34,13 @@ SOLD = dt.datetime(2027, 1, 1, 9, tzinfo=dt.UTC)
 # batch: the stranded-attempt check, the ceiling's count, the claim, the system user and its
 # permissions (one statement, core.permissions), the counters' UPDATE; starting the charges:
 # the invoices' lock, the charges in flight, the keys used, the amounts due, four INSERTs
-# (payments, keys, audit, attempts) and the payments' key UPDATE; once the gateway answered:
+# (payments, keys, audit, attempts) and the payments' key UPDATE; around the charges, the
+# unflushed commits turned on and back (core.txn.unflushed_commits); once the gateway answered:
 # three locks (orders, invoices, payments), the payments' UPDATE, the audit INSERT, the
 # attempts' and cases' UPDATEs and the cases read again; on commit, the declined invoices'
 # cases and the one notices task. Then the chunk that finds nothing left (3 SELECTs).
 # Savepoints (BEGIN/COMMIT outside a test) not counted.
-BATCH_STATEMENTS = 30
+BATCH_STATEMENTS = 32
 
 
 def open_cases(n: int, contact, card, product, rep, *, sold: dt.datetime, capture) -> None:
