@@ -22,7 +22,7 @@ from billing.models import Account, Commission, Journal, LedgerEntry
 from billing.steps import commissions
 from core.models import AuditEvent
 from tests.factories import PartnerFactory, ProductFactory
-from tests.helpers import usd
+from tests.helpers import race, usd
 
 P = Commission.Status
 
@@ -225,7 +225,6 @@ def test_the_lifecycle_refuses_skipped_or_repeated_steps(sell, partner, product,
 
 @pytest.mark.django_db(transaction=True)
 def test_reruns_racing_on_one_invoice_post_once(contact, card, product, rep):
-    from tests.helpers import race
 
     invoice = charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
     contact.referred_by = PartnerFactory(default_rate=Decimal("10"))

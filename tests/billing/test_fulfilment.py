@@ -18,7 +18,7 @@ from core import clock
 from offers.models import Product
 from offers.terms import PaymentTerms
 from tests.factories import ProductFactory
-from tests.helpers import usd
+from tests.helpers import race, usd
 
 NOW = dt.datetime(2025, 3, 10, 15, 0, tzinfo=dt.UTC)
 URL = "https://files.example.com/masterclass.zip"
@@ -206,7 +206,6 @@ def test_an_ended_order_leaves_a_separate_lifetime_purchase_alone(
 
 @pytest.mark.django_db(transaction=True)
 def test_tasks_racing_for_one_payment_deliver_and_grant_once(contact, card, rep):
-    from tests.helpers import race
 
     book = ProductFactory(price=usd("10.00"))
     payment = charge_sale(contact, lines=[SaleLine(book)], payment_method=card, actor=rep)
