@@ -10,7 +10,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
+from billing.models import Invoice, Payment
 from core.models import AuditEvent
 from core.roles import SYSTEM_USERNAME
 from core.row_urls import id_url
@@ -171,22 +171,15 @@ def actor_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def subject_name(subject) -> str:
-    """Which invoice or order an event is about, as the rep reads it in the tables."""
-    if isinstance(subject, Invoice):
-        return subject.number
-    if isinstance(subject, Order):
-        return f"order #{subject.pk}"
-    if isinstance(subject, (Payment, Commission, DunningCase)):
-        return subject.invoice.number
-    if isinstance(subject, Refund):
-        return subject.payment.invoice.number
-    if isinstance(subject, ApprovalRequest):
-        return f"request #{subject.pk}"
-    for link in ("invoice", "order", "payment"):  # access grants, deliveries
-        related = getattr(subject, link, None)
-        if related is not None:
-            return subject_name(related)
+def subject_name(*, invoice_id: int | None, order_id: int | None, request_id: int | None) -> str:
+    """Which invoice, order or manager's request an event is about, as the rep reads it in the
+    tables; empty for the rest (a card, the contact)."""
+    if invoice_id is not None:
+        return Invoice.number_of(invoice_id)
+    if order_id is not None:
+        return f"order #{order_id}"
+    if request_id is not None:
+        return f"request #{request_id}"
     return ""
 
 
@@ -198,7 +191,6 @@ def describe(event: AuditEvent) -> None:
     )
     event.family = event.action.split(".", 1)[0]
     event.actor_name = actor_name(event.actor)
-    event.about = subject_name(event.subject)
     detail = ""
     if event.action == "invoice.sent" and event.after.get("to"):
         detail = f"to {event.after['to']}"

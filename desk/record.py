@@ -12,15 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
-from django.contrib.contenttypes.prefetch import GenericPrefetch
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    OuterRef,
-    Prefetch,
-    Q,
-    Subquery,
-)
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
@@ -28,24 +20,21 @@ from djmoney.money import Money
 
 from billing.expiry import expiring_before_next_charge
 from billing.models import (
-    AccessGrant,
     ApprovalRequest,
     Commission,
-    Delivery,
-    Dispute,
     Invoice,
     Order,
     OrderChange,
     Payment,
-    Refund,
 )
-from billing.selectors import contact_books, with_amounts
+from billing.selectors import contact_books
 from contacts.models import Contact
 from core.locales import DEFAULT as DEFAULT_LOCALE
 from core.models import AuditEvent
 from core.money import format_money
 from core.pagination import PAGE, keyset_page
 from core.row_urls import id_url
+from desk import record_queries as queries
 from desk.presenters import (
     Action,
     Refundable,
@@ -56,8 +45,8 @@ from desk.presenters import (
     describe,
     invoice_actions,
     invoice_badge,
+    subject_name,
 )
-from dunning.models import DunningCase
 
 # The record's pages: a screenful each; older rows are a page away (keyset cursors).
 RECORD_PAGE = 25
@@ -65,21 +54,6 @@ RECORD_PAGE = 25
 HISTORY = 30
 CHANGES = 5  # an order's latest changes shown under it; the full story is in the history
 ENDED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
-
-
-# What history entries name (the invoice or order), loaded with them in one query per kind.
-_SUBJECTS = [
-    Invoice.objects.all(),
-    Order.objects.all(),
-    Payment.objects.select_related("invoice"),
-    Refund.objects.select_related("payment__invoice"),
-    Commission.objects.select_related("invoice"),
-    DunningCase.objects.select_related("invoice"),
-    ApprovalRequest.objects.all(),
-    AccessGrant.objects.select_related("payment__invoice"),
-    Delivery.objects.select_related("payment__invoice"),
-    Dispute.objects.select_related("payment__invoice"),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +133,7 @@ class ContactRecord:
 
     @cached_property
     def _invoice_page(self) -> tuple[list[InvoiceRow], str | None]:
-        case = DunningCase.objects.filter(invoice=OuterRef("pk")).values("status")
-        qs = with_amounts(
-            Invoice.objects.filter(contact=self.contact)
-            .only("event_name", "issued_at", "status", "currency")
-            .annotate(
-                case_status=Subquery(case),
-                # A scalar subquery walks the unique index per row; EXISTS was hashed over
-                # every invoice in the table.
-                replacement_id=Subquery(
-                    Invoice.objects.filter(replaces=OuterRef("pk")).order_by().values("pk")
-                ),
-            )
-        )
+        qs = queries.INVOICE_ROWS.filter(contact=self.contact)
         invoices, cursor = keyset_page(qs, "issued_at", self.before, size=RECORD_PAGE)
         return self._invoice_rows(invoices), cursor
 
@@ -239,22 +201,23 @@ class ContactRecord:
         """The latest payments, each with `refund_rows` and `dispute_rows`: one query each,
         grouped here (prefetch_related builds a queryset per payment), amounts as text."""
         payments = list(
-            Payment.objects.filter(contact=self.contact)
-            .select_related("invoice", "payment_method")
-            .order_by("-created_at", "-pk")[:RECORD_PAGE]
+            queries.PAYMENTS.filter(contact=self.contact).order_by("-created_at", "-pk")[
+                :RECORD_PAGE
+            ]
         )
         refunds, disputes = defaultdict(list), defaultdict(list)
         if payments:
             ids = [p.pk for p in payments]
-            for refund in Refund.objects.filter(payment__in=ids):  # newest first (Meta)
+            for refund in queries.REFUNDS.filter(payment__in=ids):  # newest first (Meta)
                 refund.when, refund.amount_text = (
                     _when(refund.created_at),
                     self._money(refund.amount),
                 )
                 refunds[refund.payment_id].append(refund)
-            for dispute in Dispute.objects.filter(payment__in=ids):
+            for dispute in queries.DISPUTES.filter(payment__in=ids):
                 disputes[dispute.payment_id].append(dispute)
         for payment in payments:
+            payment.invoice_number = Invoice.number_of(payment.invoice_id)
             payment.when, payment.amount_text = (
                 _when(payment.created_at),
                 self._money(payment.amount),
@@ -308,15 +271,18 @@ class ContactRecord:
     @cached_property
     def _history_page(self) -> tuple[list[AuditEvent], str | None]:
         events, cursor = keyset_page(
-            AuditEvent.objects.filter(contact_id=self.contact.pk)
-            .select_related("actor")
-            .prefetch_related(GenericPrefetch("subject", _SUBJECTS)),
+            queries.EVENTS.filter(contact_id=self.contact.pk),
             "created_at",
             self.history_before,
             size=HISTORY,
         )
         for event in events:
             describe(event)
+            event.about = subject_name(
+                invoice_id=event.about_invoice,
+                order_id=event.about_order,
+                request_id=event.about_request,
+            )
             event.stamp, event.when = (
                 localtime(event.created_at).isoformat(),
                 _when(event.created_at),
