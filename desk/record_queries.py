@@ -5,7 +5,18 @@ on the record it took longer than PostgreSQL takes to answer: the invoice rows' 
 alone were some 2 ms of a page. Each page still compiles what it runs.
 """
 
-from django.db.models import BigIntegerField, Case, Model, OuterRef, Subquery, When
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+)
 
 from billing.models import (
     AccessGrant,
@@ -15,6 +26,7 @@ from billing.models import (
     Dispute,
     Invoice,
     Order,
+    OrderChange,
     Payment,
     Refund,
 )
@@ -102,4 +114,20 @@ DISPUTES = Dispute.objects.only(
     "status",
     "evidence_due_by",
     "opened_at",
+)
+
+CHANGES = 5  # an order's latest changes shown under it; the full story is in the history
+ENDED = (Order.Status.CANCELLED, Order.Status.COMPLETED)
+# Open orders first, then ended ones; each with its latest changes (`recent_changes`).
+ORDERS = (
+    Order.objects.select_related("product", "payment_method")
+    .prefetch_related(
+        Prefetch(
+            "changes",
+            OrderChange.objects.select_related("actor").order_by("-created_at", "-pk")[:CHANGES],
+            to_attr="recent_changes",
+        )
+    )
+    .alias(ended=ExpressionWrapper(Q(status__in=ENDED), output_field=BooleanField()))
+    .order_by("ended", "-created_at", "-pk")
 )
