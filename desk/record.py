@@ -157,13 +157,9 @@ class ContactRecord:
     def _invoice_rows(self, invoices: list[Invoice]) -> list[InvoiceRow]:
         """The page's rows with their payments (one query, not a queryset per invoice), every
         figure formatted once in the rep's locale."""
-        payments = defaultdict(list)  # invoice id -> (pk, status, amount, refunded, currency)
+        payments = defaultdict(list)  # invoice id -> (pk, status, amount, refunded), newest first
         if invoices:
-            rows = (
-                Payment.objects.filter(invoice__in=[i.pk for i in invoices])
-                .order_by("-created_at", "-pk")
-                .values_list("invoice_id", "pk", "status", "amount", "amount_refunded")
-            )
+            rows = queries.INVOICE_PAYMENTS.filter(invoice_id__in=[i.pk for i in invoices])
             for invoice_id, *payment in rows:
                 payments[invoice_id].append(payment)
         # The cards are read only when a row could offer to charge one again.
