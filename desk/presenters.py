@@ -3,14 +3,14 @@ and plain words for audit events and order changes ("Collection started", not
 "collection.started"). Presentation only: nothing here reads or writes the database."""
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
-from billing.models import ApprovalRequest, Commission, Invoice, Order, Payment, Refund
+from billing.models import Invoice, Payment
 from core.models import AuditEvent
 from core.roles import SYSTEM_USERNAME
 from core.row_urls import id_url
@@ -77,50 +77,72 @@ class Refundable:
     left_text: str
 
 
+# The routes of an invoice row's actions. Looked up once a page (`invoice_action_urls`): each
+# id_url reads the request's script prefix and urlconf, and a page has some 200 links.
+_ROW_ROUTES = (
+    "billing:payment-refund",
+    "billing:invoice-retry",
+    "billing:invoice-mark-paid",
+    "billing:invoice-discount",
+    "billing:invoice-write-off",
+    "billing:invoice-reverse-write-off",
+    "billing:invoice-void",
+    "billing:invoice-replace",
+    "billing:commission-rerun",
+    "billing:invoice-send",
+)
+
+
+def invoice_action_urls() -> dict[str, Callable[[int], str]]:
+    """The URL of each invoice row action for any id, by route name, for one page of rows."""
+    return {route: id_url(route) for route in _ROW_ROUTES}
+
+
 def invoice_actions(
     invoice: Invoice,
     refundable: list[Refundable],
     can: Mapping[str, bool],
     *,
+    urls: Mapping[str, Callable[[int], str]],
     has_cards: bool,
     referred: bool,
 ) -> list[Action]:
     """What the rep may do to an invoice from its row, in the order the row lists them.
 
     `invoice` carries `with_amounts`' figures and `replacement_id`; `can` holds the rep's billing
-    permissions without their app label."""
+    permissions without their app label; `urls` is `invoice_action_urls()`."""
     pk, status = invoice.pk, invoice.status
     actions = [
-        Action("Refund", id_url("billing:payment-refund")(p.pk), note=f"(up to {p.left_text})")
+        Action("Refund", urls["billing:payment-refund"](p.pk), note=f"(up to {p.left_text})")
         for p in refundable
         if can.get("refund")
     ]
     if status == Invoice.Status.OPEN:
         owed = bool(invoice.due_amount)
         if can.get("retry_charge") and has_cards and owed:
-            actions.append(Action("Charge again", id_url("billing:invoice-retry")(pk)))
+            actions.append(Action("Charge again", urls["billing:invoice-retry"](pk)))
         if can.get("mark_paid"):
-            actions.append(Action("Mark paid", id_url("billing:invoice-mark-paid")(pk)))
+            actions.append(Action("Mark paid", urls["billing:invoice-mark-paid"](pk)))
         if can.get("discount"):
-            actions.append(Action("Discount", id_url("billing:invoice-discount")(pk)))
+            actions.append(Action("Discount", urls["billing:invoice-discount"](pk)))
         if owed and (can.get("write_off") or can.get("ask_write_off")):
             # Someone who may only ask gets the same form, offering to ask a manager.
             label = "Write off" if can.get("write_off") else "Ask to write off"
-            actions.append(Action(label, id_url("billing:invoice-write-off")(pk)))
+            actions.append(Action(label, urls["billing:invoice-write-off"](pk)))
     if status == Invoice.Status.WRITTEN_OFF and can.get("write_off"):
-        url = id_url("billing:invoice-reverse-write-off")(pk)
+        url = urls["billing:invoice-reverse-write-off"](pk)
         actions.append(Action("Reverse write-off", url))
     voidable = status in (Invoice.Status.OPEN, Invoice.Status.PAID)
     if voidable and can.get("void") and invoice.paid_amount == invoice.refunded_amount:
-        actions.append(Action("Void", id_url("billing:invoice-void")(pk)))
+        actions.append(Action("Void", urls["billing:invoice-void"](pk)))
     if can.get("replace_invoice") and invoice.replacement_id is None:
         if status != Invoice.Status.WRITTEN_OFF:
-            url = id_url("billing:invoice-replace")(pk)
+            url = urls["billing:invoice-replace"](pk)
             actions.append(Action("Replace", url, inline=False))  # a page of its own
     if can.get("rerun_commissions") and referred:
-        actions.append(Action("Re-run commissions", id_url("billing:commission-rerun")(pk)))
+        actions.append(Action("Re-run commissions", urls["billing:commission-rerun"](pk)))
     if can.get("send_invoice"):
-        actions.append(Action("Resend", id_url("billing:invoice-send")(pk)))
+        actions.append(Action("Resend", urls["billing:invoice-send"](pk)))
     return actions
 
 
@@ -171,22 +193,15 @@ def actor_name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def subject_name(subject) -> str:
-    """Which invoice or order an event is about, as the rep reads it in the tables."""
-    if isinstance(subject, Invoice):
-        return subject.number
-    if isinstance(subject, Order):
-        return f"order #{subject.pk}"
-    if isinstance(subject, (Payment, Commission, DunningCase)):
-        return subject.invoice.number
-    if isinstance(subject, Refund):
-        return subject.payment.invoice.number
-    if isinstance(subject, ApprovalRequest):
-        return f"request #{subject.pk}"
-    for link in ("invoice", "order", "payment"):  # access grants, deliveries
-        related = getattr(subject, link, None)
-        if related is not None:
-            return subject_name(related)
+def subject_name(*, invoice_id: int | None, order_id: int | None, request_id: int | None) -> str:
+    """Which invoice, order or manager's request an event is about, as the rep reads it in the
+    tables; empty for the rest (a card, the contact)."""
+    if invoice_id is not None:
+        return Invoice.number_of(invoice_id)
+    if order_id is not None:
+        return f"order #{order_id}"
+    if request_id is not None:
+        return f"request #{request_id}"
     return ""
 
 
@@ -198,7 +213,6 @@ def describe(event: AuditEvent) -> None:
     )
     event.family = event.action.split(".", 1)[0]
     event.actor_name = actor_name(event.actor)
-    event.about = subject_name(event.subject)
     detail = ""
     if event.action == "invoice.sent" and event.after.get("to"):
         detail = f"to {event.after['to']}"

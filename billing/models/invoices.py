@@ -76,7 +76,12 @@ class Invoice(models.Model):
 
     @property
     def number(self) -> str:
-        return f"INV-{self.pk:06d}"
+        return self.number_of(self.pk)
+
+    @staticmethod
+    def number_of(pk: int) -> str:
+        """The number of invoice `pk`, for rows that carry only its id."""
+        return f"INV-{pk:06d}"
 
     def get_absolute_url(self) -> str:
         return reverse("billing:invoice-document", args=[self.pk])

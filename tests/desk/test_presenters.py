@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from billing.actions import send_invoice
 from core import roles
 from desk.presenters import AUTOMATIC, Action, action_links, actor_name, changed_fields
-from desk.record import ContactRecord, _when
+from desk.record import ContactRecord, Moments
 
 
 def _entry(contact, action):
@@ -48,14 +48,15 @@ def test_changed_dates_read_like_every_other_date_and_empty_reads_none():
 
 
 def test_the_record_writes_moments_as_the_date_filter_does():
-    # The record spells "j M Y H:i" out itself (desk.record._when); every day of a year, at a
+    # The record spells "j M Y H:i" out itself (desk.record.Moments); every day of a year, at a
     # single-digit and a double-digit hour, in a zone whose offset moves the date.
     start = dt.datetime(2026, 1, 1, 0, 5, tzinfo=dt.UTC)
     with timezone.override(zoneinfo.ZoneInfo("America/Los_Angeles")):
+        moments = Moments()  # one a page, as the record keeps it
         for day in range(366):
             for hours in (3, 15):
                 moment = start + dt.timedelta(days=day, hours=hours)
-                assert _when(moment) == date_format(timezone.localtime(moment), "j M Y H:i")
+                assert moments.text(moment) == date_format(timezone.localtime(moment), "j M Y H:i")
 
 
 def test_a_rows_links_fetch_inline_forms_into_its_slot_and_escape_their_text():

@@ -141,6 +141,30 @@ def test_older_history_pages_by_keyset_at_the_same_cost(rep_client, contact, pro
     assert if_more not in text(response)
 
 
+def test_a_history_page_costs_the_same_whatever_its_events_are_about(
+    rep_client, contact, product, rep, subscription
+):
+    """What each event is about (an order, a refund's invoice, a card) is read with the events:
+    an older page holding every kind costs what the newest page of sales costs."""
+    invoice = subscription.source_invoice
+    refund_payment(
+        invoice.payments.get(), amount=usd("10.00"), settle="outside", actor=rep, reason="Late"
+    )
+    _sell(contact, product, rep, HISTORY // 2)  # the newest page: sales and their payments
+    url = contact.get_absolute_url()
+    rep_client.get(url)  # warm the session and permission caches like any later request
+    with CaptureQueriesContext(connection) as newest:
+        cursor = rep_client.get(url).context["record"].next_history
+    with CaptureQueriesContext(connection) as older:
+        history = rep_client.get(url, {"history_before": cursor}).context["record"].history
+
+    about = {e.action: e.about for e in history}
+    assert about["order.opened"] == f"order #{subscription.pk}"
+    assert about["refund.succeeded"] == invoice.number
+    assert about["card.added"] == ""
+    assert len(older) == len(newest)
+
+
 def test_money_on_the_record_is_in_the_reps_locale_not_the_contacts(rep_client, rep):
     """A French contact's 90.500 KWD read "90,500 KWD" (ninety thousand) beside an English
     flash's "KWD30.250": the rep's page and its messages use the rep's locale only."""
