@@ -135,8 +135,16 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
     asks the gateway by key once their lease ran out, and records what it says."""
     today = (now or clock.now()).date()
     live = [Order.Status.ACTIVE, Order.Status.TRIALING, Order.Status.PAST_DUE]
-    # Never claimed: their runner died (or its task timed out) before sending them.
-    unsent = Payment.objects.filter(idempotency_key__startswith="order:", claimed_at=None)
+    # Never claimed a lease after they were started: their runner died (or its task timed out)
+    # before sending them. A younger one is a live runner's, about to be sent: taken here, it
+    # would cost the gateway a second request (reconcile asks by key first) and be settled one
+    # by one, while its own runner's claim failed. With a gateway as slow as Stripe, a second
+    # worker's chunk nearly always starts while the first is sending.
+    unsent = Payment.objects.filter(
+        idempotency_key__startswith="order:",
+        claimed_at=None,
+        created_at__lte=(now or clock.now()) - charging.LEASE,
+    )
     resent = charging.send_stranded(unsent, limit=BATCH)
     counts["charged"] += resent
     with transaction.atomic():

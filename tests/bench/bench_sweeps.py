@@ -121,7 +121,10 @@ def _in_processes(sweep: str, now: dt.datetime, workers: int, tmp_path) -> float
     """Seconds `workers` real processes take to run `sweep` to the end, from a common start
     signal (their Python and Django start-up is not timed)."""
     go = tmp_path / "go"
-    runners = [child(sweep, now.isoformat(), "--start-after", str(go)) for _ in range(workers)]
+    runners = [
+        child(sweep, now.isoformat(), "--start-after", str(go), "--production")
+        for _ in range(workers)
+    ]
     try:
         time.sleep(3)  # each has imported Django and is waiting on `go`
         started = time.perf_counter()

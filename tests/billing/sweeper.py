@@ -2,17 +2,21 @@
 
     python -m tests.billing.sweeper <sweep> <now-iso> [--delay-ms N] [--stall-at N --marker F]
     python -m tests.billing.sweeper refund <payment-pk> --stall-at 1 --marker F
-    python -m tests.billing.sweeper <sweep> <now-iso> --start-after F   (benchmarks)
+    python -m tests.billing.sweeper <sweep> <now-iso> --start-after F --production   (benchmarks)
 
 <sweep> is charge_due_orders or run_dunning (called with `now`). --delay-ms makes every
 sandbox call that long (a real network's latency), so a kill lands mid-batch. --stall-at N:
 the Nth gateway call first touches the marker file, then waits a moment inside the call
 (outside any transaction, where a slow gateway keeps a real sender), so the parent can SIGSTOP
 the process right there. --start-after F: wait, set up, until the file F exists, so a
-benchmark times the sweep and not Python's start. `child()` starts it against the test's own database, as the app role.
+benchmark times the sweep and not Python's start. --production: the sweep runs as in production,
+its follow-up tasks queued for the cluster instead of run inline (the suite's setting), and its
+clock standing at <now-iso>, so what it stamps and what it compares are on one clock (the fault
+tests leave the clock running: their parent outruns a lease by passing a later `now`). `child()` starts it against the test's own database, as the app role.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import subprocess
@@ -79,6 +83,7 @@ def main() -> None:
     parser.add_argument("--stall-at", type=int, default=0)
     parser.add_argument("--marker", type=Path)
     parser.add_argument("--start-after", type=Path)
+    parser.add_argument("--production", action="store_true")
     args = parser.parse_args()
 
     import django
@@ -99,14 +104,20 @@ def main() -> None:
         return
     now = dt.datetime.fromisoformat(args.subject)
     from billing.tasks import charge_due_orders
+    from core import clock
     from dunning.tasks import run_dunning
 
     if args.start_after:
         wait_for(args.start_after.exists, what="the start signal")
-    if args.sweep == "charge_due_orders":
-        charge_due_orders(now=now)
-    else:
-        run_dunning(now=now)
+    if args.production:
+        from django_q.conf import Conf
+
+        Conf.SYNC = False
+    with clock.frozen_at(now) if args.production else contextlib.nullcontext():
+        if args.sweep == "charge_due_orders":
+            charge_due_orders(now=now)
+        else:
+            run_dunning(now=now)
 
 
 if __name__ == "__main__":

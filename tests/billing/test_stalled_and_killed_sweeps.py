@@ -9,6 +9,7 @@ import signal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db.models import Count
 
 from billing import actions, errors
 from billing.actions import SaleLine
@@ -137,3 +138,27 @@ def test_a_stalled_refund_keeps_its_reservation_and_is_made_once(
     assert payment.amount_refunded == payment.amount
     assert SandboxTransaction.objects.filter(kind="refund").count() == 1
     call_command("verify_ledger")
+
+
+def test_a_second_runner_leaves_a_live_runners_fresh_charges_to_it(contact, card, product, rep):
+    """Two workers: a charge the other one started a moment ago and is about to send is not
+    taken as stranded. Taken, it would be sent one by one after asking the gateway about it
+    (a second request to Stripe), and its own runner's claim would fail."""
+    sell_monthly(contact, card, product, rep)
+    renew_at = clock.now() + dt.timedelta(days=32)
+    runner = child("charge_due_orders", renew_at.isoformat(), "--delay-ms", "20", "--production")
+    try:
+        wait_for(lambda: renewals().count() >= 5, what="the runner's first charges")
+        with clock.frozen_at(renew_at):
+            assert charge_due_orders(now=renew_at) == {"billed": 0, "charged": 0}
+        assert runner.wait(timeout=120) == 0
+    finally:
+        stop(runner)
+    assert renewals().count() == ORDERS
+    assert (
+        not SandboxTransaction.objects.filter(kind="charge")
+        .values("idempotency_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .exists()
+    )
