@@ -62,11 +62,15 @@
 
   // A panel refreshing after someone else's change must not wipe out a form the user has just
   // opened in it, nor the slot a form is on its way to (a link clicked while the refresh was
-  // in flight); the panel refreshes again when that form's own action completes.
+  // in flight); the panel refreshes again when that form's own action completes. Only the
+  // panel's own refresh yields: a page the user asked for ("Older invoices") is swapped in,
+  // though its link is itself a request in flight. (The request's element is the config's:
+  // the event's own `elt` is the target the server retargeted to.)
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    var refresh = event.detail.requestConfig && event.detail.requestConfig.verb === "get";
-    if (!refresh || !target || !target.matches("section.panel")) return;
+    var config = event.detail.requestConfig;
+    var refresh = config && config.verb === "get" && config.elt === target;
+    if (!refresh || !target.matches("section.panel")) return;
     if (target.querySelector("form.action-form, a.htmx-request")) {
       event.detail.shouldSwap = false;
     }

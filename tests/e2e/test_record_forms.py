@@ -1,11 +1,15 @@
 """In-place forms on the contact record, clicked and typed at as a rep would: they open with the
-focus inside, a second action in the row replaces the first, Cancel and Escape close them."""
+focus inside, a second action in the row replaces the first, Cancel and Escape close them, a
+panel's refresh leaves them be; and the panels' older pages open in place."""
 
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from billing.actions import SaleLine, charge_sale
+from billing.models import Invoice
+from desk.record import RECORD_PAGE
 from tests.e2e.helpers import log_in, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -69,3 +73,44 @@ def test_an_order_rows_forms_replace_each_other_and_cancel(page, rep, subscripti
     slot.get_by_role("link", name="Cancel", exact=True).click()
     expect(page.locator("form.action-form")).to_have_count(0)
     assert not [p for p in problems if "targetError" in p]
+
+
+def test_the_older_invoices_and_older_history_open_in_their_panels(
+    page, rep, contact, card, product
+):
+    """The pagers' own requests are in flight when their answers arrive: the guard that keeps a
+    panel's refresh from wiping an open form must not throw those answers away."""
+    problems = _watch_console(page)
+    for _ in range(RECORD_PAGE + 1):
+        charge_sale(contact, lines=[SaleLine(product)], payment_method=card, actor=rep)
+    invoices = Invoice.objects.filter(contact=contact).order_by("issued_at", "pk")
+    oldest, newest = invoices.first(), invoices.last()
+    log_in(page, rep)
+    page.goto(contact.get_absolute_url())
+    settle(page)
+
+    expect(page.locator(f"#invoice-{oldest.pk}")).to_have_count(0)
+    page.get_by_role("link", name=re.compile("Older invoices")).click()
+    expect(page.locator(f"#invoice-{oldest.pk}")).to_have_count(1)
+    expect(page.locator(f"#invoice-{newest.pk}")).to_have_count(0)
+
+    history = page.locator("#history")
+    expect(history).to_contain_text(newest.number)
+    history.get_by_role("link", name=re.compile("Older history")).click()
+    expect(history).not_to_contain_text(newest.number)
+    expect(history.locator("li")).not_to_have_count(0)
+    assert not problems
+
+
+def test_a_panels_refresh_leaves_a_form_just_opened_in_it(page, rep, paid_invoice):
+    log_in(page, rep)
+    page.goto(paid_invoice.contact.get_absolute_url())
+    settle(page)
+    row = page.locator(f"#invoice-{paid_invoice.pk}")
+    row.get_by_role("link", name=re.compile(r"^Refund")).click()
+    form = page.locator(f"#slot-{paid_invoice.pk} form.action-form")
+    expect(form).to_have_count(1)
+    with page.expect_response(lambda r: "panel=invoices" in r.url):
+        page.evaluate("() => htmx.trigger('#invoices', 'money-changed-elsewhere')")
+    settle(page)
+    expect(form).to_have_count(1)
