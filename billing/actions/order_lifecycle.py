@@ -48,7 +48,7 @@ def reschedule_order(
                 "A one-off move must stay before the charge after it; move the anchor instead.",
                 field="next_charge_on",
             )
-        before = {"next_charge_on": str(order.next_charge_on), "anchor_on": str(order.anchor_on)}
+        before = {"next_charge_on": order.next_charge_on, "anchor_on": order.anchor_on}
         if move_anchor:
             order.anchor_on, order.anchor_period = next_charge_on, order.periods_billed
         order.next_charge_on = next_charge_on
@@ -57,7 +57,7 @@ def reschedule_order(
             order,
             "rescheduled",
             before,
-            {"next_charge_on": str(next_charge_on), "move_anchor": move_anchor},
+            {"next_charge_on": next_charge_on, "move_anchor": move_anchor},
             actor=actor,
             reason=reason,
             effective_on=next_charge_on,
@@ -98,7 +98,7 @@ def pause_order(
             order,
             "paused",
             before,
-            {"status": order.status, "resume_on": str(resume_on)},
+            {"status": order.status, "resume_on": resume_on},
             actor=actor,
             reason=reason,
         )
@@ -127,7 +127,7 @@ def resume_order(
             return slot.prior
         order = locks.lock_order(order.pk)
         require_live(order, "resume this order", statuses=(Order.Status.PAUSED,))
-        before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
+        before = {"status": order.status, "next_charge_on": order.next_charge_on}
         move(order, Order.Status.ACTIVE, what="resume this order")
         order.pause_until = None
         start = next_charge_on or (
@@ -143,7 +143,7 @@ def resume_order(
             order,
             "resumed",
             before,
-            {"status": order.status, "next_charge_on": str(start)},
+            {"status": order.status, "next_charge_on": start},
             actor=actor,
             reason=reason,
         )
@@ -183,7 +183,7 @@ def cancel_order(
         plan = cancelling.plan_cancel(order, at=at, refund_unused=refund_unused)
         for payment, amount in plan.refunds:
             limits.require_refund_within_limit(actor, payment, amount)
-        before = {"status": order.status, "next_charge_on": str(order.next_charge_on)}
+        before = {"status": order.status, "next_charge_on": order.next_charge_on}
         followups.order_cancelled(order)
         if at == "end_of_term":
             order.cancel_at = plan.ends_on
@@ -199,7 +199,7 @@ def cancel_order(
             before,
             {
                 "at": at,
-                "cancel_at": str(order.cancel_at),
+                "cancel_at": order.cancel_at,
                 "refund": str(plan.refunded) if plan.refunds else None,
                 "to_credit": str(plan.to_credit) if plan.to_credit else None,
             },

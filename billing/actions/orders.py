@@ -69,8 +69,8 @@ def discount_order(
             field="amount" if percent is None else "percent",
         )
         before = {
-            "percent": str(order.discount_percent),
-            "amount": str(order.discount_amount),
+            "percent": order.discount_percent,
+            "amount": order.discount_amount,
             "charges": order.discount_charges,
         }
         order.discount_percent, order.discount_amount = percent, amount
@@ -80,7 +80,7 @@ def discount_order(
             order,
             "discounted",
             before,
-            {"percent": str(percent), "amount": str(amount), "charges": charges},
+            {"percent": percent, "amount": amount, "charges": charges},
             actor=actor,
             reason=reason,
         )

@@ -23,6 +23,10 @@ def record_change(
     effective_on: dt.date | None = None,
     prorate: bool = False,
 ) -> OrderChange:
+    """`before` and `after` hold each changed field's values; a date, an amount or a percent
+    is kept as its text, an unset one as null (the record reads it "none")."""
+    before = {key: _stored(value) for key, value in before.items()}
+    after = {key: _stored(value) for key, value in after.items()}
     change = OrderChange.objects.create(
         order=order,
         kind=kind,
@@ -44,6 +48,12 @@ def record_change(
         after=after,
     )
     return change
+
+
+def _stored(value: object) -> object:
+    if value is None or isinstance(value, bool | int | str | list | dict):
+        return value
+    return str(value)
 
 
 def require_live(order: Order, what: str, statuses=LIVE) -> None:

@@ -139,6 +139,9 @@ def test_discount_next_two_charges(contact, card, product, rep):
             charge_due_orders()
     amounts = [i.payments.get().amount for i in order.invoices.order_by("period")]
     assert amounts == [usd("90.00"), usd("90.00"), usd("100.00")]
+    change = order.changes.get(kind="discounted")
+    assert change.before == {"percent": None, "amount": None, "charges": 0}
+    assert change.after == {"percent": "10", "amount": None, "charges": 2}
 
 
 def test_cancel_now_refunds_the_unused_time(contact, card, product, rep):
