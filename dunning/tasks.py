@@ -65,7 +65,7 @@ def _chunk(now: dt.datetime, counts: Counts) -> bool:
     A case is claimed with skip_locked and its attempt counter advanced in the same
     transaction, so two runners never take the same attempt; the charge itself is keyed per
     (case, attempt, card), so a remade or retried attempt never charges twice."""
-    remade = _remake_stranded()
+    remade = _remake_stranded(now)
     counts["remade"] += remade
     sent_last_minute = DunningAttempt.objects.filter(at__gt=now - dt.timedelta(minutes=1)).count()
     budget = settings.PAYDESK_DUNNING_MAX_CHARGES_PER_MINUTE - sent_last_minute
@@ -94,17 +94,19 @@ def _chunk(now: dt.datetime, counts: Counts) -> bool:
     return True
 
 
-def _remake_stranded() -> int:
+def _remake_stranded(now: dt.datetime) -> int:
     """Make the attempts a runner claimed (the case's counter advanced) and died before
     making: no attempt row for that number, or one still pending. Its charge, started but never
     sent (or its sender's lease ran out), is sent now under its own key, as reconcile would;
     then the attempt is made under the same action key, which finds that charge, so an attempt
     whose charge did reach the gateway is not charged twice. A charge whose sender still holds
-    its lease is that sender's to record (or reconcile's, once the lease runs out)."""
+    its lease is that sender's to record (or reconcile's, once the lease runs out); so is one
+    started less than a lease ago and not claimed yet: a live runner is about to send it, and
+    taking it would cost the gateway a second request (as in billing.tasks._charge_chunk)."""
     attempt = DunningAttempt.objects.filter(case=OuterRef("pk"), number=OuterRef("attempts_made"))
-    held = attempt.filter(
-        payment__status__in=charging.IN_FLIGHT,
-        payment__claimed_at__gt=clock.now() - charging.LEASE,
+    held = attempt.filter(payment__status__in=charging.IN_FLIGHT).filter(
+        Q(payment__claimed_at__gt=clock.now() - charging.LEASE)
+        | Q(payment__claimed_at=None, payment__created_at__gt=now - charging.LEASE)
     )
     stranded = (
         DunningCase.objects.filter(status=DunningCase.Status.ACTIVE, attempts_made__gt=0)
