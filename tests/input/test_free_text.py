@@ -16,14 +16,28 @@ TYPED = "4000 0566 5566 5556 exp 12/30 cvc 123"
 
 @pytest.mark.parametrize(
     "value",
-    ["4000 0566 5566 5556", "4000-0566-5566-5556", "4242424242424242", "card 378282246310005 ok"],
+    [
+        "4000 0566 5566 5556",
+        "4000-0566-5566-5556",
+        "4242424242424242",
+        "card 378282246310005 ok",
+        "42424242-4242-4242-4242-424242424242",  # digits in a UUID's shape are still read
+    ],
 )
 def test_a_luhn_valid_run_of_13_to_19_digits_is_a_card_number(value):
     assert holds_card_number(value)
 
 
 @pytest.mark.parametrize(
-    "value", ["4000 0566 5566 5557", "INV-000042", "1234 5678", "sha 4242424242424242abc"]
+    "value",
+    [
+        "4000 0566 5566 5557",
+        "INV-000042",
+        "1234 5678",
+        "sha 4242424242424242abc",
+        # A webhook endpoint's UUID whose first groups read 4242424242424242 (Luhn-valid).
+        "https://pay.example.com/stripe/webhook/42424242-4242-4242-abcd-0123456789ab/",
+    ],
 )
 def test_other_numbers_are_not(value):
     assert not holds_card_number(value)
