@@ -4,7 +4,7 @@ Sweeps find their work in database state and act idempotently, so a lost or repe
 harmless. Each sweep is a chunk task (`*_chunk`: one bounded batch, then the next enqueued
 while more remains), so no task runs long enough for the cluster's timeout to kill it half-way;
 one killed anyway strands nothing for good, since the next chunk or sweep sends every stranded
-charge under its original key (billing.steps.charging.send_stranded). The plain functions
+charge under its original key (billing.steps.stranded.send_stranded). The plain functions
 (`charge_due_orders`, `reconcile_pending`) run every chunk in this process, for tests,
 commands and shells. Follow-ups are enqueued by billing.followups after a change commits; each
 takes ids (what the broker can carry), loads its rows, and is safe to run twice or concurrently.
@@ -33,7 +33,7 @@ from billing.models import (
     Payment,
     Refund,
 )
-from billing.steps import charging, refunding, renewals
+from billing.steps import charging, refunding, renewals, stranded
 from billing.steps.commissions import recompute
 from billing.steps.periods import end_or_resume
 from core import clock, roles
@@ -81,14 +81,14 @@ def _reconcile_chunk(
     the gateway about charges given up lately, so a capture made behind them is recorded."""
     cutoff = (now or clock.now()) - RECONCILE_AFTER
     if after == (0, 0):
-        recent = (now or clock.now()) - charging.LATE_CAPTURE_WINDOW
+        recent = (now or clock.now()) - stranded.LATE_CAPTURE_WINDOW
         given_up = Payment.objects.filter(claimed_at__gte=recent)
-        settled["payments"] += charging.recheck_given_up(given_up)
+        settled["payments"] += stranded.recheck_given_up(given_up)
     stuck = Payment.objects.filter(
         pk__gt=after[0], status__in=charging.IN_FLIGHT, created_at__lte=cutoff
     )
     payments = list(stuck.order_by("pk").values_list("pk", flat=True)[:BATCH])
-    settled["payments"] += charging.send_stranded(Payment.objects.filter(pk__in=payments), now=now)
+    settled["payments"] += stranded.send_stranded(Payment.objects.filter(pk__in=payments), now=now)
     refunds = list(
         Refund.objects.filter(
             pk__gt=after[1], status__in=refunding.IN_FLIGHT, created_at__lte=cutoff
@@ -145,7 +145,7 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
         claimed_at=None,
         created_at__lte=(now or clock.now()) - charging.LEASE,
     )
-    resent = charging.send_stranded(unsent, limit=BATCH)
+    resent = stranded.send_stranded(unsent, limit=BATCH)
     counts["charged"] += resent
     with transaction.atomic():
         changing = Order.objects.filter(

@@ -15,6 +15,7 @@ from django_q.tasks import async_task
 
 from billing.models import Invoice, Order, Payment, PaymentMethod
 from billing.steps import charging
+from billing.steps.stranded import send_stranded
 from core import audit, bulk, clock
 from core.roles import system_user
 from dunning import batches, notices
@@ -121,7 +122,7 @@ def _remake_stranded(now: dt.datetime) -> int:
         for case_id, number in stranded:
             numbered |= Q(case_id=case_id, number=number)
         unsent = DunningAttempt.objects.filter(numbered).values("payment")
-        charging.send_stranded(Payment.objects.filter(pk__in=unsent))
+        send_stranded(Payment.objects.filter(pk__in=unsent))
     for case_id, number in stranded:
         run_attempt(case_id, number)
     return len(stranded)

@@ -8,8 +8,8 @@
 3. `settle_charge` (its own transaction) records the outcome under the invoice and payment locks.
 
 A lost answer leaves the payment `unknown`; a sender that stalled or died leaves it pending
-with a lease (`claimed_at`) that runs out. `send_stranded` (reconcile and the sweeps) asks the
-gateway by key and, if the gateway never saw it, sends it again under the same key: asking
+with a lease (`claimed_at`) that runs out. `stranded.send_stranded` (reconcile and the sweeps)
+asks the gateway by key and, if the gateway never saw it, sends it again under the same key: asking
 again with the same key can never charge twice, so a charge that may not have been sent is
 sent, never reported as a decline. Only when its invoice no longer asks for the money is it
 given up, as `not_sent` (no decline, no dunning, no notice). Should the stalled sender still
@@ -23,7 +23,6 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from djmoney.money import Money
 
 from billing import errors, events, followups, ledger
@@ -40,9 +39,6 @@ from core.txn import require_no_transaction, unflushed_commits
 # two retries); a sender stalled beyond it is overtaken, which the shared key makes harmless.
 LEASE = dt.timedelta(minutes=2)
 IN_FLIGHT = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
-# How long after giving a charge up reconcile still asks the gateway about it: a sender that
-# stalled past its lease may get through and then die before recording the capture.
-LATE_CAPTURE_WINDOW = dt.timedelta(days=1)
 
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
@@ -341,72 +337,3 @@ def charge_now(payment: Payment, *, actor: User) -> Payment:
     if not claim(payment):
         return Payment.objects.get(pk=payment.pk)
     return settle_charge(payment, call_gateway(payment), actor=actor)
-
-
-def reconcile_charge(payment: Payment, *, now: dt.datetime | None = None) -> bool:
-    """Settle a charge left in flight; True if this call settled it.
-
-    The row is claimed first, so a sender whose lease is live is left alone and two sweeps
-    never both handle it. Then the gateway is asked by key; if it never saw the key, the
-    charge is sent now under that same key (or given up, unsent, if its invoice no longer asks
-    for it): a charge that may not have been sent is never recorded as declined."""
-    if not claim(payment, now=now):
-        return False
-    try:
-        result = get_gateway(payment.gateway).find_charge(payment.idempotency_key)
-    except GatewayTimeout:
-        return False
-    if result is None:
-        if not _still_wanted(payment):
-            return True
-        result = call_gateway(payment)
-    return settle_charge(payment, result).status not in IN_FLIGHT
-
-
-def _still_wanted(payment: Payment) -> bool:
-    """Whether the claimed, never-sent charge is still asked for; if not, give it up as
-    `not_sent`: no decline, so no past-due order, no dunning case and no notice."""
-    with transaction.atomic():
-        invoice = locks.lock_invoice(payment.invoice_id)
-        payment = locks.lock_payment(payment.pk)
-        if payment.status not in IN_FLIGHT:
-            return False
-        if invoice.status == Invoice.Status.OPEN and amount_due(invoice) >= payment.amount:
-            return True
-        move(payment, Payment.Status.NOT_SENT, what="give up the unsent charge")
-        payment.save(update_fields=["status"])
-        audit.record(
-            "payment.not_sent",
-            payment,
-            actor=None,
-            contact_id=payment.contact_id,
-            amount=payment.amount,
-            reason=f"{invoice.number} no longer asks for it",
-        )
-    return False
-
-
-def send_stranded(
-    payments: QuerySet[Payment], *, now: dt.datetime | None = None, limit: int | None = None
-) -> int:
-    """Reconcile up to `limit` charges of `payments` left in flight; returns how many this
-    call settled (a row another sender holds is not counted, nor touched)."""
-    rows = payments.filter(status__in=IN_FLIGHT, method=Payment.Method.CARD).order_by("pk")
-    rows = rows.select_related("contact", "payment_method", "invoice")
-    return sum(reconcile_charge(payment, now=now) for payment in rows[:limit])
-
-
-def recheck_given_up(payments: QuerySet[Payment]) -> int:
-    """Ask the gateway about the charges of `payments` given up as not sent; record a capture
-    made behind one's back (`record_late_capture`). Returns how many were found."""
-    found = 0
-    given_up = payments.filter(status=Payment.Status.NOT_SENT).order_by("pk")
-    for payment in given_up.select_related("contact", "payment_method", "invoice"):
-        try:
-            result = get_gateway(payment.gateway).find_charge(payment.idempotency_key)
-        except GatewayTimeout:
-            continue
-        if result is not None and result.status == "succeeded":
-            settle_charge(payment, result)
-            found += 1
-    return found
