@@ -17,14 +17,8 @@ from billing.models import Journal, LedgerEntry
 from core import money
 from core.exports import CHUNK, Exporter, planner_rows
 from desk.manager import declines
-from desk.manager.history import (
-    DECLINED,
-    LABELS,
-    HistoryFilter,
-    amounts_of,
-    export_context,
-    journals,
-)
+from desk.manager.history import amounts_of, export_context, journals
+from desk.manager.history_filter import DECLINED, LABELS, HistoryFilter
 
 HEADER = (
     "time",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from core.htmx import render_screen
 from core.pagination import keyset_page
 from core.roles import required
-from desk.manager import audit, declines, history
+from desk.manager import audit, declines, history, history_filter
 
 
 def _query(request: HttpRequest, **changes) -> str:
@@ -25,9 +25,9 @@ def _query(request: HttpRequest, **changes) -> str:
 @require_GET
 @required("core.see_manager_pages")
 def history_page(request: HttpRequest) -> HttpResponse:
-    form = history.HistoryFilter(request.GET)
+    form = history_filter.HistoryFilter(request.GET)
     rows, cursor = [], None
-    declined = form.is_valid() and form.cleaned_data["kind"] == history.DECLINED
+    declined = form.is_valid() and form.cleaned_data["kind"] == history_filter.DECLINED
     if declined:
         qs = declines.payments(form.cleaned_data)
         rows, cursor = declines.page_rows(qs, request.GET.get("after"))
@@ -52,8 +52,8 @@ def history_page(request: HttpRequest) -> HttpResponse:
 def history_totals(request: HttpRequest) -> HttpResponse:
     """The filter's totals, asked for by the page after it shows: over a year of a large
     ledger they take longer than a page of rows, which should not wait for them."""
-    form = history.HistoryFilter(request.GET)
-    found, declined = [], form.is_valid() and form.cleaned_data["kind"] == history.DECLINED
+    form = history_filter.HistoryFilter(request.GET)
+    found, declined = [], form.is_valid() and form.cleaned_data["kind"] == history_filter.DECLINED
     if declined:
         # What declines attempted, apart: no money moved, so it joins no money total.
         found = declines.attempted(declines.payments(form.cleaned_data))

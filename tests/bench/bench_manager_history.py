@@ -28,7 +28,7 @@ from django.utils import timezone
 from billing.actions import SaleLine
 from core import db_roles, exports
 from core.pagination import PAGE
-from desk.manager import declines, history, history_export
+from desk.manager import declines, history, history_export, history_filter
 from offers.actions import store_offer
 from offers.models import Product
 from tests import factories
@@ -183,7 +183,7 @@ def _median_ms(client: Client, url: str, params: dict, runs: int = 7) -> tuple[f
 
 def _rows_ms(params: dict, runs: int = 7) -> float:
     """The page's reads alone (its journals and their amounts), without the template."""
-    form = history.HistoryFilter(params)
+    form = history_filter.HistoryFilter(params)
     assert form.is_valid(), form.errors
     times = []
     for _ in range(runs):
@@ -195,18 +195,18 @@ def _rows_ms(params: dict, runs: int = 7) -> float:
 
 def _listed(f: dict):
     """What the page lists for a filter: declined charges under their kind, else journals."""
-    return declines.payments(f) if f["kind"] == history.DECLINED else history.journals(f)
+    return declines.payments(f) if f["kind"] == history_filter.DECLINED else history.journals(f)
 
 
 def _page_rows(f: dict, after: str | None):
-    page = declines.page_rows if f["kind"] == history.DECLINED else history.page_rows
+    page = declines.page_rows if f["kind"] == history_filter.DECLINED else history.page_rows
     return page(_listed(f), after)
 
 
 def _deep_cursor(params: dict) -> tuple[str, int] | None:
     """The cursor of the filter's page 1,000, or of its middle page when it has fewer: the
     page a manager reaches by paging on and on (keyset paging makes it cost what page 1 does)."""
-    form = history.HistoryFilter(params)
+    form = history_filter.HistoryFilter(params)
     assert form.is_valid(), form.errors
     found = _listed(form.cleaned_data)
     count = found.count()

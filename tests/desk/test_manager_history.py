@@ -24,6 +24,7 @@ from billing.tasks import charge_due_orders
 from core import clock, exports
 from core.models import Export
 from desk.manager import declines, history, history_export
+from desk.manager.history_filter import GROUP_OF, KINDS, LABELS, HistoryFilter
 from offers.actions import store_offer
 from offers.terms import PaymentTerms
 from tests import factories
@@ -104,11 +105,11 @@ def test_each_filter_keeps_only_its_rows(manager_client, books, query, kinds):
     rows = _csv(manager_client.get(EXPORT, query))
     expected = history.journals(history_filter(query)).count()
     assert rows and len(rows) == expected
-    assert {history.LABELS[k] for k in kinds} == {row["kind"] for row in rows}
+    assert {LABELS[k] for k in kinds} == {row["kind"] for row in rows}
 
 
 def history_filter(query: dict) -> dict:
-    form = history.HistoryFilter(query)
+    form = HistoryFilter(query)
     assert form.is_valid(), form.errors
     return form.cleaned_data
 
@@ -225,7 +226,7 @@ def test_the_file_postgresql_writes_is_the_one_python_writes_row_by_row(
     the rows in Python (SQLite's way). Both name, label, number and round alike."""
     if "offer" in query:
         query = {"offer": offers_sold[query["offer"]].pk}
-    form = history.HistoryFilter(query)
+    form = HistoryFilter(query)
     rows = []
     if form.is_valid() and form.cleaned_data["kind"] == "declined":
         rows = declines.csv_rows(declines.payments(form.cleaned_data))
@@ -244,7 +245,7 @@ def test_totals_equal_the_ledger_entries_summed_independently(manager_client, bo
     sums = defaultdict(Decimal)
     for entry in LedgerEntry.objects.select_related("journal"):
         if entry.amount.amount > 0:
-            group = history.KINDS[history.GROUP_OF[entry.journal.kind]][0]
+            group = KINDS[GROUP_OF[entry.journal.kind]][0]
             sums[(group, str(entry.amount.currency))] += entry.amount.amount
     response = manager_client.get(reverse("desk:history-totals"))
     shown = {(t["kind"], t["currency"]): t["total"].amount for t in response.context["totals"]}
