@@ -24,15 +24,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CASES = 30
 
 
-def test_a_killed_dunning_run_loses_no_attempt_and_makes_none_twice(contact, card, product, rep):
+def open_cases(contact, card, product, rep) -> None:
+    """CASES monthly orders whose first renewal is declined: CASES active collection cases."""
     for _ in range(CASES):
         actions.charge_sale(
             contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
             payment_method=card, actor=rep,
         )  # fmt: skip
     SandboxGateway().set_card_behaviour(card.token, "pm_card_chargeDeclined")
-    renew_at = clock.now() + dt.timedelta(days=32)
-    charge_due_orders(now=renew_at)
+    charge_due_orders(now=clock.now() + dt.timedelta(days=32))
+
+
+def test_a_killed_dunning_run_loses_no_attempt_and_makes_none_twice(contact, card, product, rep):
+    open_cases(contact, card, product, rep)
     assert DunningCase.objects.filter(status=DunningCase.Status.ACTIVE).count() == CASES
     charges = SandboxTransaction.objects.filter(kind="charge")
     before = charges.count()
@@ -64,13 +68,7 @@ def test_a_killed_dunning_run_loses_no_attempt_and_makes_none_twice(contact, car
 def test_a_second_dunning_run_leaves_a_live_runs_fresh_attempts_to_it(contact, card, product, rep):
     """Two workers: an attempt the other one started a moment ago and is about to send is not
     remade (its charge would cost the gateway a second request, its sender's claim would fail)."""
-    for _ in range(CASES):
-        actions.charge_sale(
-            contact, lines=[SaleLine(product, terms=PaymentTerms.subscription())],
-            payment_method=card, actor=rep,
-        )  # fmt: skip
-    SandboxGateway().set_card_behaviour(card.token, "pm_card_chargeDeclined")
-    charge_due_orders(now=clock.now() + dt.timedelta(days=32))
+    open_cases(contact, card, product, rep)
     charges = SandboxTransaction.objects.filter(kind="charge")
     before = charges.count()
 
