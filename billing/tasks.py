@@ -33,7 +33,7 @@ from billing.models import (
     Payment,
     Refund,
 )
-from billing.steps import charging, refunding, renewals, stranded
+from billing.steps import charging, refunding, renewals, sending, stranded
 from billing.steps.commissions import recompute
 from billing.steps.periods import end_or_resume
 from core import clock, roles
@@ -166,7 +166,7 @@ def _charge_chunk(now: dt.datetime | None, counts: Counts) -> bool:
         due = list(due)
         payments = renewals.bill_batch(due)
     counts["billed"] += len(due)
-    sent = charging.send_claimed(payments)
+    sent = sending.send_claimed(payments)
     for payment, result in renewals.settle_batch(sent):
         charging.settle_charge(payment, result)
     counts["charged"] += len(sent)

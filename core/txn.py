@@ -45,7 +45,7 @@ def unflushed_commits() -> Iterator[None]:
 
     Other sessions see each commit at once; only a crash of the database server can lose the
     last fraction of a second of them, together with everything committed after them. Use it
-    only where such a loss is harmless (the sweeps' claims, billing.steps.charging.sending)."""
+    only where such a loss is harmless (the sweeps' claims, billing.steps.sending)."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from billing.gateways.base import ChargeResult
 from billing.models import Invoice, Payment
-from billing.steps import charging, retries
+from billing.steps import charging, retries, sending
 from core import bulk, clock
 from dunning.cases import after_attempt, finish, notify_many, record_charge
 from dunning.models import DunningAttempt, DunningCase, NoticeTemplate
@@ -90,10 +90,10 @@ def _plain(case: DunningCase) -> bool:
 
 
 def send(started: list[Started]) -> list[Sent]:
-    """Each charge sent by whoever wins its compare-and-set (charging.send_claimed), outside
+    """Each charge sent by whoever wins its compare-and-set (billing.steps.sending), outside
     any transaction: a charge another runner or reconcile took, or settled, is not sent again."""
     by_payment = {attempt.payment_id: (case, attempt) for case, attempt in started}
-    sent = charging.send_claimed([attempt.payment for _, attempt in started])
+    sent = sending.send_claimed([attempt.payment for _, attempt in started])
     return [(*by_payment[payment.pk], result) for payment, result in sent]
 
 

@@ -33,7 +33,7 @@ from billing.selectors import amount_due
 from billing.steps import cards, locks, refunding
 from billing.transitions import move
 from core import audit, clock, money
-from core.txn import require_no_transaction, unflushed_commits
+from core.txn import require_no_transaction
 
 # How long a sender owns a claimed row. Longer than any one gateway call (Stripe: 30 s with
 # two retries); a sender stalled beyond it is overtaken, which the shared key makes harmless.
@@ -115,24 +115,6 @@ _CLAIM = f"""
     WHERE id = %s AND status IN ({", ".join(["%s"] * len(IN_FLIGHT))})
     AND (claimed_at IS NULL OR claimed_at <= %s)
 """
-
-
-def send_claimed(payments: list[Payment]) -> list[tuple[Payment, ChargeResult | None]]:
-    """A sweep's batch of started charges: each claimed (compare-and-set) and, if this caller
-    won it, sent. Returns the sent ones with the gateway's answers, for the caller to settle.
-
-    The claims, and the sandbox gateway's own writes, commit without waiting for the disk
-    (core.txn.unflushed_commits): two disk flushes a charge were most of a sweep's time (issue
-    13). Losing them to a crash of the database is harmless. A claim only fences off other
-    senders while the server runs: after a crash the charge is found unsent (or its lease run
-    out) and sent again under the same key, which the gateway answers once. The sandbox's
-    charge lies in the same log, so it is lost only with everything written after it: no
-    capture of it was ever recorded. Everything the sweep records afterwards commits as usual,
-    flushing these with it."""
-    if not payments:
-        return []
-    with unflushed_commits():
-        return [(payment, call_gateway(payment)) for payment in payments if claim(payment)]
 
 
 def settle_charge(

@@ -122,7 +122,7 @@ def test_only_the_claims_and_gateway_calls_commit_unflushed(
     contact, card, product, rep, django_capture_on_commit_callbacks, monkeypatch
 ):
     """The claims and the sandbox's charges may commit without waiting for the disk
-    (charging.send_claimed); the batch's capture, and all after it, wait as usual."""
+    (billing.steps.sending); the batch's capture, and all after it, wait as usual."""
     sell(3, contact, card, product, rep)
     seen = []
 

@@ -62,9 +62,16 @@ def assert_each_period_charged_once_and_the_books_match_the_gateway() -> None:
     call_command("verify_ledger")  # raises CommandError on any breach
 
 
+# One lane sends the batch's charges in turn; four are at the gateway at once
+# (billing.steps.sending), as with Stripe. A stop or a kill finds several charges claimed.
+lanes = pytest.mark.parametrize("lanes", [1, 4])
+
+
+@lanes
 def test_a_stalled_runner_and_the_reconcile_sweep_charge_each_period_once(
-    contact, card, product, rep, tmp_path
+    contact, card, product, rep, tmp_path, lanes, monkeypatch
 ):
+    monkeypatch.setenv("PAYDESK_GATEWAY_LANES", str(lanes))
     sell_monthly(contact, card, product, rep)
     renew_at = clock.now() + dt.timedelta(days=32)
     marker = tmp_path / "stalled"
@@ -75,9 +82,10 @@ def test_a_stalled_runner_and_the_reconcile_sweep_charge_each_period_once(
     try:
         wait_for(marker.exists, what="the runner's 11th charge")
         os.kill(runner.pid, signal.SIGSTOP)
-        assert renewals().count() == 10
+        # Other lanes may have got further than the stalled one before the stop.
+        assert renewals().count() == 10 if lanes == 1 else 10 <= renewals().count() < ORDERS
 
-        # The stalled runner's 30 pending charges look lost: reconcile sends them itself,
+        # The stalled runner's pending charges look lost: reconcile sends them itself,
         # under their own keys, instead of calling them declines.
         reconcile_pending(now=after_the_lease())
         assert renewals().count() == ORDERS
@@ -91,7 +99,11 @@ def test_a_stalled_runner_and_the_reconcile_sweep_charge_each_period_once(
     assert_each_period_charged_once_and_the_books_match_the_gateway()
 
 
-def test_a_killed_runner_strands_nothing_and_reports_no_false_decline(contact, card, product, rep):
+@lanes
+def test_a_killed_runner_strands_nothing_and_reports_no_false_decline(
+    contact, card, product, rep, lanes, monkeypatch
+):
+    monkeypatch.setenv("PAYDESK_GATEWAY_LANES", str(lanes))
     sell_monthly(contact, card, product, rep)
     renew_at = clock.now() + dt.timedelta(days=32)
     runner = child("charge_due_orders", renew_at.isoformat(), "--delay-ms", "20")

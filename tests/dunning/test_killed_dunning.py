@@ -35,7 +35,11 @@ def open_cases(contact, card, product, rep) -> None:
     charge_due_orders(now=clock.now() + dt.timedelta(days=32))
 
 
-def test_a_killed_dunning_run_loses_no_attempt_and_makes_none_twice(contact, card, product, rep):
+@pytest.mark.parametrize("lanes", [1, 4])  # four: several attempts at the gateway at once
+def test_a_killed_dunning_run_loses_no_attempt_and_makes_none_twice(
+    contact, card, product, rep, lanes, monkeypatch
+):
+    monkeypatch.setenv("PAYDESK_GATEWAY_LANES", str(lanes))
     open_cases(contact, card, product, rep)
     assert DunningCase.objects.filter(status=DunningCase.Status.ACTIVE).count() == CASES
     charges = SandboxTransaction.objects.filter(kind="charge")
