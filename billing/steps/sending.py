@@ -8,14 +8,15 @@ taking the batch's next charge, claiming it on its own database connection and c
 gateway. Each charge's claim and key make its fate independent of every other charge's, so
 lanes change nothing a stalled or killed sender leaves behind: what it had claimed is found by
 reconcile once the lease runs out and asked for by key, as with one lane. With one lane (the
-sandbox's default) the batch is sent from the caller's own thread and connection.
+sandbox's default, and always on SQLite) the batch is sent from the caller's own thread
+and connection.
 """
 
 import threading
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.db import connections
+from django.db import connection, connections
 
 from billing.gateways.base import ChargeResult
 from billing.models import Payment
@@ -47,6 +48,8 @@ def send_claimed(payments: list[Payment]) -> list[Sent]:
     answers: dict[int, ChargeResult | None] = {}
     batch = _Batch(payments)
     lanes = min(settings.PAYDESK_GATEWAY_LANES, len(payments))
+    if connection.vendor != "postgresql":
+        lanes = 1  # SQLite (the demo) takes one writer at a time: lanes would queue on claims
     if lanes == 1:
         _lane(batch, answers)
     else:

@@ -18,8 +18,9 @@ from billing.gateways.base import GatewayError, GatewayTimeout
 from billing.invariants import breaches
 from billing.models import Invoice, Payment, Refund
 from billing.steps.cards import start_capture
-from billing.tasks import reconcile_pending
+from billing.tasks import charge_due_orders, reconcile_pending
 from core import clock
+from offers.terms import PaymentTerms
 from tests.billing.stripe_fake import (
     AUTHENTICATION_REQUIRED,
     PUBLIC,
@@ -348,4 +349,28 @@ def test_a_lost_answer_is_settled_by_asking_stripe(
     payment.refresh_from_db()
     assert payment.status == settled
     assert payment.gateway_ref.startswith("pi_")
+    assert breaches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renewals_are_charged_over_several_lanes_at_once(
+    localstripe, settings, contact, product, manager, rep
+):
+    """stripe-python from four threads at once (billing.steps.sending), each renewal charged once
+    under its period's key."""
+    settings.PAYDESK_GATEWAY_LANES = 4
+    card = add_card(contact, token="pm_card_visa", actor=manager)
+    monthly = SaleLine(product, terms=PaymentTerms.subscription())
+    charge_sale(contact, lines=[monthly] * 8, payment_method=card, actor=rep)
+
+    with clock.frozen_at(clock.now() + dt.timedelta(days=32)):
+        assert charge_due_orders() == {"billed": 8, "charged": 8}
+
+    renewed = Payment.objects.filter(idempotency_key__startswith="order:")
+    assert renewed.count() == 8
+    for payment in renewed:
+        assert payment.status == Payment.Status.SUCCEEDED
+        intent = read_stripe(localstripe, f"/v1/payment_intents/{payment.gateway_ref}")
+        assert (intent["amount"], intent["status"]) == (10000, "succeeded")
+        assert intent["metadata"]["idempotency_key"] == payment.idempotency_key
     assert breaches() == []
