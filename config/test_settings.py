@@ -36,7 +36,6 @@ DATABASE_URL = _owner._replace(
     netloc=f"{_APP_ROLE}:{_APP_PASSWORD}@{_owner.hostname}:{_owner.port or 5432}"
 ).geturl()
 DATABASES["default"].update(USER=_APP_ROLE, PASSWORD=_APP_PASSWORD)  # noqa: F405
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": _TEST_DB}  # noqa: F405
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -49,11 +48,12 @@ STORAGES = {
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "WARNING"}}}  # noqa: F405
 # Exports written by tasks during the suite stay out of the worktree.
 PAYDESK_EXPORT_DIR = str(Path(tempfile.gettempdir()) / f"{_TEST_DB}-exports")
-# A commit returns before its WAL reaches the disk: every other session still sees it at once,
-# and only a crash of PostgreSQL itself (which no test causes) could lose it. The suite commits
-# some 30,000 times, each otherwise waiting for an fsync. The benchmarks (and the sweeps they
-# start in child processes) set PAYDESK_TEST_DURABLE_COMMITS: they measure what production does.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not os.environ.get(  # noqa: F405
-    "PAYDESK_TEST_DURABLE_COMMITS"
-):
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+# The benchmarks (and the sweeps they start in child processes) set PAYDESK_TEST_LIKE_PRODUCTION:
+# they measure what production does. The rest of the suite connects for each use, and a commit
+# returns before its WAL reaches the disk: every other session still sees it at once, and only a
+# crash of PostgreSQL itself (which no test causes) could lose it. The suite commits some 30,000
+# times, each otherwise waiting for an fsync.
+if not os.environ.get("PAYDESK_TEST_LIKE_PRODUCTION"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

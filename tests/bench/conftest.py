@@ -57,15 +57,18 @@ _COMMITS = {"synchronous_commit": "not read"}
 
 
 @pytest.fixture(scope="session", autouse=True)
-def durable_commits(django_db_blocker):
-    """The suite commits without waiting for the disk (config/test_settings); a benchmark
-    measures what production does, in this process and in the sweeps it starts as children.
-    The setting its connections run with prints above the table."""
+def like_production(django_db_blocker):
+    """The suite commits without waiting for the disk and connects for each use
+    (config/test_settings); a benchmark measures what production does, in this process and in
+    the sweeps it starts as children: durable commits, connections kept open (a sweep's
+    follow-up task otherwise closed its connection, and the next statement opened another).
+    The commit setting its connections run with prints above the table."""
     from django.conf import settings
     from django.db import connection, connections
 
-    os.environ["PAYDESK_TEST_DURABLE_COMMITS"] = "1"
+    os.environ["PAYDESK_TEST_LIKE_PRODUCTION"] = "1"
     settings.DATABASES["default"].get("OPTIONS", {}).pop("options", None)
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = settings.DATABASE_CONN_MAX_AGE
     connections.close_all()
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('synchronous_commit')")
