@@ -15,6 +15,12 @@ class GatewayTimeout(Exception):
     """The call's outcome is unknown: it may or may not have happened at the gateway."""
 
 
+class GatewayBusy(GatewayTimeout):
+    """The gateway turned the request away for now (its rate limit): nothing was done, and the
+    same request, under the same key, may be sent again after a pause. Anyone who does not
+    send it again treats it as any unknown outcome: reconcile asks by key and sends it."""
+
+
 class GatewayError(Exception):
     """The gateway refused the request itself (bad token, unsupported currency...)."""
 

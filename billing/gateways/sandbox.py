@@ -4,9 +4,9 @@ published test cards.
 Its state lives in its own tables (SandboxCard, SandboxTransaction) so every process sees the
 same gateway. Its test cards and card capture: billing/gateways/sandbox_cards.py. Faults for
 tests: `inject_timeout("before")` loses the call before any charge, `inject_timeout("after")`
-records the charge and then loses the answer; `slow_down(ms)` makes
-every charge and refund take that long, as a real network does (the crash tests stop and kill
-sweeps part-way through a batch).
+records the charge and then loses the answer, `inject_busy()` turns the call away as a rate
+limit does; `slow_down(ms)` makes every charge and refund take that long, as a real network
+does (the crash tests stop and kill sweeps part-way through a batch).
 """
 
 import hashlib
@@ -25,6 +25,7 @@ from billing.gateways.base import (
     CardDetails,
     CardSetup,
     ChargeResult,
+    GatewayBusy,
     GatewayError,
     GatewayTimeout,
     GatewayTransaction,
@@ -69,6 +70,11 @@ def inject_timeout(when: str, times: int = 1) -> None:
     _timeouts.extend([when] * times)
 
 
+def inject_busy(times: int = 1) -> None:
+    """Make the next `times` gateway calls be turned away by a rate limit, doing nothing."""
+    _timeouts.extend(["busy"] * times)
+
+
 def slow_down(ms: float) -> None:
     """Make every later charge and refund in this process take `ms` milliseconds."""
     _delay["seconds"] = ms / 1000
@@ -82,6 +88,9 @@ def clear_faults() -> None:
 def _fault(stage: str) -> None:
     if stage == "before" and _delay["seconds"]:
         time.sleep(_delay["seconds"])
+    if stage == "before" and _timeouts and _timeouts[0] == "busy":
+        _timeouts.pop(0)
+        raise GatewayBusy("sandbox: too many requests")
     if _timeouts and _timeouts[0] == stage:
         _timeouts.pop(0)
         raise GatewayTimeout(f"sandbox: timed out {stage} the call")

@@ -51,6 +51,7 @@ from billing.gateways.base import (
     CardDetails,
     CardSetup,
     ChargeResult,
+    GatewayBusy,
     GatewayError,
     GatewayTimeout,
     GatewayTransaction,
@@ -137,6 +138,10 @@ def _translated(*, declines: bool = False) -> Iterator[None]:
         if declines:
             raise
         raise GatewayError(exc.user_message or "The card was declined.") from None
+    except stripe.RateLimitError as exc:
+        # 429: Stripe did nothing. Its lock-timeout 429s carry Stripe-Should-Retry and are
+        # retried by stripe-python itself; what reaches here is the account's rate limit.
+        raise GatewayBusy(f"stripe: {exc.user_message or 'too many requests'}") from None
     except stripe.APIConnectionError as exc:
         # The request may have reached Stripe before the connection failed.
         raise GatewayTimeout(f"stripe: {exc.user_message or 'connection failed'}") from None
@@ -146,7 +151,7 @@ def _translated(*, declines: bool = False) -> Iterator[None]:
             raise GatewayTimeout(f"stripe: {exc.user_message or 'server error'}") from None
         raise GatewayError(exc.user_message or "Stripe refused the request.") from None
     except stripe.StripeError as exc:
-        # Invalid request, idempotency conflict, auth, rate limit: Stripe did nothing.
+        # Invalid request, idempotency conflict, auth: Stripe did nothing.
         raise GatewayError(exc.user_message or type(exc).__name__) from None
 
 

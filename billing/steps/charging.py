@@ -20,6 +20,8 @@ Money received outside the gateway (billing.steps.receiving) is posted by the sa
 """
 
 import datetime as dt
+import random
+import time
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -27,7 +29,7 @@ from djmoney.money import Money
 
 from billing import errors, events, followups, ledger
 from billing.gateways import get_gateway
-from billing.gateways.base import ChargeResult, GatewayError, GatewayTimeout
+from billing.gateways.base import ChargeResult, GatewayBusy, GatewayError, GatewayTimeout
 from billing.models import Account, Invoice, Order, Payment, PaymentMethod, Refund
 from billing.selectors import amount_due
 from billing.steps import cards, locks, refunding
@@ -39,6 +41,9 @@ from core.txn import require_no_transaction
 # two retries); a sender stalled beyond it is overtaken, which the shared key makes harmless.
 LEASE = dt.timedelta(minutes=2)
 IN_FLIGHT = (Payment.Status.PENDING, Payment.Status.UNKNOWN)
+# Seconds between tries of a charge the gateway was too busy to take: about 7 s at most in all,
+# well inside a claim's lease.
+BUSY_PAUSES = (0.5, 1.0, 2.0)
 
 
 def usable_card(contact, payment_method: PaymentMethod | None) -> PaymentMethod:
@@ -79,18 +84,38 @@ def start_charge(
 
 
 def call_gateway(payment: Payment) -> ChargeResult | None:
-    """The gateway's answer, or None when the outcome is unknown."""
+    """The gateway's answer, or None when the outcome is unknown.
+
+    A gateway busy with other requests (Stripe's rate limit, which a sweep's lanes and several
+    workers can reach together) did nothing: the same request is sent again after each of
+    BUSY_PAUSES, stretched at random so lanes turned away together do not return together.
+    Still busy after that, the outcome is left unknown for reconcile, never taken for a decline.
+    """
     require_no_transaction("never call a gateway inside a transaction")
-    card = payment.payment_method
+    for pause in BUSY_PAUSES:
+        try:
+            return _ask(payment)
+        except GatewayBusy:
+            time.sleep(pause * random.uniform(1, 2))
+    try:
+        return _ask(payment)
+    except GatewayBusy:
+        return None
+
+
+def _ask(payment: Payment) -> ChargeResult | None:
+    """One request to the gateway; GatewayBusy is the caller's."""
     try:
         return get_gateway(payment.gateway).charge(
             customer=payment.contact.gateway_customer,
-            card=card.token,
+            card=payment.payment_method.token,
             amount_minor=money.to_minor_units(payment.amount),
             currency=str(payment.amount.currency),
             idempotency_key=payment.idempotency_key,
             description=f"{payment.invoice.number} for {payment.contact.name}",
         )
+    except GatewayBusy:
+        raise
     except GatewayTimeout:
         return None
     except GatewayError as exc:
