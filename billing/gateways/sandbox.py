@@ -11,6 +11,7 @@ does (the crash tests stop and kill sweeps part-way through a batch).
 
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Iterable
 
@@ -61,6 +62,8 @@ CURRENCIES = frozenset(
 
 _timeouts: list[str] = []
 _delay = {"seconds": 0.0}
+# A sweep's lanes call from several threads: each injected fault is taken by one call.
+_faults_lock = threading.Lock()
 
 
 def inject_timeout(when: str, times: int = 1) -> None:
@@ -88,11 +91,13 @@ def clear_faults() -> None:
 def _fault(stage: str) -> None:
     if stage == "before" and _delay["seconds"]:
         time.sleep(_delay["seconds"])
-    if stage == "before" and _timeouts and _timeouts[0] == "busy":
-        _timeouts.pop(0)
+    # "busy" turns a call away before it does anything.
+    takes = (stage, "busy") if stage == "before" else (stage,)
+    with _faults_lock:
+        fault = _timeouts.pop(0) if _timeouts and _timeouts[0] in takes else None
+    if fault == "busy":
         raise GatewayBusy("sandbox: too many requests")
-    if _timeouts and _timeouts[0] == stage:
-        _timeouts.pop(0)
+    if fault == stage:
         raise GatewayTimeout(f"sandbox: timed out {stage} the call")
 
 
