@@ -15,14 +15,25 @@ class AuditEvent(models.Model):
     `contact_id` is a plain column rather than a foreign key because core sits below contacts.
     """
 
-    created_at = models.DateTimeField(db_index=True)
+    # created_at, actor, contact_id and subject_type have no index of their own: each leads one
+    # of the indexes below, which serves every lookup a one-column index would. Every change
+    # writes an event, and each index is one more entry to write (issue 13). action keeps its
+    # own: its pattern index serves the audit browser's prefix filter ("billing.").
+    created_at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     action = models.CharField(max_length=64, db_index=True)
     reason = models.TextField(blank=True)
-    contact_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    contact_id = models.BigIntegerField(null=True, blank=True)
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     subject_id = models.BigIntegerField()
     subject = GenericForeignKey("subject_type", "subject_id")
     amount = MoneyField(max_digits=19, decimal_places=3, null=True, blank=True)

@@ -23,8 +23,9 @@ class Invoice(models.Model):
         ORDER = "order", "Open order"
         REPLACEMENT = "replacement", "Replacement"
 
+    # Indexed by (contact, -issued_at, -id) below only.
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.PROTECT, related_name="invoices"
+        "contacts.Contact", on_delete=models.PROTECT, related_name="invoices", db_index=False
     )
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)

@@ -32,8 +32,9 @@ class Payment(models.Model):
         OTHER_SYSTEM = "other_system", "Other payment system"
         EVENT = "event", "Event"
 
+    # Indexed by (contact, -created_at, -id) below only.
     contact = models.ForeignKey(
-        "contacts.Contact", on_delete=models.PROTECT, related_name="payments"
+        "contacts.Contact", on_delete=models.PROTECT, related_name="payments", db_index=False
     )
     invoice = models.ForeignKey(
         "billing.Invoice", on_delete=models.PROTECT, related_name="payments"
