@@ -41,12 +41,23 @@ def _settings(env: dict[str, str], *names: str) -> dict:
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"EMAIL_PORT": "x"}, "EMAIL_PORT must be a whole number"),
         ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES must be at least 1"),
+        ({"PAYDESK_GATEWAY_LANES": "0"}, "PAYDESK_GATEWAY_LANES must be at least 1"),
+        ({"PAYDESK_GATEWAY_LANES": "500"}, "PAYDESK_GATEWAY_LANES must be at most 32"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_a_clear_message(env, message):
     result = _run(["manage.py", "check"], {"SECRET_KEY": "k" * 50, **env})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_sweep_sends_over_eight_lanes_with_stripe_and_one_with_the_sandbox():
+    stripe = {"SECRET_KEY": "k" * 50, "PAYDESK_GATEWAY": "stripe"}
+    assert _settings(stripe, "PAYDESK_GATEWAY_LANES") == {"PAYDESK_GATEWAY_LANES": 8}
+    sandbox = {"SECRET_KEY": "k" * 50}
+    assert _settings(sandbox, "PAYDESK_GATEWAY_LANES") == {"PAYDESK_GATEWAY_LANES": 1}
+    chosen = {**stripe, "PAYDESK_GATEWAY_LANES": "3"}
+    assert _settings(chosen, "PAYDESK_GATEWAY_LANES") == {"PAYDESK_GATEWAY_LANES": 3}
 
 
 def test_unset_debug_means_production():
